@@ -1,0 +1,42 @@
+"""What every command shares: loading the topology with user-facing errors, and the consoles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from hybridnet.model import Topology, TopologyError, TopologyErrors, load
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+TopologyArg = Annotated[
+    Path | None,
+    typer.Argument(help="Topology YAML file; the built-in reference topology when omitted.", show_default=False),
+]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def report_topology_error(error: TopologyError) -> None:
+    errors = error.errors if isinstance(error, TopologyErrors) else [error]
+    for item in errors:
+        err_console.print(f"[bold red]error:[/] {item}", highlight=False, soft_wrap=True, markup=True)
+
+
+def load_topology(path: Path | None) -> Topology:
+    """Load a topology or exit 2 with located errors: users never see a traceback for bad input."""
+    try:
+        return load(path)
+    except TopologyError as error:
+        report_topology_error(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -1,0 +1,47 @@
+"""`hybridnet schema` and `hybridnet init`: start a topology file and get editor completion for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hybridnet.cli.common import console, fail
+from hybridnet.model import Topology, reference_yaml
+
+
+def topology_json_schema() -> dict[str, object]:
+    schema = Topology.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "hybridnet topology"
+    return schema
+
+
+def schema() -> None:
+    """Print the JSON Schema of topology files (point your editor's YAML plugin at it)."""
+    typer.echo(json.dumps(topology_json_schema(), indent=2))
+
+
+def init(
+    file: Annotated[Path | None, typer.Argument(help="Where to write; stdout when omitted.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the reference topology as commented YAML to start from."""
+    text = reference_yaml()
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    if file.exists() and not force:
+        fail(f"{file} already exists (use --force to overwrite it)")
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}")
+    console.print(f"wrote the reference topology to [bold]{file}[/]; check it with [bold]hybridnet check {file}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(schema)
+    app.command()(init)

@@ -1,0 +1,91 @@
+"""Shared building blocks of the topology model.
+
+Every model object is immutable (``frozen``) and rejects unknown keys, so a typo in a topology
+file is an error that names the field instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from hybridnet.model.errors import TopologyError
+
+
+class FrozenModel(BaseModel):
+    """Base of every model class: immutable, strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+Asn = Annotated[int, Field(ge=1, le=4294967295, description="BGP autonomous system number (16 or 32 bit).")]
+
+
+class SecretRef(FrozenModel):
+    """Where a secret (a pre-shared key, a BGP MD5 key) lives.
+
+    Secrets are referenced, not stored, so a topology file can be committed and shared. An inline
+    ``value`` is accepted for quick experiments but the rules flag it.
+    """
+
+    env: str | None = Field(None, description="Name of an environment variable that holds the secret.")
+    file: str | None = Field(
+        None, description="Path of a file whose first line is the secret (relative to the topology file)."
+    )
+    value: SecretStr | None = Field(None, description="The secret itself, inline (discouraged: flagged).")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> SecretRef:
+        given = [name for name in ("env", "file", "value") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'env', 'file' or 'value'")
+        return self
+
+    @property
+    def is_inline(self) -> bool:
+        return self.value is not None
+
+    def describe(self) -> str:
+        """A printable description of where the secret is: never the secret itself."""
+        if self.env is not None:
+            return f"environment variable {self.env}"
+        if self.file is not None:
+            return f"file {self.file}"
+        return "inline value"
+
+    def is_available(self, base_dir: Path | None = None) -> bool:
+        if self.env is not None:
+            return self.env in os.environ
+        if self.file is not None:
+            return self._path(base_dir).is_file()
+        return True
+
+    def resolve(self, base_dir: Path | None = None) -> str:
+        """Read the secret; raise a TopologyError that says where it was looked for."""
+        if self.value is not None:
+            return self.value.get_secret_value()
+        if self.env is not None:
+            secret = os.environ.get(self.env)
+            if secret is None:
+                raise TopologyError(f"the shared key is read from environment variable {self.env}, which is not set",
+                                    fix=f"export {self.env}=<key> or point the key at a file")
+            return secret
+        path = self._path(base_dir)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise TopologyError(f"cannot read the secret file {path}: {exc.strerror}",
+                                fix="create the file (mode 0600) with the key on its first line") from None
+        if not lines or not lines[0].strip():
+            raise TopologyError(f"the secret file {path} is empty", fix="put the key on its first line")
+        return lines[0].strip()
+
+    def _path(self, base_dir: Path | None) -> Path:
+        assert self.file is not None
+        path = Path(self.file).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return path

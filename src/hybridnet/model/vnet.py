@@ -1,0 +1,110 @@
+"""The Azure virtual network and what lives in it: subnets, route tables, NSGs, the internal load
+balancer and the application's VMs."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from pydantic import Field
+
+from hybridnet.model.base import FrozenModel
+
+GATEWAY_SUBNET = "GatewaySubnet"
+
+
+class Subnet(FrozenModel):
+    name: str
+    prefix: IPv4Network
+    nsg: str | None = Field(None, description="Name of the network security group associated with the subnet.")
+    route_table: str | None = Field(None, description="Name of the route table associated with the subnet.")
+
+
+class VirtualNetwork(FrozenModel):
+    name: str
+    address_space: tuple[IPv4Network, ...] = Field(..., min_length=1)
+    subnets: tuple[Subnet, ...] = ()
+    dns_servers: tuple[IPv4Address, ...] = ()
+
+    def subnet(self, name: str) -> Subnet | None:
+        return next((subnet for subnet in self.subnets if subnet.name == name), None)
+
+    @property
+    def gateway_subnet(self) -> Subnet | None:
+        return self.subnet(GATEWAY_SUBNET)
+
+
+class Route(FrozenModel):
+    name: str
+    prefix: IPv4Network
+    next_hop_type: Literal["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"]
+    next_hop_ip: IPv4Address | None = None
+
+
+class RouteTable(FrozenModel):
+    name: str
+    routes: tuple[Route, ...] = ()
+    disable_bgp_route_propagation: bool = False
+
+
+class SecurityRule(FrozenModel):
+    """One NSG rule. Prefixes may be CIDRs, '*' or the service tags Azure knows
+    ('VirtualNetwork' covers the VNet and every on-prem prefix learned through the gateways)."""
+
+    name: str
+    priority: int = Field(..., ge=100, le=4096)
+    direction: Literal["Inbound", "Outbound"] = "Inbound"
+    access: Literal["Allow", "Deny"]
+    protocol: Literal["Tcp", "Udp", "Icmp", "*"] = "Tcp"
+    source: str = "*"
+    source_port: str = "*"
+    destination: str = "*"
+    destination_port: str = "*"
+
+
+class NetworkSecurityGroup(FrozenModel):
+    name: str
+    rules: tuple[SecurityRule, ...] = ()
+
+
+class Workload(FrozenModel):
+    """A VM of the cloud application: what the drill's traffic is aimed at."""
+
+    name: str
+    subnet: str
+    address: IPv4Address
+    port: int = Field(..., ge=1, le=65535)
+    protocol: Literal["Tcp", "Udp"] = "Tcp"
+
+
+class LoadBalancerFrontend(FrozenModel):
+    name: str
+    subnet: str
+    address: IPv4Address
+
+
+class HealthProbe(FrozenModel):
+    name: str
+    protocol: Literal["Tcp", "Http"] = "Http"
+    port: int = Field(..., ge=1, le=65535)
+    path: str = "/"
+    interval_s: int = Field(5, ge=5, le=2147483646)
+    unhealthy_threshold: int = Field(2, ge=1, le=100)
+
+
+class LoadBalancingRule(FrozenModel):
+    name: str
+    protocol: Literal["Tcp", "Udp"] = "Tcp"
+    frontend_port: int = Field(..., ge=1, le=65535)
+    backend_port: int = Field(..., ge=1, le=65535)
+
+
+class LoadBalancer(FrozenModel):
+    """An internal (private) Standard load balancer in front of one application tier."""
+
+    name: str
+    sku: Literal["Basic", "Standard"] = "Standard"
+    frontend: LoadBalancerFrontend
+    backend_pool: tuple[str, ...] = Field(..., min_length=1, description="Names of workloads in the pool.")
+    probe: HealthProbe
+    rules: tuple[LoadBalancingRule, ...] = Field(..., min_length=1)
