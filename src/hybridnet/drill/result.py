@@ -1,0 +1,250 @@
+"""What a failover drill measured, as plain dataclasses.
+
+The drill (which needs the emulator) fills these in; ``report/`` renders them. Keeping them plain
+and free of any lab handle means a result can be built in a unit test, saved as JSON and rendered
+again later without the lab that produced it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+Direction = Literal["onprem-to-vnet", "vnet-to-onprem"]
+PathLabel = str
+"""Which gateway carried traffic: ``"ExpressRoute"``, ``"VPN"``, ``"none"`` (black hole) or ``"unknown"``."""
+
+EventSource = Literal["bfd", "bgp", "zebra", "ike", "child_sa", "fault", "probe", "drill"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One control-plane or drill event on the drill's monotonic time axis.
+
+    ``t_s`` is seconds since the drill started (the same axis the probes use), so a BFD-down marker
+    lands exactly where the probe replies stop on the timeline.
+    """
+
+    t_s: float
+    source: EventSource
+    kind: str
+    detail: str = ""
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class Outage:
+    """One span without replies: from the last reply before to the first reply after."""
+
+    start_s: float
+    end_s: float
+    lost: int
+
+    @property
+    def outage_ms(self) -> float:
+        return (self.end_s - self.start_s) * 1000.0
+
+
+@dataclass(frozen=True)
+class PathSegment:
+    """A stretch of time during which every reply took the same path."""
+
+    path: PathLabel
+    start_s: float
+    end_s: float
+    replies: int
+
+
+@dataclass(frozen=True)
+class ProbeSample:
+    """One answered probe, kept for the timeline picture (not written to JSON by default)."""
+
+    t_s: float
+    seq: int
+    rtt_ms: float
+    path: PathLabel
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class UdpFigures:
+    """The UDP sequence probe's counts for one step and direction.
+
+    ``request_lost`` never reached the reflector; ``reply_lost`` reached it but the answer did not
+    come back; ``lost_unattributed`` could not be split (the reflector restarted, or the run ended
+    inside the gap). Their sum is ``lost``.
+    """
+
+    sent: int
+    received: int
+    lost: int
+    request_lost: int
+    reply_lost: int
+    lost_unattributed: int
+    duplicated: int
+    reordered: int
+    outage_ms: float
+    request_outage_ms: float
+    reply_outage_ms: float
+    outages: tuple[Outage, ...] = ()
+    rtt_ms_median: float | None = None
+
+
+@dataclass(frozen=True)
+class TcpStreamResult:
+    """The long-lived TCP stream: "nothing lost" measured, not assumed."""
+
+    bytes_sent: int
+    bytes_received: int
+    checksum_ok: bool
+    survived: bool
+    error: str = ""
+    longest_stall_ms: float = 0.0
+
+    @property
+    def nothing_lost(self) -> bool:
+        return self.survived and self.checksum_ok and self.bytes_sent == self.bytes_received
+
+
+@dataclass(frozen=True)
+class HttpFigures:
+    """Requests to the application through the internal load balancer."""
+
+    requests: int
+    ok: int
+    failed: int
+    longest_failure_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class PathMtuResult:
+    """The largest packet that passes a path with DF set, and whether MSS clamping protects TCP."""
+
+    path: PathLabel
+    largest_df_payload: int
+    mss_observed: int | None = None
+
+    @property
+    def path_mtu(self) -> int:
+        return self.largest_df_payload + 28  # 20 bytes IPv4 + 8 bytes ICMP echo header
+
+    @property
+    def mss_protects(self) -> bool | None:
+        """True when a full-sized TCP segment (MSS + 40 bytes of headers) fits the path."""
+        if self.mss_observed is None:
+            return None
+        return self.mss_observed + 40 <= self.path_mtu
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One step of the scenario in one direction (e.g. "stop the circuit", on-prem → VNet)."""
+
+    name: str
+    direction: Direction
+    udp: UdpFigures
+    path_before: PathLabel
+    path_during: PathLabel
+    path_after: PathLabel
+    expected_path: PathLabel | None = None
+    http: HttpFigures | None = None
+    path_mtu: tuple[PathMtuResult, ...] = ()
+    segments: tuple[PathSegment, ...] = ()
+    fault: str = ""
+
+    @property
+    def outage_ms(self) -> float:
+        return self.udp.outage_ms
+
+    @property
+    def lost(self) -> int:
+        return self.udp.lost
+
+    @property
+    def path_as_expected(self) -> bool | None:
+        return None if self.expected_path is None else self.path_after == self.expected_path
+
+
+@dataclass(frozen=True)
+class RepeatStatistics:
+    """Outage over ``--repeat N`` runs of one step and direction."""
+
+    step: str
+    direction: Direction
+    runs: int
+    min_ms: float
+    median_ms: float
+    p95_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, step: str, direction: Direction, outages_ms: list[float]) -> RepeatStatistics:
+        if not outages_ms:
+            raise ValueError(f"no outage values for step {step!r} ({direction}) to summarise")
+        ordered = sorted(outages_ms)
+        return cls(step=step, direction=direction, runs=len(ordered), min_ms=ordered[0],
+                   median_ms=_median(ordered), p95_ms=_nearest_rank(ordered, 95.0), max_ms=ordered[-1])
+
+
+def _median(ordered: list[float]) -> float:
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+def _nearest_rank(ordered: list[float], percentile: float) -> float:
+    """Nearest-rank percentile: always a value that was actually measured, never an interpolation."""
+    rank = max(1, math.ceil(percentile / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class TimerPrediction:
+    """What the configured timers say detection should take, shown next to the measured outage."""
+
+    mechanism: Literal["bfd", "bgp-hold", "dpd"]
+    detection_ms: float
+    explanation: str
+    applies_to: str = "ExpressRoute private peering"
+
+
+@dataclass
+class DrillResult:
+    """Everything one drill run measured. Mutable only while the drill assembles it."""
+
+    topology: str
+    fault: str
+    started_at: str
+    probe_interval_ms: float
+    steps: list[StepResult] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    predictions: list[TimerPrediction] = field(default_factory=list)
+    tcp_stream: TcpStreamResult | None = None
+    repeats: list[RepeatStatistics] = field(default_factory=list)
+    max_outage_ms: float | None = None
+    samples: list[ProbeSample] = field(default_factory=list)
+    lost_samples: list[tuple[float, Direction]] = field(default_factory=list)
+
+    @property
+    def worst_outage_ms(self) -> float:
+        return max((step.outage_ms for step in self.steps), default=0.0)
+
+    @property
+    def passed(self) -> bool:
+        """Within ``--max-outage`` (when given), the stream intact, and every path as expected."""
+        if self.max_outage_ms is not None and self.worst_outage_ms > self.max_outage_ms:
+            return False
+        if self.tcp_stream is not None and not self.tcp_stream.nothing_lost:
+            return False
+        return all(step.path_as_expected is not False for step in self.steps)
+
+
+def summarise_repeats(runs: list[DrillResult]) -> list[RepeatStatistics]:
+    """Min / median / p95 / max outage per step and direction over several runs of one drill."""
+    outages: dict[tuple[str, Direction], list[float]] = {}
+    for run in runs:
+        for step in run.steps:
+            outages.setdefault((step.name, step.direction), []).append(step.outage_ms)
+    return [RepeatStatistics.of(name, direction, values) for (name, direction), values in outages.items()]
