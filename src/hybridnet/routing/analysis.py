@@ -1,0 +1,226 @@
+"""The failover matrix: every flow's path both ways in every scenario, and what is wrong with it.
+
+A flow is one on-prem prefix ↔ one VNet subnet. Forward is on-prem → Azure (from the core router),
+reverse is Azure → on-prem (from the VNet fabric). Flows whose prefixes are routed alike share one
+result object, so the analysis costs (scenarios × prefix classes), not (scenarios × flows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import IPv4Network
+
+from hybridnet.model import Topology
+from hybridnet.routing.bestpath import Via
+from hybridnet.routing.decisions import (
+    Choices,
+    NextHop,
+    default_router_ids,
+    onprem_prefix_choices,
+    vnet_choices,
+)
+from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, routing_design
+from hybridnet.routing.paths import GatewayKind, Path, trace
+from hybridnet.routing.prefixes import Announcers, PrefixClass, classify
+from hybridnet.routing.scenarios import Scenario, failure_scenarios, live_state
+
+ChoicesFor = Callable[[Announcers], Choices]
+
+
+class Flag(StrEnum):
+    ASYMMETRIC = "asymmetric"
+    BLACKHOLE = "blackhole"
+    UNEXPECTED_PATH = "unexpected-path"
+
+
+@dataclass(frozen=True)
+class Flow:
+    onprem_prefix: IPv4Network
+    subnet: str
+    subnet_prefix: IPv4Network
+
+    @property
+    def label(self) -> str:
+        return f"{self.onprem_prefix} ↔ {self.subnet}"
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    forward: Path
+    """On-prem → Azure, from the core router."""
+    reverse: Path
+    """Azure → on-prem, from the VNet fabric."""
+    flags: frozenset[Flag]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    by_class: tuple[FlowResult, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    design: RoutingDesign
+    flows: tuple[Flow, ...]
+    flow_class: tuple[int, ...]
+    """Each flow's index into every ``ScenarioResult.by_class``."""
+    results: tuple[ScenarioResult, ...]
+
+    @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        return tuple(result.scenario for result in self.results)
+
+    def scenario_result(self, name: str) -> ScenarioResult:
+        for result in self.results:
+            if result.scenario.name == name:
+                return result
+        raise KeyError(f"no scenario named {name!r}")
+
+    def flow_index(self, onprem_prefix: str | IPv4Network, subnet: str) -> int:
+        prefix = IPv4Network(onprem_prefix)
+        for index, flow in enumerate(self.flows):
+            if flow.onprem_prefix == prefix and flow.subnet == subnet:
+                return index
+        raise KeyError(f"no flow {prefix} ↔ {subnet}")
+
+    def result(self, scenario: str, onprem_prefix: str | IPv4Network, subnet: str) -> FlowResult:
+        """One flow's answer in one scenario, by names (what tests and users ask for)."""
+        return self.scenario_result(scenario).by_class[
+            self.flow_class[self.flow_index(onprem_prefix, subnet)]
+        ]
+
+    def rows(self, result: ScenarioResult) -> Iterator[tuple[Flow, FlowResult]]:
+        for flow, index in zip(self.flows, self.flow_class, strict=True):
+            yield flow, result.by_class[index]
+
+
+def analyse(
+    topology: Topology | RoutingDesign,
+    scenarios: Iterable[Scenario] | None = None,
+    *,
+    depth: int = 2,
+    router_ids: Mapping[str, int] | None = None,
+    multipath: bool = True,
+) -> Analysis:
+    """Predict every flow's path in every scenario (by default all single and double failures)."""
+    design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
+    chosen = tuple(scenarios) if scenarios is not None else failure_scenarios(design, depth)
+    ids = dict(router_ids) if router_ids is not None else default_router_ids(design)
+    onprem_classes, onprem_member = classify(design, design.onprem_prefixes())
+    covered = [
+        any(prefix.subnet_of(vnet) for vnet in design.vnet_prefixes) for _, prefix in design.vnet_subnets
+    ]
+    vnet_classes = sorted(set(covered))
+    flows, flow_class = [], []
+    for onprem_index, prefix in zip(onprem_member, design.onprem_prefixes(), strict=True):
+        for (subnet, subnet_prefix), is_covered in zip(design.vnet_subnets, covered, strict=True):
+            flows.append(Flow(prefix, subnet, subnet_prefix))
+            flow_class.append(onprem_index * len(vnet_classes) + vnet_classes.index(is_covered))
+    results = tuple(
+        _scenario_result(design, item, onprem_classes, vnet_classes, ids, multipath) for item in chosen
+    )
+    return Analysis(design, tuple(flows), tuple(flow_class), results)
+
+
+def _scenario_result(
+    design: RoutingDesign,
+    scenario: Scenario,
+    onprem_classes: tuple[PrefixClass, ...],
+    vnet_classes: list[bool],
+    router_ids: Mapping[str, int],
+    multipath: bool,
+) -> ScenarioResult:
+    state = live_state(design, scenario.failed)
+    to_vnet = vnet_choices(design, state, router_ids, multipath)
+    cache: dict[Announcers, Choices] = {}
+
+    def towards(announcers: Announcers) -> Choices:
+        if announcers not in cache:
+            cache[announcers] = onprem_prefix_choices(design, state, announcers)
+        return cache[announcers]
+
+    forwards = [_forward(design, to_vnet, is_covered) for is_covered in vnet_classes]
+    er_links_up = {
+        link.edge_router
+        for link in design.er_links
+        if link.link in state.ce_sessions and link.link in state.msee_to_gateway
+    }
+    by_class = []
+    for prefix_class in onprem_classes:
+        reverse = _reverse(design, prefix_class, towards)
+        pinned = _pinned_by_more_specific(prefix_class, towards, er_links_up)
+        er_announces = any(announcers & er_links_up for announcers in prefix_class.chain)
+        for forward in forwards:
+            by_class.append(_judge(forward, reverse, bool(er_links_up), er_announces, pinned))
+    return ScenarioResult(scenario, tuple(by_class))
+
+
+def _forward(design: RoutingDesign, to_vnet: Choices, covered: bool) -> Path:
+    return trace(
+        design.core,
+        lambda node: to_vnet.get(node, ()) if covered else (),
+        lambda node: covered and node == VNET_FABRIC,
+    )
+
+
+def _reverse(design: RoutingDesign, prefix_class: PrefixClass, towards: ChoicesFor) -> Path:
+    edges = (*design.edge_routers, design.vpn_appliance)
+    to_core = (NextHop(design.core, Via.INTERNAL),) if prefix_class.internal else ()
+
+    def next_hops(node: str) -> tuple[NextHop, ...]:
+        if node in edges:
+            return to_core
+        for announcers in prefix_class.chain:  # longest prefix first
+            hops = towards(announcers).get(node)
+            if hops:
+                return hops
+        return ()
+
+    return trace(VNET_FABRIC, next_hops, lambda node: prefix_class.internal and node == design.core)
+
+
+def _pinned_by_more_specific(prefix_class: PrefixClass, towards: ChoicesFor, er_links_up: set[str]) -> bool:
+    """Azure matched a prefix announced over the VPN only while a covering one comes over ExpressRoute."""
+    for depth, announcers in enumerate(prefix_class.chain):
+        if towards(announcers).get(VNET_FABRIC):
+            return any(less_specific & er_links_up for less_specific in prefix_class.chain[depth + 1 :])
+    return False
+
+
+def _judge(forward: Path, reverse: Path, er_up: bool, er_announces: bool, pinned: bool) -> FlowResult:
+    flags: set[Flag] = set()
+    reasons: list[str] = []
+    for name, path in (("forward", forward), ("reverse", reverse)):
+        if path.blackhole:
+            flags.add(Flag.BLACKHOLE)
+            where = ", ".join(path.dropped_at)
+            reasons.append(
+                f"{name} traffic is dropped at {where}"
+                if path.gateway is GatewayKind.NONE
+                else f"part of the {name} traffic is dropped at {where}"
+            )
+    if GatewayKind.NONE not in (forward.gateway, reverse.gateway) and forward.gateway != reverse.gateway:
+        flags.add(Flag.ASYMMETRIC)
+        reasons.append(
+            f"on-prem sends over {forward.gateway} but Azure answers over {reverse.gateway}: "
+            "a stateful firewall on the way drops the flow"
+        )
+    if er_up and forward.uses_vpn:
+        flags.add(Flag.UNEXPECTED_PATH)
+        reasons.append(
+            "on-prem sends over the VPN while ExpressRoute is up: give the CEs' ExpressRoute routes a "
+            "higher local preference than the VPN appliance's"
+        )
+    if er_announces and reverse.uses_vpn:
+        flags.add(Flag.UNEXPECTED_PATH)
+        reasons.append(
+            "Azure sends over the VPN while ExpressRoute is up: a more specific prefix is announced "
+            "over the VPN only, and the longest prefix wins before ExpressRoute is preferred"
+            if pinned
+            else "Azure sends over the VPN while ExpressRoute is up"
+        )
+    return FlowResult(forward, reverse, frozenset(flags), tuple(reasons))

@@ -1,0 +1,198 @@
+"""Each node's choice of next hop, per kind of destination, in one scenario.
+
+Two kinds of destination cover every flow:
+
+* a VNet prefix: Azure announces all of them the same way (over ExpressRoute and the VPN), so one
+  set of choices serves every VNet prefix. On-prem this is a real BGP computation: the CEs and the
+  VPN appliance learn the prefix over eBGP, share their best path over the iBGP mesh with the core
+  and each other, and every router picks its best; a router whose best path is one it learned over
+  iBGP stops announcing its own eBGP path, so the mesh is iterated until it settles;
+* an on-prem prefix, identified by the set of routers that announce it: Azure's choice only depends
+  on who announces it over which session, so prefixes announced alike share one computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hybridnet.routing.bestpath import (
+    LOCAL_WEIGHT,
+    AzureRoute,
+    BgpRoute,
+    Origin,
+    Via,
+    azure_best,
+    bgp_best,
+)
+from hybridnet.routing.design import (
+    AZURE_GATEWAY_ASN,
+    ER_GATEWAY,
+    MSEE_ASN,
+    VNET_FABRIC,
+    RoutingDesign,
+)
+from hybridnet.routing.scenarios import LiveState
+
+
+class RoutingError(RuntimeError):
+    """The modelled BGP mesh does not settle (it cannot with the policies the model allows)."""
+
+
+@dataclass(frozen=True)
+class NextHop:
+    """Where a node sends traffic for a prefix: the next node and the kind of route it follows."""
+
+    node: str
+    via: Via
+
+
+Choices = dict[str, tuple[NextHop, ...]]
+"""Node name → its next hops (several when it uses equal-cost multipath); absent means no route."""
+
+
+def default_router_ids(design: RoutingDesign) -> dict[str, int]:
+    """Router-ID order used for the last BGP tie-break: core, CEs (primary first), VPN appliance.
+
+    The emulator should configure router IDs in this order, or pass its own to the analysis.
+    """
+    order = [design.core, *design.edge_routers]
+    if design.vpn_appliance is not None:
+        order.append(design.vpn_appliance)
+    order += [link.msee for link in design.er_links] + [tunnel.gateway_node for tunnel in design.vpn_tunnels]
+    return {name: rank for rank, name in enumerate(order)}
+
+
+def vnet_choices(
+    design: RoutingDesign, state: LiveState, router_ids: Mapping[str, int], multipath: bool = True
+) -> Choices:
+    """Every node's next hops towards a VNet prefix."""
+    choices: Choices = {}
+    for speaker, best in onprem_bgp(design, state, router_ids, multipath).items():
+        hops = tuple(
+            dict.fromkeys(
+                NextHop(_physical_hop(design, speaker, route.next_hop), route.via) for route in best
+            )
+        )
+        if hops:
+            choices[speaker] = hops
+    for link in design.er_links:
+        if link.link in state.msee_to_gateway:
+            choices[link.msee] = (NextHop(ER_GATEWAY, Via.ER),)
+    if state.er_gateway_up:
+        choices[ER_GATEWAY] = (NextHop(VNET_FABRIC, Via.INTERNAL),)
+    for tunnel in design.vpn_tunnels:
+        if tunnel.index in state.vpn_instances:
+            choices[tunnel.gateway_node] = (NextHop(VNET_FABRIC, Via.INTERNAL),)
+    return choices
+
+
+def onprem_bgp(
+    design: RoutingDesign, state: LiveState, router_ids: Mapping[str, int], multipath: bool = True
+) -> dict[str, tuple[BgpRoute, ...]]:
+    """Each on-prem BGP speaker's best path(s) to a VNet prefix once the iBGP mesh has settled."""
+    speakers = design.bgp_speakers
+    learned = _ebgp_routes(design, state)
+    announced: dict[str, BgpRoute | None] = dict.fromkeys(speakers)
+    for _ in range(2 * len(speakers) + 2):
+        best = {}
+        for speaker in speakers:
+            candidates = list(learned.get(speaker, ()))
+            candidates += [
+                _over_ibgp(route, other)
+                for other, route in announced.items()
+                if other != speaker and route is not None
+            ]
+            best[speaker] = bgp_best(candidates, router_ids, multipath)
+        settled = {
+            speaker: routes[0] if routes and (routes[0].ebgp or routes[0].local) else None
+            for speaker, routes in best.items()
+        }
+        if settled == announced:
+            return best
+        announced = settled
+    raise RoutingError("the on-prem iBGP mesh does not settle on a best path to the VNet")
+
+
+def _ebgp_routes(design: RoutingDesign, state: LiveState) -> dict[str, list[BgpRoute]]:
+    learned: dict[str, list[BgpRoute]] = {}
+    for link in design.er_links:
+        if link.link in state.ce_sessions and link.link in state.msee_to_gateway:
+            learned.setdefault(link.edge_router, []).append(
+                BgpRoute(
+                    next_hop=link.msee,
+                    via=Via.ER,
+                    as_path=(MSEE_ASN, AZURE_GATEWAY_ASN),
+                    local_preference=link.local_preference,
+                )
+            )
+    if design.vpn_appliance is None:
+        return learned
+    for tunnel in design.vpn_tunnels:
+        if tunnel.index not in state.tunnels:
+            continue
+        if design.vpn_bgp:
+            route = BgpRoute(
+                next_hop=tunnel.gateway_node,
+                via=Via.VPN,
+                as_path=(design.vpn_asn,),
+                local_preference=design.vpn_local_preference,
+            )
+        else:  # a static route into the tunnel, redistributed into the iBGP mesh
+            route = BgpRoute(
+                next_hop=tunnel.gateway_node,
+                via=Via.VPN,
+                as_path=(),
+                local_preference=design.vpn_local_preference,
+                weight=LOCAL_WEIGHT,
+                origin=Origin.INCOMPLETE,
+                ebgp=False,
+                local=True,
+            )
+        learned.setdefault(design.vpn_appliance, []).append(route)
+    return learned
+
+
+def _over_ibgp(route: BgpRoute, speaker: str) -> BgpRoute:
+    """The route as an iBGP peer receives it: next-hop-self, weight reset, local preference kept."""
+    return BgpRoute(
+        next_hop=speaker,
+        via=route.via,
+        as_path=route.as_path,
+        local_preference=route.local_preference,
+        origin=route.origin,
+        med=route.med,
+        ebgp=False,
+    )
+
+
+def _physical_hop(design: RoutingDesign, at: str, bgp_next_hop: str) -> str:
+    """On-prem routers hang off the core (a star), so an iBGP next hop is reached through it."""
+    if bgp_next_hop not in design.bgp_speakers or design.core in (at, bgp_next_hop):
+        return bgp_next_hop
+    return design.core
+
+
+def onprem_prefix_choices(design: RoutingDesign, state: LiveState, announcers: frozenset[str]) -> Choices:
+    """Every Azure node's next hops towards an on-prem prefix announced by ``announcers``."""
+    choices: Choices = {}
+    to_gateway: list[AzureRoute] = []
+    for link in design.er_links:
+        if link.edge_router in announcers and link.link in state.ce_sessions:
+            choices[link.msee] = (NextHop(link.edge_router, Via.ER),)
+            if link.link in state.msee_to_gateway:
+                to_gateway.append(AzureRoute(link.msee, Via.ER, (MSEE_ASN, *link.as_path)))
+    to_fabric: list[AzureRoute] = []
+    gateway_best = azure_best(to_gateway) if state.er_gateway_up else ()
+    if gateway_best:
+        choices[ER_GATEWAY] = tuple(NextHop(route.next_hop, Via.ER) for route in gateway_best)
+        to_fabric.append(AzureRoute(ER_GATEWAY, Via.ER, gateway_best[0].as_path, design.er_weight))
+    if design.vpn_appliance in announcers:
+        for tunnel in design.vpn_tunnels:
+            if tunnel.index in state.tunnels:
+                choices[tunnel.gateway_node] = (NextHop(design.vpn_appliance, Via.VPN),)
+                to_fabric.append(AzureRoute(tunnel.gateway_node, Via.VPN, design.vpn_as_path))
+    fabric_best = azure_best(to_fabric)
+    if fabric_best:
+        choices[VNET_FABRIC] = tuple(NextHop(route.next_hop, route.via) for route in fabric_best)
+    return choices

@@ -1,0 +1,244 @@
+"""The routing view of a topology: who peers with whom, announcing what, with which policy.
+
+Everything the route analysis needs is read from the model once, here, so the decision code never
+has to know how the YAML is laid out. Node names are the ones the emulator gives its namespaces:
+the model's own names for on-prem routers, fixed names for the Azure parts (which the model does
+not name because the user cannot configure them individually).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+from hybridnet.model import MICROSOFT_ASN, Topology
+
+MSEE_ASN = MICROSOFT_ASN
+
+ER_GATEWAY = "er-gateway"
+VNET_FABRIC = "vnet-fabric"
+MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
+
+AZURE_GATEWAY_ASN = 65515
+"""Both virtual network gateways speak for the VNet as AS 65515 (azure-facts §2, §4): the
+ExpressRoute gateway always, the VPN gateway by default. On-prem sees VNet prefixes with the path
+``12076 65515`` over ExpressRoute and ``65515`` over the VPN: one AS shorter, which is why on-prem
+must prefer ExpressRoute by local preference (emulation-notes)."""
+
+VPN_GATEWAY_ROUTE_LIMIT = 4000
+"""Prefixes the VPN gateway accepts from one BGP peer before it drops the session (BGP FAQ)."""
+
+
+def vpn_gateway_node(index: int) -> str:
+    """Name of one VPN gateway instance (active-active gateways have two)."""
+    return f"vpn-gateway-{index}"
+
+
+@dataclass(frozen=True)
+class ErLink:
+    """One link of the ExpressRoute circuit: a CE router peering eBGP with one MSEE."""
+
+    link: str
+    edge_router: str
+    msee: str
+    local_preference: int
+    as_path: tuple[int, ...]
+    """The AS path the MSEE sees on on-prem prefixes (peer ASN, prepended as configured)."""
+    advertised: frozenset[IPv4Network]
+    dropped: bool
+    """The CE announces more prefixes than the circuit SKU accepts: Azure drops the session."""
+
+
+@dataclass(frozen=True)
+class VpnTunnel:
+    """One IPsec tunnel, from the on-prem VPN appliance to one VPN gateway instance."""
+
+    index: int
+    gateway_node: str
+
+
+@dataclass(frozen=True)
+class RoutingDesign:
+    """The routing-relevant facts of one topology, named as the emulator names its nodes."""
+
+    name: str
+    core: str
+    onprem_asn: int
+    onprem_address_space: tuple[IPv4Network, ...]
+    onprem_space: tuple[IPv4Network, ...]
+    """Destinations the core router delivers itself (address space and subnets)."""
+    vnet_prefixes: tuple[IPv4Network, ...]
+    vnet_subnets: tuple[tuple[str, IPv4Network], ...]
+    er_links: tuple[ErLink, ...]
+    er_gateway: bool
+    er_connected: bool
+    """An ExpressRoute connection joins the gateway to the circuit's private peering."""
+    er_weight: int
+    vpn_appliance: str | None
+    vpn_tunnels: tuple[VpnTunnel, ...]
+    vpn_bgp: bool
+    vpn_asn: int
+    vpn_local_preference: int
+    vpn_as_path: tuple[int, ...]
+    """The AS path the VPN gateway sees on on-prem prefixes (BGP), empty for static routing."""
+    vpn_advertised: frozenset[IPv4Network]
+    vpn_dropped: bool
+    notes: tuple[str, ...]
+
+    @property
+    def edge_routers(self) -> tuple[str, ...]:
+        return tuple(link.edge_router for link in self.er_links)
+
+    @property
+    def bgp_speakers(self) -> tuple[str, ...]:
+        """The on-prem iBGP mesh: core, CEs and the VPN appliance."""
+        appliance = (self.vpn_appliance,) if self.vpn_appliance and self.vpn_tunnels else ()
+        return (self.core, *self.edge_routers, *appliance)
+
+    def er_link(self, edge_router: str) -> ErLink | None:
+        return next((link for link in self.er_links if link.edge_router == edge_router), None)
+
+    def onprem_prefixes(self) -> tuple[IPv4Network, ...]:
+        """The on-prem side of the flows: its address space and every prefix it announces."""
+        every = set(self.onprem_address_space) | self.vpn_advertised
+        for link in self.er_links:
+            every |= link.advertised
+        return tuple(sorted(every, key=lambda net: (int(net.network_address), net.prefixlen)))
+
+
+def routing_design(topology: Topology) -> RoutingDesign:
+    """Read the routing facts out of a topology (pure; the topology is already validated)."""
+    onprem = topology.onprem
+    vnet_prefixes = tuple(topology.vnet.address_space)
+    notes: list[str] = []
+
+    def accepted(prefixes: tuple[IPv4Network, ...], session: str) -> frozenset[IPv4Network]:
+        # Azure filters on-prem announcements equal to or inside a VNet prefix (azure-facts §3.7).
+        kept = set()
+        for prefix in prefixes:
+            if any(prefix.subnet_of(vnet) for vnet in vnet_prefixes):
+                notes.append(f"{session}: {prefix} lies inside the VNet address space; Azure ignores it")
+            else:
+                kept.add(prefix)
+        return frozenset(kept)
+
+    er_links = _er_links(topology, accepted, notes)
+    er_gateway = topology.er_gateway is not None
+    er_connection = next(
+        (
+            c
+            for c in topology.er_connections
+            if topology.er_gateway is not None
+            and c.gateway == topology.er_gateway.name
+            and c.circuit == topology.circuit.name
+        ),
+        None,
+    )
+    if er_links and er_gateway and er_connection is None:
+        notes.append(
+            "no ExpressRoute connection joins the gateway to the circuit: ExpressRoute carries nothing"
+        )
+
+    appliance = onprem.vpn_appliance
+    gateway = topology.vpn_gateway
+    connection = next(
+        (c for c in topology.ipsec_connections if gateway is not None and c.vpn_gateway == gateway.name), None
+    )
+    tunnels: tuple[VpnTunnel, ...] = ()
+    vpn_bgp = False
+    vpn_asn = AZURE_GATEWAY_ASN
+    vpn_advertised: frozenset[IPv4Network] = frozenset()
+    vpn_as_path: tuple[int, ...] = ()
+    vpn_dropped = False
+    if appliance is not None and gateway is not None and connection is not None:
+        tunnels = tuple(VpnTunnel(i, vpn_gateway_node(i)) for i in range(len(gateway.instances)))
+        vpn_bgp = gateway.bgp is not None and connection.enable_bgp
+        lng = topology.local_network_gateway(connection.local_network_gateway)
+        if vpn_bgp:
+            assert gateway.bgp is not None
+            vpn_asn = gateway.bgp.asn
+            lng_asn = lng.bgp.asn if lng is not None and lng.bgp is not None else onprem.asn
+            vpn_as_path = (lng_asn,) * (1 + appliance.as_path_prepend)
+            vpn_advertised = accepted(onprem.advertised_over_vpn(), f"VPN appliance {appliance.name}")
+            if len(vpn_advertised) > VPN_GATEWAY_ROUTE_LIMIT:
+                vpn_dropped = True
+                notes.append(
+                    f"{appliance.name} announces {len(vpn_advertised)} prefixes over the VPN, more than "
+                    f"the {VPN_GATEWAY_ROUTE_LIMIT} the VPN gateway accepts: it drops the BGP session"
+                )
+        else:
+            prefixes = lng.address_prefixes if lng is not None else ()
+            vpn_advertised = accepted(tuple(prefixes), f"local network gateway of {connection.name}")
+            notes.append(
+                "the VPN uses static routing: Azure sends the local network gateway's prefixes over it"
+            )
+    elif appliance is not None or gateway is not None:
+        notes.append(
+            "the VPN is incomplete (appliance, VPN gateway and IPsec connection are all needed): no VPN path"
+        )
+
+    space = tuple(onprem.address_space) + tuple(subnet.prefix for subnet in onprem.subnets)
+    subnets = tuple((s.name, s.prefix) for s in topology.vnet.subnets if s.name != "GatewaySubnet")
+    if not subnets:
+        subnets = tuple((str(prefix), prefix) for prefix in vnet_prefixes)
+    design = RoutingDesign(
+        name=topology.name,
+        core=onprem.core_router.name,
+        onprem_asn=onprem.asn,
+        onprem_address_space=tuple(onprem.address_space),
+        onprem_space=space,
+        vnet_prefixes=vnet_prefixes,
+        vnet_subnets=subnets,
+        er_links=er_links,
+        er_gateway=er_gateway,
+        er_connected=er_connection is not None,
+        er_weight=er_connection.routing_weight if er_connection else 0,
+        vpn_appliance=appliance.name if appliance is not None else None,
+        vpn_tunnels=tunnels,
+        vpn_bgp=vpn_bgp,
+        vpn_asn=vpn_asn,
+        vpn_local_preference=appliance.local_preference if appliance is not None else 0,
+        vpn_as_path=vpn_as_path,
+        vpn_advertised=vpn_advertised,
+        vpn_dropped=vpn_dropped,
+        notes=tuple(notes),
+    )
+    return design
+
+
+def _er_links(
+    topology: Topology,
+    accepted: Callable[[tuple[IPv4Network, ...], str], frozenset[IPv4Network]],
+    notes: list[str],
+) -> tuple[ErLink, ...]:
+    peering = topology.circuit.private_peering
+    if peering is None:
+        if topology.onprem.edge_routers:
+            notes.append("the circuit has no private peering: ExpressRoute carries nothing")
+        return ()
+    links = []
+    for link in ("primary", "secondary"):
+        router = topology.onprem.edge_router(link)
+        if router is None:
+            continue
+        advertised = accepted(topology.onprem.advertised_over_er(router), f"edge router {router.name}")
+        limit = topology.circuit.route_limit
+        dropped = len(advertised) > limit
+        if dropped:
+            notes.append(
+                f"{router.name} announces {len(advertised)} prefixes, more than the {limit} the "
+                f"{topology.circuit.sku_tier} circuit accepts: Azure drops its BGP session"
+            )
+        links.append(
+            ErLink(
+                link=link,
+                edge_router=router.name,
+                msee=MSEE_NODES[link],
+                local_preference=router.local_preference,
+                as_path=(peering.peer_asn,) * (1 + router.as_path_prepend),
+                advertised=advertised,
+                dropped=dropped,
+            )
+        )
+    return tuple(links)
