@@ -1,0 +1,105 @@
+"""Checks of a path that need a command run in a namespace: largest DF packet, TCP MSS, traceroute.
+
+Each takes a ``runner`` — a callable that runs an argv and returns the completed process — so the
+drill can pass one that prefixes ``ip netns exec NS`` while tests run the same code locally or with
+a scripted runner. Parsing is kept apart from running so it can be checked on captured output.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+
+from hybridnet.drill.result import PathLabel
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+ICMP_ECHO_OVERHEAD = 28  # IPv4 header + ICMP echo header: payload + 28 = packet size
+ETHERNET_MAX_PAYLOAD = 1500 - ICMP_ECHO_OVERHEAD
+
+
+def local_runner(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run in the current namespace, bounded in time."""
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=10, check=False)
+
+
+def netns_runner(namespace: str) -> Runner:
+    """A runner that executes inside a named network namespace (needs root)."""
+    def run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return local_runner(["ip", "netns", "exec", namespace, *argv])
+    return run
+
+
+def df_ping_passes(runner: Runner, destination: str, payload: int, timeout_s: int = 1) -> bool:
+    """One ICMP echo of ``payload`` bytes with Don't Fragment set; True when it is answered."""
+    completed = runner(["ping", "-n", "-q", "-M", "do", "-c", "1", "-W", str(timeout_s),
+                        "-s", str(payload), destination])
+    return completed.returncode == 0
+
+
+def largest_df_payload(runner: Runner, destination: str, low: int = 0,
+                       high: int = ETHERNET_MAX_PAYLOAD) -> int | None:
+    """The largest ICMP payload that reaches ``destination`` with DF set (binary search).
+
+    Returns None when not even ``low`` passes (the destination is unreachable), so a black hole is
+    never mistaken for a small MTU. Path MTU = result + 28.
+    """
+    if not df_ping_passes(runner, destination, low):
+        return None
+    if df_ping_passes(runner, destination, high):
+        return high
+    passes, fails = low, high
+    while fails - passes > 1:
+        middle = (passes + fails) // 2
+        if df_ping_passes(runner, destination, middle):
+            passes = middle
+        else:
+            fails = middle
+    return passes
+
+
+_MSS = re.compile(r"(?<![a-z])mss:(\d+)")
+
+
+def parse_ss_mss(ss_output: str) -> list[int]:
+    """The negotiated MSS of each connection in ``ss -tin`` output (``mss:``, not ``advmss:``)."""
+    return [int(value) for value in _MSS.findall(ss_output)]
+
+
+def observed_mss(runner: Runner, destination: str, port: int) -> int | None:
+    """The MSS of an established connection to ``destination:port`` as the kernel negotiated it.
+
+    With clamping on the tunnel router the SYN's MSS option is rewritten, so this shows the clamp;
+    without it it shows the interface's MSS, which a 1400-byte tunnel will not carry.
+    """
+    completed = runner(["ss", "-tinH", "state", "established", "dst", destination, "dport", "=", f":{port}"])
+    values = parse_ss_mss(completed.stdout)
+    return min(values) if values else None
+
+
+def parse_traceroute(output: str) -> list[str | None]:
+    """Hop addresses from ``traceroute -n`` output, None for a hop that did not answer."""
+    hops: list[str | None] = []
+    for line in output.splitlines():
+        match = re.match(r"\s*\d+\s+(.*)", line)
+        if match is None:
+            continue
+        address = re.search(r"\d{1,3}(?:\.\d{1,3}){3}", match.group(1))
+        hops.append(address.group(0) if address else None)
+    return hops
+
+
+def path_from_hops(hops: Sequence[str | None], markers: Mapping[str, PathLabel]) -> PathLabel:
+    """The path a traceroute took: the label of the first hop that is a known gateway address."""
+    for hop in hops:
+        if hop is not None and hop in markers:
+            return markers[hop]
+    return "none" if not any(hops) else "unknown"
+
+
+def traceroute_path(runner: Runner, destination: str, markers: Mapping[str, PathLabel],
+                    max_hops: int = 10) -> tuple[PathLabel, list[str | None]]:
+    completed = runner(["traceroute", "-n", "-q", "1", "-w", "1", "-m", str(max_hops), destination])
+    hops = parse_traceroute(completed.stdout)
+    return path_from_hops(hops, markers), hops

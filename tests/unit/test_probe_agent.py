@@ -1,0 +1,219 @@
+"""The real probe agents on loopback: outage, loss and the TCP stream measured, not assumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hybridnet.drill.probes import PathByTtl, analyse_udp, read_records
+from hybridnet.drill.stream_checks import http_figures, tcp_stream_result
+
+INTERVAL_MS = 10.0
+SCHEDULING_SLACK_MS = 60.0  # two shared cores: a process may wait this long to be scheduled
+
+
+def _records(path: Path) -> list[dict]:
+    return read_records(path) if path.exists() else []
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``condition`` every 10 ms, failing with ``what`` if it is not met within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+class Agent:
+    """One probe-agent process with its JSON-lines output file."""
+
+    def __init__(self, tmp_path: Path, name: str, *args: str) -> None:
+        self.out = tmp_path / f"{name}.jsonl"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hybridnet.drill.probe_agent", *args, "--out", str(self.out)],
+            stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: any(r["kind"] == "ready" for r in self.records()) or self.process.poll() is not None,
+                 10.0, f"{name} to be ready")
+        assert self.process.poll() is None, self.process.stderr.read() if self.process.stderr else ""
+
+    def records(self) -> list[dict]:
+        return _records(self.out)
+
+    @property
+    def port(self) -> int:
+        return next(int(r["port"]) for r in self.records() if r["kind"] == "ready")
+
+    def count(self, kind: str) -> int:
+        return sum(1 for r in self.records() if r["kind"] == kind)
+
+    def finish(self, timeout_s: float = 15.0) -> list[dict]:
+        self.process.wait(timeout=timeout_s)
+        assert self.process.returncode == 0, self.process.stderr.read() if self.process.stderr else ""
+        return self.records()
+
+    def stop(self) -> list[dict]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.finish()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+StartAgent = Callable[..., Agent]
+
+
+@pytest.fixture
+def agents(tmp_path: Path) -> Iterator[StartAgent]:
+    started: list[Agent] = []
+
+    def start(name: str, *args: str) -> Agent:
+        agent = Agent(tmp_path, name, *args)
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        agent.kill()
+
+
+def test_paused_reflector_shows_as_an_outage_of_the_pause_length(agents: StartAgent) -> None:
+    reflector = agents("reflector", "udp-reflect", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
+    sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(reflector.port),
+                    "--interval-ms", str(INTERVAL_MS), "--count", "150", "--drain-ms", "300",
+                    "--duration", "20")
+    wait_for(lambda: sender.count("reply") >= 30, 5.0, "30 replies before the pause")
+    os.kill(reflector.process.pid, signal.SIGSTOP)
+    paused_at = time.monotonic_ns()
+    sent_at_pause = sender.count("sent")
+    wait_for(lambda: sender.count("sent") >= sent_at_pause + 40, 5.0, "40 probes sent into the pause")
+    os.kill(reflector.process.pid, signal.SIGCONT)
+    resumed_at = time.monotonic_ns()
+    records = sender.finish()
+    reflector.stop()
+
+    pause_ms = (resumed_at - paused_at) / 1e6
+    analysis = analyse_udp(records, origin_ns=paused_at, direction="onprem-to-vnet",
+                           path_of=PathByTtl.calibrated(64).label_reply)
+    figures = analysis.figures
+    assert figures.sent == 150
+    # The kernel queued the requests while the reflector was stopped: late, but none lost.
+    assert figures.lost == 0 and figures.received == 150
+    assert pause_ms - 2.0 <= figures.outage_ms <= pause_ms + INTERVAL_MS + SCHEDULING_SLACK_MS
+    assert len(figures.outages) == 1
+    assert figures.outages[0].start_s <= 0.0 < figures.outages[0].end_s
+    # The reflector read nothing while stopped, so it saw the same gap on its side.
+    assert pause_ms - 2.0 <= figures.request_outage_ms <= pause_ms + INTERVAL_MS + SCHEDULING_SLACK_MS
+    assert {s.path for s in analysis.samples} == {"ExpressRoute"}  # TTL 64 on loopback, as calibrated
+
+
+def test_requests_sent_while_no_reflector_runs_are_counted_lost(agents: StartAgent) -> None:
+    first = agents("reflector1", "udp-reflect", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
+    port = first.port
+    sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(port),
+                    "--interval-ms", str(INTERVAL_MS), "--count", "200", "--drain-ms", "300",
+                    "--duration", "20")
+    wait_for(lambda: sender.count("reply") >= 30, 5.0, "30 replies before the reflector stops")
+    first.stop()
+    sent_while_down_from = sender.count("sent")
+    wait_for(lambda: sender.count("sent") >= sent_while_down_from + 30, 5.0,
+             "30 probes sent with no reflector")
+    agents("reflector2", "udp-reflect", "--bind", "127.0.0.1", "--port", str(port), "--duration", "20")
+    records = sender.finish()
+
+    figures = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
+                          path_of=lambda r: "ExpressRoute").figures
+    assert figures.sent == 200
+    assert figures.lost == figures.sent - figures.received
+    assert 30 <= figures.lost <= 30 + 2000 / INTERVAL_MS / 10  # 30 probes plus the restart's start-up time
+    # The reflector restarted inside the gap, so its counters cannot say which way they died.
+    assert figures.lost_unattributed == figures.lost
+    assert figures.outage_ms >= 30 * INTERVAL_MS - INTERVAL_MS
+
+
+def test_tcp_stream_over_loopback_delivers_every_byte_with_matching_checksum(agents: StartAgent) -> None:
+    sink = agents("sink", "tcp-sink", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
+    source = agents("source", "tcp-source", "--target", "127.0.0.1", "--port", str(sink.port),
+                    "--rate-kbps", "2048", "--duration", "1.0")
+    wait_for(lambda: sink.count("progress") >= 3, 5.0, "the sink to receive for a while")
+    os.kill(sink.process.pid, signal.SIGSTOP)  # a stall the stream must ride through
+    stalled_from = source.count("progress")
+    wait_for(lambda: source.count("progress") >= stalled_from + 2, 5.0, "the source to keep going")
+    os.kill(sink.process.pid, signal.SIGCONT)
+    source_records = source.finish()
+    sink_records = sink.finish()
+
+    stream = tcp_stream_result(source_records, sink_records)
+    assert stream.survived and stream.checksum_ok and stream.nothing_lost, stream.error
+    assert stream.bytes_sent == stream.bytes_received
+    assert 0.8 * 2048 * 1024 <= stream.bytes_sent <= 1.1 * 2048 * 1024  # 1 s at 2 MiB/s
+    source_summary = next(r for r in source_records if r["kind"] == "summary")
+    sink_summary = next(r for r in sink_records if r["kind"] == "summary")
+    assert sink_summary["received_sha256"] == source_summary["sent_sha256"]
+    assert sink_summary["content_ok"] is True
+
+
+def test_tcp_stream_reports_a_dead_sink_as_not_survived(agents: StartAgent) -> None:
+    sink = agents("sink", "tcp-sink", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
+    source = agents("source", "tcp-source", "--target", "127.0.0.1", "--port", str(sink.port),
+                    "--rate-kbps", "1024", "--duration", "1.5")
+    wait_for(lambda: sink.count("progress") >= 2, 5.0, "the stream to start")
+    sink.kill()
+    stream = tcp_stream_result(source.finish())
+    assert not stream.survived and not stream.nothing_lost
+    assert stream.bytes_received == 0  # no trailer: the sink never confirmed anything
+    assert stream.error
+
+
+def test_tcp_sink_detects_bytes_that_differ_from_the_expected_stream(agents: StartAgent) -> None:
+    sink = agents("sink", "tcp-sink", "--bind", "127.0.0.1", "--port", "0", "--seed", "other",
+                  "--duration", "20")
+    source = agents("source", "tcp-source", "--target", "127.0.0.1", "--port", str(sink.port),
+                    "--rate-kbps", "256", "--duration", "0.3")
+    stream = tcp_stream_result(source.finish(), sink.finish())
+    assert not stream.checksum_ok
+    assert "byte 0 differs" in stream.error
+
+
+def test_http_requests_count_failures_while_the_server_is_gone(agents: StartAgent) -> None:
+    server = agents("server", "http-serve", "--bind", "127.0.0.1", "--port", "0", "--name", "web-vm1",
+                    "--duration", "20")
+    port = server.port
+    requester = agents("requester", "http-get", "--url", f"http://127.0.0.1:{port}/", "--interval-ms", "20",
+                       "--timeout-ms", "500", "--count", "60", "--duration", "20")
+    wait_for(lambda: requester.count("http") >= 10, 5.0, "10 answered requests")
+    server.stop()
+    failed_from = requester.count("http")
+    wait_for(lambda: requester.count("http") >= failed_from + 10, 5.0, "10 requests with no server")
+    agents("server2", "http-serve", "--bind", "127.0.0.1", "--port", str(port), "--name", "web-vm2",
+           "--duration", "20")
+    records = requester.finish()
+
+    figures = http_figures(records)
+    assert figures.requests == 60
+    assert figures.ok + figures.failed == 60
+    assert figures.failed >= 10
+    assert figures.longest_failure_ms >= 9 * 20.0
+    served = {r["served_by"] for r in records if r["kind"] == "http" and r["status"] == 200}
+    assert served == {"web-vm1", "web-vm2"}
+
+
+def test_agent_stops_on_sigterm_and_still_writes_its_summary(agents: StartAgent) -> None:
+    reflector = agents("reflector", "udp-reflect", "--bind", "127.0.0.1", "--port", "0", "--duration", "600")
+    records = reflector.stop()
+    summary = records[-1]
+    assert summary["kind"] == "summary" and summary["stop_reason"] == "SIGTERM"
+    assert json.dumps(summary)  # plain JSON, nothing else
