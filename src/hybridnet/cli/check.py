@@ -1,0 +1,100 @@
+"""`hybridnet check [FILE]`: run every rule and report findings as a table, JSON or SARIF.
+
+Exit codes are the contract for CI: 0 no error findings (warnings and notes allowed), 1 at least one
+error finding, 2 the topology could not be read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, load_topology
+from hybridnet.rules import Finding, Severity, all_rules, check, has_errors, locate_in_file
+from hybridnet.rules.formats import artifact_uri, summary, to_json, to_sarif
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+def check_command(
+    file: TopologyArg = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table (default), json or sarif (SARIF 2.1.0).")
+    ] = OutputFormat.table,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="List every rule and exit.")] = False,
+) -> None:
+    """Check a topology against Azure's documented rules and the routing intent failover depends on.
+
+    Exit 0: no errors; 1: error findings; 2: the file cannot be read or is not a valid topology.
+    """
+    if list_rules:
+        _print_rules()
+        return
+    topology = load_topology(file)
+    findings = check(topology)
+    shown = str(file) if file is not None else None
+    if file is not None:
+        findings = locate_in_file(findings, file, shown_as=shown)
+    if output is OutputFormat.json:
+        typer.echo(to_json(findings, topology.name, shown), nl=False)
+    elif output is OutputFormat.sarif:
+        uri = artifact_uri(file) if file is not None else None
+        typer.echo(to_sarif(findings, all_rules(), uri), nl=False)
+    else:
+        _print_table(findings, shown or "built-in reference topology")
+    if has_errors(findings):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_table(findings: list[Finding], label: str) -> None:
+    counts = summary(findings)
+    rules = len(all_rules())
+    if not findings:
+        console.print(f"[bold green]✓[/] {label}: no findings ({rules} rules checked)", highlight=False)
+        return
+    table = Table(show_lines=True, title=f"hybridnet check: {label}", title_justify="left")
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Where", overflow="fold", max_width=34)
+    table.add_column("Finding and fix", ratio=1)
+    for finding in findings:
+        where = Text(finding.path)
+        if finding.line is not None:
+            where = Text(f"line {finding.line}\n", style="bold").append(finding.path, style="dim")
+        body = Text(finding.message).append(f"\nfix: {finding.fix}", style="green")
+        rule_cell = Text(finding.rule_id)
+        if finding.psrule:
+            rule_cell.append(f"\n{finding.psrule}", style="dim")
+        body.append(f"\nsource: {finding.source.title}", style="dim")
+        table.add_row(Text(finding.severity.value, style=_STYLE[finding.severity]), rule_cell, where, body)
+    console.print(table)
+    console.print(
+        f"{label}: [bold red]{counts['error']} error(s)[/], [yellow]{counts['warning']} warning(s)[/], "
+        f"[cyan]{counts['info']} note(s)[/] from {rules} rules",
+        highlight=False,
+    )
+
+
+def _print_rules() -> None:
+    table = Table(title="hybridnet rules", title_justify="left")
+    for column in ("Rule", "Severity", "Title", "PSRule", "Source"):
+        table.add_column(column, overflow="fold")
+    for rule in all_rules():
+        table.add_row(rule.id, Text(rule.severity.value, style=_STYLE[rule.severity]), rule.title,
+                      rule.psrule or "", rule.source.title)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)
+
