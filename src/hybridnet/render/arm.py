@@ -1,0 +1,147 @@
+"""The Azure side of a topology as an ARM deployment: a template and its parameters file.
+
+The template (schema 2019-04-01, Microsoft.Network 2023-09-01) holds everything Azure runs: VNet,
+subnets, NSGs, route tables, public IPs, both gateways, the local network gateway, the circuit with its
+peering, both connections and the internal load balancer. Secrets are ``secureString`` parameters
+without a default; the parameters file leaves them out (``az`` then prompts) or points at Key Vault,
+so no key ever lands in a file we write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hybridnet.model import Topology
+from hybridnet.render import arm_resources as build
+from hybridnet.render.arm_resources import MD5_KEY_PARAMETER, SHARED_KEY_PARAMETER
+
+TEMPLATE_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+PARAMETERS_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
+TEMPLATE_FILE = "azuredeploy.json"
+PARAMETERS_FILE = "azuredeploy.parameters.json"
+METADATA_KEY = "hybridnet"
+
+
+@dataclass(frozen=True)
+class KeyVaultSecret:
+    """A Key Vault secret the parameters file can point the shared key at."""
+
+    vault_id: str
+    secret_name: str
+
+
+@dataclass(frozen=True)
+class ArmDeployment:
+    """A rendered deployment: the template and its parameters file, as JSON-ready dicts."""
+
+    template: dict[str, Any]
+    parameters: dict[str, Any]
+
+    def write(self, directory: Path) -> list[Path]:
+        """Write both files (mode 0644: they hold no secret) and return their paths."""
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, document in ((TEMPLATE_FILE, self.template), (PARAMETERS_FILE, self.parameters)):
+            path = directory / name
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            os.chmod(path, 0o644)
+            written.append(path)
+        return written
+
+
+def _parameters(topology: Topology) -> dict[str, Any]:
+    parameters: dict[str, Any] = {
+        "location": {
+            "type": "string",
+            "defaultValue": "[resourceGroup().location]",
+            "metadata": {"description": "Azure region of every resource."},
+        },
+    }
+    if topology.ipsec_connections:
+        parameters[SHARED_KEY_PARAMETER] = {
+            "type": "securestring",
+            "metadata": {"description": "Pre-shared key of the site-to-site VPN connection (printable ASCII, "
+                                        "no space, '-' or '~'). The on-prem VPN device uses the same key."},
+        }
+    peering = topology.circuit.private_peering
+    if peering is not None and peering.md5_key is not None:
+        parameters[MD5_KEY_PARAMETER] = {
+            "type": "securestring",
+            "metadata": {"description": "MD5 key of the private-peering BGP sessions."},
+        }
+    return parameters
+
+
+def _resources(topology: Topology) -> list[dict[str, Any]]:
+    resources = [build.network_security_group(nsg) for nsg in topology.nsgs]
+    resources += [build.route_table(table) for table in topology.route_tables]
+    resources.append(build.virtual_network(topology))
+    for er in topology.er_gateways:
+        zone_redundant = er.sku.endswith("AZ")
+        resources.append(build.public_ip(build.er_gateway_public_ip(er), zone_redundant))
+    for vpn in topology.vpn_gateways:
+        resources += [build.public_ip(i.public_ip, vpn.sku.endswith("AZ")) for i in vpn.instances]
+    resources += [build.er_gateway(er, topology) for er in topology.er_gateways]
+    resources += [build.vpn_gateway(vpn, topology) for vpn in topology.vpn_gateways]
+    resources += [build.local_network_gateway(lng) for lng in topology.local_network_gateways]
+    resources.append(build.expressroute_circuit(topology.circuit))
+    resources += build.circuit_peerings(topology.circuit)
+    for connection in topology.connections:
+        if connection.type == "IPsec":
+            resources.append(build.ipsec_connection(connection))
+        else:
+            resources.append(build.expressroute_connection(connection, topology.circuit))
+    resources += [build.load_balancer(lb, topology) for lb in topology.load_balancers]
+    return resources
+
+
+def render_template(topology: Topology) -> dict[str, Any]:
+    """The deployment template for the topology's Azure side."""
+    resource_ids = {
+        name: f"[resourceId('{kind}', '{resource}')]"
+        for name, kind, resource in (
+            ("vnetId", "Microsoft.Network/virtualNetworks", topology.vnet.name),
+            ("circuitId", "Microsoft.Network/expressRouteCircuits", topology.circuit.name),
+        )
+    }
+    outputs: dict[str, Any] = {name: {"type": "string", "value": v} for name, v in resource_ids.items()}
+    outputs["circuitServiceKey"] = {
+        "type": "string",
+        "value": f"[reference({resource_ids['circuitId'][1:-1]}).serviceKey]",
+    }
+    return {
+        "$schema": TEMPLATE_SCHEMA_URL,
+        "contentVersion": "1.0.0.0",
+        "metadata": {
+            METADATA_KEY: {
+                "topology": topology.name,
+                "description": topology.description,
+                "resourceGroup": topology.resource_group,
+            },
+        },
+        "parameters": _parameters(topology),
+        "resources": _resources(topology),
+        "outputs": outputs,
+    }
+
+
+def render_parameters(topology: Topology, shared_key_secret: KeyVaultSecret | None = None) -> dict[str, Any]:
+    """The parameters file. The shared key is absent (prompted at deploy time) or a Key Vault reference."""
+    parameters: dict[str, Any] = {"location": {"value": topology.location}}
+    if topology.ipsec_connections and shared_key_secret is not None:
+        parameters[SHARED_KEY_PARAMETER] = {
+            "reference": {
+                "keyVault": {"id": shared_key_secret.vault_id},
+                "secretName": shared_key_secret.secret_name,
+            },
+        }
+    return {"$schema": PARAMETERS_SCHEMA_URL, "contentVersion": "1.0.0.0", "parameters": parameters}
+
+
+def render_arm(topology: Topology, shared_key_secret: KeyVaultSecret | None = None) -> ArmDeployment:
+    """Template and parameters file for the topology's Azure side."""
+    return ArmDeployment(render_template(topology), render_parameters(topology, shared_key_secret))
