@@ -105,21 +105,34 @@ def analyse(
     depth: int = 2,
     router_ids: Mapping[str, int] | None = None,
     multipath: bool = True,
+    onprem_prefixes: Iterable[IPv4Network] = (),
 ) -> Analysis:
-    """Predict every flow's path in every scenario (by default all single and double failures)."""
+    """Predict every flow's path in every scenario (by default all single and double failures).
+
+    Flows run from every on-prem prefix the design owns or announces, plus ``onprem_prefixes``
+    (so two designs can be compared on the same flows), to every VNet subnet.
+    """
     design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
     chosen = tuple(scenarios) if scenarios is not None else failure_scenarios(design, depth)
     ids = dict(router_ids) if router_ids is not None else default_router_ids(design)
-    onprem_classes, onprem_member = classify(design, design.onprem_prefixes())
+    prefixes = design.onprem_prefixes()
+    extra = set(onprem_prefixes) - set(prefixes)
+    if extra:
+        prefixes = tuple(
+            sorted({*prefixes, *extra}, key=lambda net: (int(net.network_address), net.prefixlen))
+        )
+    onprem_classes, onprem_member = classify(design, prefixes)
     covered = [
         any(prefix.subnet_of(vnet) for vnet in design.vnet_prefixes) for _, prefix in design.vnet_subnets
     ]
     vnet_classes = sorted(set(covered))
+    subnet_class = [vnet_classes.index(is_covered) for is_covered in covered]
     flows, flow_class = [], []
-    for onprem_index, prefix in zip(onprem_member, design.onprem_prefixes(), strict=True):
-        for (subnet, subnet_prefix), is_covered in zip(design.vnet_subnets, covered, strict=True):
+    for onprem_index, prefix in zip(onprem_member, prefixes, strict=True):
+        base = onprem_index * len(vnet_classes)
+        for (subnet, subnet_prefix), vnet_index in zip(design.vnet_subnets, subnet_class, strict=True):
             flows.append(Flow(prefix, subnet, subnet_prefix))
-            flow_class.append(onprem_index * len(vnet_classes) + vnet_classes.index(is_covered))
+            flow_class.append(base + vnet_index)
     results = tuple(
         _scenario_result(design, item, onprem_classes, vnet_classes, ids, multipath) for item in chosen
     )

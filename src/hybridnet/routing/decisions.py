@@ -52,9 +52,10 @@ Choices = dict[str, tuple[NextHop, ...]]
 
 
 def default_router_ids(design: RoutingDesign) -> dict[str, int]:
-    """Router-ID order used for the last BGP tie-break: core, CEs (primary first), VPN appliance.
+    """Router-ID order for the last BGP tie-break: core, CEs, VPN appliance, in the model's order.
 
-    The emulator should configure router IDs in this order, or pass its own to the analysis.
+    ``render.frr`` takes each router ID from the device's transit address, handed out in that same
+    order, so the ranks agree with the lab; a caller with other IDs passes its own ranks.
     """
     order = [design.core, *design.edge_routers]
     if design.vpn_appliance is not None:
@@ -90,28 +91,39 @@ def vnet_choices(
 def onprem_bgp(
     design: RoutingDesign, state: LiveState, router_ids: Mapping[str, int], multipath: bool = True
 ) -> dict[str, tuple[BgpRoute, ...]]:
-    """Each on-prem BGP speaker's best path(s) to a VNet prefix once the iBGP mesh has settled."""
-    speakers = design.bgp_speakers
+    """Each on-prem BGP speaker's best path(s) to a VNet prefix once the iBGP sessions have settled.
+
+    The core is a route reflector for the CEs and the VPN appliance (as ``render.frr`` configures
+    them): clients announce their best path only when they learned it over eBGP, the core reflects
+    its single best path to every client but the one it came from, and next hops are kept.
+    """
+    core, clients = design.core, design.bgp_speakers[1:]
     learned = _ebgp_routes(design, state)
-    announced: dict[str, BgpRoute | None] = dict.fromkeys(speakers)
-    for _ in range(2 * len(speakers) + 2):
-        best = {}
-        for speaker in speakers:
-            candidates = list(learned.get(speaker, ()))
-            candidates += [
-                _over_ibgp(route, other)
-                for other, route in announced.items()
-                if other != speaker and route is not None
-            ]
-            best[speaker] = bgp_best(candidates, router_ids, multipath)
+    announced: dict[str, BgpRoute | None] = dict.fromkeys(clients)
+    for _ in range(2 * len(clients) + 3):
+        best = {
+            core: bgp_best(
+                [_over_ibgp(route, client) for client, route in announced.items() if route],
+                router_ids,
+                multipath,
+            )
+        }
+        reflected = best[core][0] if best[core] else None
+        for client in clients:
+            candidates = list(learned.get(client, ()))
+            if reflected is not None and reflected.next_hop != client:
+                candidates.append(reflected)
+            best[client] = bgp_best(candidates, router_ids, multipath)
         settled = {
-            speaker: routes[0] if routes and (routes[0].ebgp or routes[0].local) else None
-            for speaker, routes in best.items()
+            client: best[client][0]
+            if best[client] and (best[client][0].ebgp or best[client][0].local)
+            else None
+            for client in clients
         }
         if settled == announced:
             return best
         announced = settled
-    raise RoutingError("the on-prem iBGP mesh does not settle on a best path to the VNet")
+    raise RoutingError("the on-prem iBGP sessions do not settle on a best path to the VNet")
 
 
 def _ebgp_routes(design: RoutingDesign, state: LiveState) -> dict[str, list[BgpRoute]]:
@@ -167,7 +179,8 @@ def _over_ibgp(route: BgpRoute, speaker: str) -> BgpRoute:
 
 
 def _physical_hop(design: RoutingDesign, at: str, bgp_next_hop: str) -> str:
-    """On-prem routers hang off the core (a star), so an iBGP next hop is reached through it."""
+    """On-prem routers hang off the core (a star, as ``render.frr`` wires them), so a router reaches
+    another's iBGP next hop through the core."""
     if bgp_next_hop not in design.bgp_speakers or design.core in (at, bgp_next_hop):
         return bgp_next_hop
     return design.core

@@ -217,10 +217,11 @@ def _er_links(
         if topology.onprem.edge_routers:
             notes.append("the circuit has no private peering: ExpressRoute carries nothing")
         return ()
-    links = []
-    for link in ("primary", "secondary"):
-        router = topology.onprem.edge_router(link)
-        if router is None:
+    links: list[ErLink] = []
+    for router in topology.onprem.edge_routers:  # in the model's order, as the renderer numbers them
+        link = router.link
+        if any(known.link == link for known in links):
+            notes.append(f"{router.name} is a second CE on the {link} link; the analysis ignores it")
             continue
         advertised = accepted(topology.onprem.advertised_over_er(router), f"edge router {router.name}")
         limit = topology.circuit.route_limit

@@ -1,0 +1,44 @@
+"""Each node's routing table as the analysis predicts it: what a lab test compares with FRR's.
+
+Only the routes that cross between on-prem and Azure are predicted: every node's next hops towards
+each VNet prefix and each announced on-prem prefix, in one scenario. Nodes carry the emulator's
+names, next hops name the next node and the kind of route (ER, VPN, or internal to one side).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import IPv4Network
+
+from hybridnet.model import Topology
+from hybridnet.routing.decisions import NextHop, default_router_ids, onprem_prefix_choices, vnet_choices
+from hybridnet.routing.design import RoutingDesign, routing_design
+from hybridnet.routing.prefixes import announcements
+from hybridnet.routing.scenarios import Scenario, live_state
+
+RoutingTable = dict[str, dict[IPv4Network, tuple[NextHop, ...]]]
+"""Node name → prefix → next hops (several under ECMP). A prefix a node has no route for is absent."""
+
+
+def routing_table(
+    topology: Topology | RoutingDesign,
+    scenario: Scenario,
+    *,
+    router_ids: Mapping[str, int] | None = None,
+    multipath: bool = True,
+) -> RoutingTable:
+    """Predict every node's chosen next hop for every prefix that crosses the hybrid link."""
+    design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
+    state = live_state(design, scenario.failed)
+    ids = dict(router_ids) if router_ids is not None else default_router_ids(design)
+    table: RoutingTable = {}
+    for node, hops in vnet_choices(design, state, ids, multipath).items():
+        for prefix in design.vnet_prefixes:
+            table.setdefault(node, {})[prefix] = hops
+    by_announcers: dict[frozenset[str], dict[str, tuple[NextHop, ...]]] = {}
+    for prefix, announcers in sorted(announcements(design).items()):
+        if announcers not in by_announcers:
+            by_announcers[announcers] = onprem_prefix_choices(design, state, announcers)
+        for node, hops in by_announcers[announcers].items():
+            table.setdefault(node, {})[prefix] = hops
+    return table
