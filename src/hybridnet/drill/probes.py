@@ -27,7 +27,17 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from hybridnet.drill.result import Direction, Outage, PathLabel, PathSegment, ProbeSample, UdpFigures
+from hybridnet.drill.result import (
+    Direction,
+    HttpFigures,
+    Outage,
+    PathLabel,
+    PathMtuResult,
+    PathSegment,
+    ProbeSample,
+    StepResult,
+    UdpFigures,
+)
 
 Record = dict[str, Any]
 
@@ -240,3 +250,22 @@ def paths_around(segments: Sequence[PathSegment], outages: Sequence[Outage],
 def combined_path(forward: PathLabel, reverse: PathLabel) -> PathLabel:
     """One label for a round trip; an asymmetric one (out on one gateway, back on the other) shows both."""
     return forward if forward == reverse else f"{forward}/{reverse}"
+
+
+def records_between(records: Iterable[Record], start_ns: int, end_ns: int) -> list[Record]:
+    """The part of one long-running sender's records that belongs to a step: probes *sent* in
+    [start_ns, end_ns), with their replies whenever those arrived. The summary is kept (interval)."""
+    return [r for r in records
+            if r.get("kind") == "summary" or ("sent_ns" in r and start_ns <= int(r["sent_ns"]) < end_ns)]
+
+
+def step_from_analysis(name: str, direction: Direction, analysis: UdpAnalysis, *, change_s: float,
+                       start_s: float, end_s: float, expected_path: PathLabel | None = None,
+                       fault: str = "", http: HttpFigures | None = None,
+                       path_mtu: tuple[PathMtuResult, ...] = ()) -> StepResult:
+    """A StepResult for one step and direction whose fault (or restore) was made at ``change_s``."""
+    before, during, after = paths_around(analysis.segments, analysis.figures.outages, change_s)
+    return StepResult(name=name, direction=direction, udp=analysis.figures, path_before=before,
+                      path_during=during, path_after=after, expected_path=expected_path, http=http,
+                      path_mtu=path_mtu, segments=analysis.segments, fault=fault, start_s=start_s,
+                      end_s=end_s)

@@ -152,6 +152,8 @@ class StepResult:
     path_mtu: tuple[PathMtuResult, ...] = ()
     segments: tuple[PathSegment, ...] = ()
     fault: str = ""
+    start_s: float | None = None
+    end_s: float | None = None
 
     @property
     def outage_ms(self) -> float:

@@ -1,0 +1,88 @@
+"""The words and rows both human-readable reports (Markdown, HTML) share, so they never disagree.
+
+Each step row puts the measured outage next to what the timers predict, and says in one phrase
+whether the step did what the guidance expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hybridnet.drill.result import Direction, DrillResult, StepResult, TimerPrediction
+
+DIRECTION_WORDS: dict[Direction, str] = {"onprem-to-vnet": "on-premises → VNet",
+                                         "vnet-to-onprem": "VNet → on-premises"}
+
+
+def format_ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 10000:
+        return f"{value / 1000:.1f} s"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.0f} ms"
+
+
+def format_bytes(value: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.1f} {unit} ({value} B)"
+    return f"{value} B"
+
+
+@dataclass(frozen=True)
+class StepRow:
+    step: str
+    direction: str
+    outage: str
+    predicted: str
+    lost: str
+    paths: str
+    verdict: str
+    ok: bool
+
+
+def governing_prediction(result: DrillResult) -> TimerPrediction | None:
+    """The prediction that governs circuit failure detection (BFD if on, else the hold timer)."""
+    return next((p for p in result.predictions if p.mechanism != "dpd"), None)
+
+
+def step_rows(result: DrillResult) -> list[StepRow]:
+    prediction = governing_prediction(result)
+    return [_row(step, result, prediction) for step in result.steps]
+
+
+def _row(step: StepResult, result: DrillResult, prediction: TimerPrediction | None) -> StepRow:
+    udp = step.udp
+    lost = f"{udp.lost} of {udp.sent}"
+    if udp.lost:
+        lost += f" (request {udp.request_lost}, reply {udp.reply_lost}"
+        lost += f", unattributed {udp.lost_unattributed})" if udp.lost_unattributed else ")"
+    moved = step.path_before != step.path_after
+    predicted = (f"≤ {format_ms(prediction.detection_ms)} ({prediction.mechanism})"
+                 if prediction is not None and (moved or udp.outage_ms > 0) else "—")
+    problems: list[str] = []
+    if step.path_as_expected is False:
+        problems.append(f"expected {step.expected_path}")
+    if result.max_outage_ms is not None and step.outage_ms > result.max_outage_ms:
+        problems.append(f"outage over {format_ms(result.max_outage_ms)}")
+    verdict = "; ".join(problems) if problems else "as expected"
+    return StepRow(step=step.name, direction=DIRECTION_WORDS.get(step.direction, step.direction),
+                   outage=format_ms(step.outage_ms) if step.outage_ms else "none", predicted=predicted,
+                   lost=lost, paths=f"{step.path_before} → {step.path_during} → {step.path_after}",
+                   verdict=verdict, ok=not problems)
+
+
+def headline(result: DrillResult) -> str:
+    """One sentence a reader gets before any table."""
+    state = "PASSED" if result.passed else "FAILED"
+    text = f"Drill {state}: worst outage {format_ms(result.worst_outage_ms)}"
+    prediction = governing_prediction(result)
+    if prediction is not None:
+        text += f" (timers predict detection within {format_ms(prediction.detection_ms)})"
+    if result.tcp_stream is not None:
+        stream = result.tcp_stream
+        text += ("; the TCP stream lost nothing" if stream.nothing_lost
+                 else "; the TCP stream did NOT survive intact")
+    return text + "."
