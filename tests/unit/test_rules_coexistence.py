@@ -15,10 +15,24 @@ def _no_er_side(document: dict[str, object]) -> None:
 
 
 FAILING = [
-    fail("HN-COEX-001", "vpn-gateway-in-other-vnet", setting("gateways.1.vnet", "spoke-vnet"), path="gateways.1.vnet"),
-    fail("HN-COEX-002", "two-expressroute-gateways", appending("gateways", SECOND_ER_GATEWAY), path="gateways.2"),
-    fail("HN-COEX-003", "policy-based-vpn", setting("gateways.1.vpn_type", "PolicyBased"),
-         path="gateways.1.vpn_type"),
+    fail(
+        "HN-COEX-001",
+        "vpn-gateway-in-other-vnet",
+        setting("gateways.1.vnet", "spoke-vnet"),
+        path="gateways.1.vnet",
+    ),
+    fail(
+        "HN-COEX-002",
+        "two-expressroute-gateways",
+        appending("gateways", SECOND_ER_GATEWAY),
+        path="gateways.2",
+    ),
+    fail(
+        "HN-COEX-003",
+        "policy-based-vpn",
+        setting("gateways.1.vpn_type", "PolicyBased"),
+        path="gateways.1.vpn_type",
+    ),
     fail("HN-COEX-004", "basic-vpn-gateway", setting("gateways.1.sku", "Basic"), path="gateways.1.sku"),
     fail("HN-COEX-004", "basic-er-gateway", setting("gateways.0.sku", "Basic"), path="gateways.0.sku"),
     fail("HN-COEX-005", "vpn-asn-changed", setting("gateways.1.bgp.asn", 65100), path="gateways.1.bgp.asn"),
@@ -31,8 +45,12 @@ PASSING = [
     passes("HN-COEX-001", "gateway-names-the-same-vnet", setting("gateways.1.vnet", "ra-hybrid-vpn-er-vnet")),
     passes("HN-COEX-002", "one-of-each"),
     passes("HN-COEX-003", "route-based"),
-    passes("HN-COEX-004", "basic-vpn-alone-is-not-a-coexistence-problem", setting("gateways.1.sku", "Basic"),
-           _no_er_side),
+    passes(
+        "HN-COEX-004",
+        "basic-vpn-alone-is-not-a-coexistence-problem",
+        setting("gateways.1.sku", "Basic"),
+        _no_er_side,
+    ),
     passes("HN-COEX-004", "current-skus"),
     passes("HN-COEX-005", "asn-65515"),
     passes("HN-COEX-005", "static-vpn-has-no-asn-to-check", removing("gateways.1.bgp")),

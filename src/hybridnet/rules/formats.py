@@ -17,7 +17,6 @@ from hybridnet.rules.finding import Finding, Severity
 from hybridnet.rules.registry import Rule
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/mspnp/reference-architectures/tree/master/hybrid-networking/expressroute-vpn-failover"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -46,7 +45,6 @@ def to_sarif(findings: list[Finding], rules: tuple[Rule, ...], artifact_uri: str
         "tool": {"driver": {
             "name": "hybridnet",
             "version": __version__,
-            "informationUri": INFORMATION_URI,
             "rules": [_sarif_rule(rule) for rule in rules],
         }},
         "results": [_sarif_result(finding, index, artifact_uri) for finding in findings],
