@@ -1,0 +1,198 @@
+"""`hybridnet import`: a topology from what Azure already has.
+
+Two kinds of input are read: an ARM template with its parameters file (evaluated as ARM would:
+parameters, variables, copy loops, resourceId(), reference()...) and a JSON export of deployed
+resources (``az resource list``, ``Get-AzResource -ExpandProperties``). Both become one list of
+resources, mapped onto the model; the report says what was assumed (on-prem devices, secrets) and
+what was left out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hybridnet.importer.assemble import assemble
+from hybridnet.importer.exported import exported_resources, is_export
+from hybridnet.importer.expressions import ArmExpressionError
+from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
+from hybridnet.importer.report import ImportReport
+from hybridnet.importer.resources import AzureResource
+from hybridnet.importer.template import evaluate_template, parameter_values
+from hybridnet.model import Topology, TopologyError, TopologyErrors
+
+DEFAULT_RESOURCE_GROUP = "hybridnet-rg"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    topology: Topology
+    report: ImportReport
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise TopologyError("file not found", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise TopologyError(
+            f"not JSON: {exc.msg}",
+            file=str(path),
+            line=exc.lineno,
+            fix="import takes ARM templates, parameters files and JSON exports",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopologyError(f"cannot read: {exc}", file=str(path)) from None
+
+
+def _is_template(document: Any) -> bool:
+    return (
+        isinstance(document, dict)
+        and "resources" in document
+        and ("deploymentTemplate" in str(document.get("$schema", "")) or "contentVersion" in document)
+    )
+
+
+def _is_parameters(document: Any) -> bool:
+    return (
+        isinstance(document, dict)
+        and "resources" not in document
+        and (
+            "deploymentParameters" in str(document.get("$schema", ""))
+            or isinstance(document.get("parameters"), dict)
+        )
+    )
+
+
+def _classify(paths: list[Path]) -> list[tuple[Path, Any, Path | None, Any]]:
+    """(template or export, its document, parameters file, its document) in the order given; a
+    parameters file belongs to the template before it."""
+    items: list[tuple[Path, Any, Path | None, Any]] = []
+    for path in paths:
+        document = _read_json(path)
+        if _is_template(document):
+            items.append((path, document, None, None))
+        elif _is_parameters(document):
+            template = next((i for i in reversed(range(len(items))) if _is_template(items[i][1])), None)
+            if template is None or items[template][2] is not None:
+                raise TopologyError(
+                    "a parameters file needs its template before it on the command line",
+                    file=str(path),
+                    fix="hybridnet import azuredeploy.json azuredeploy.parameters.json",
+                )
+            items[template] = (items[template][0], items[template][1], path, document)
+        elif is_export(document):
+            items.append((path, document, None, None))
+        else:
+            raise TopologyError(
+                "neither an ARM template, a parameters file nor a resource export",
+                file=str(path),
+                fix="export with `az resource list -g RG` or pass azuredeploy.json",
+            )
+    return items
+
+
+def _metadata(template: dict[str, Any]) -> dict[str, Any]:
+    found = (template.get("metadata") or {}).get("hybridnet")
+    return found if isinstance(found, dict) else {}
+
+
+def read_resources(
+    paths: list[Path], resource_group: str | None, report: ImportReport
+) -> tuple[list[AzureResource], dict[str, Any]]:
+    """Every resource in the files, and what they say about the topology itself (name, group, region)."""
+    resources: list[AzureResource] = []
+    facts: dict[str, Any] = {}
+    for path, document, parameters_path, parameters in _classify(paths):
+        report.sources.append(str(path) + (f" + {parameters_path}" if parameters_path else ""))
+        if _is_template(document):
+            meta = _metadata(document)
+            group = resource_group or meta.get("resourceGroup") or DEFAULT_RESOURCE_GROUP
+            values = parameter_values(parameters, str(parameters_path)) if parameters is not None else {}
+            scope, skipped = evaluate_template(document, values, str(path), group)
+            resources += scope.resources
+            for item in skipped:
+                report.skip(f"{item.type} {item.name}", item.reason, str(path))
+            for name in sorted(scope.secure_parameters):
+                report.assume(
+                    f"parameter {name}",
+                    "secure parameter without a value: not imported (secrets stay out of topology files)",
+                )
+            facts.setdefault("name", meta.get("topology"))
+            facts.setdefault("description", meta.get("description"))
+            facts.setdefault("resource_group", group)
+            facts.setdefault("location", scope.location)
+        else:
+            exported = exported_resources(document, str(path))
+            resources += exported
+            facts.setdefault(
+                "resource_group",
+                resource_group or next((r.resource_group for r in exported if r.resource_group), None),
+            )
+            facts.setdefault("location", next((r.location for r in exported if r.location), None))
+    return resources, facts
+
+
+def import_files(
+    paths: list[Path], base: Topology | None = None, resource_group: str | None = None
+) -> ImportResult:
+    """A validated topology from templates and exports; ``base`` supplies what Azure cannot know."""
+    report = ImportReport()
+    resources, facts = read_resources(paths, resource_group, report)
+    document = assemble(resources, report)
+    group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
+    document["resource_group"] = group
+    document["location"] = facts.get("location") or (base.location if base else "centralus")
+    document["name"] = facts.get("name") or (base.name if base else group)
+    if facts.get("description"):
+        document["description"] = facts["description"]
+    if base is not None:
+        overlay(document, base, report)
+    else:
+        document["onprem"] = default_onprem(document, report)
+    return ImportResult(_validated(document, report), report)
+
+
+def _validated(document: dict[str, Any], report: ImportReport) -> Topology:
+    source = f"<imported from {', '.join(report.sources)}>"
+    try:
+        topology = Topology.model_validate(document)
+    except ValidationError as exc:
+        raise TopologyErrors(
+            [
+                TopologyError(
+                    error["msg"],
+                    file=source,
+                    field=".".join(str(p) for p in error["loc"]),
+                    fix="the resources hold a value the model does not accept; fix it in Azure or in "
+                    "the template, or edit the topology after import",
+                )
+                for error in exc.errors()
+            ]
+        ) from None
+    dangling = topology.dangling_references()
+    if dangling:
+        raise TopologyErrors(
+            [
+                TopologyError(
+                    message, file=source, field=path, fix="import the resource group that holds it too"
+                )
+                for path, message in dangling
+            ]
+        )
+    return topology
+
+
+__all__ = [
+    "NOT_CARRIED_BY_AZURE",
+    "ArmExpressionError",
+    "ImportReport",
+    "ImportResult",
+    "azure_side",
+    "import_files",
+]

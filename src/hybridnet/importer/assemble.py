@@ -1,0 +1,124 @@
+"""From a bag of Azure resources to one topology document: pick the VNet, map each resource, report
+what has no place in the model."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from hybridnet.importer import map_gateways, map_network
+from hybridnet.importer.report import ImportReport
+from hybridnet.importer.resources import AzureResource, names_from_id
+from hybridnet.model import TopologyError
+
+_NOT_MODELLED = {
+    "networkinterfaces": "NICs are not modelled (workloads come from load-balancer pools or --onprem)",
+    "virtualmachines": "VMs are not modelled (workloads come from load-balancer pools or --onprem)",
+    "expressroutegateways": "a Virtual WAN ExpressRoute gateway, not a VNet gateway",
+    "virtualnetworks/virtualnetworkpeerings": "VNet peering is outside what the model covers",
+}
+
+
+def _by_kind(resources: list[AzureResource]) -> dict[str, list[AzureResource]]:
+    groups: dict[str, list[AzureResource]] = defaultdict(list)
+    for resource in resources:
+        groups[resource.kind.lower()].append(resource)
+    return groups
+
+
+def _pick_vnet(
+    vnets: list[AzureResource], gateways: list[AzureResource], report: ImportReport
+) -> AzureResource:
+    if not vnets:
+        raise TopologyError(
+            "the imported resources contain no virtual network",
+            fix="include the VNet (Microsoft.Network/virtualNetworks) in the export or template",
+        )
+    gateway_vnets = {
+        name
+        for g in gateways
+        for c in g.prop("ipConfigurations", default=[])
+        for name in [_vnet_of((c.get("properties") or {}).get("subnet"))]
+        if name
+    }
+    chosen = next((v for v in vnets if v.name in gateway_vnets), vnets[0])
+    for other in vnets:
+        if other is not chosen:
+            report.skip(
+                f"virtual network {other.name}",
+                f"the model holds one VNet ({chosen.name}, the gateways' VNet)",
+                other.origin,
+            )
+    return chosen
+
+
+def _vnet_of(subnet_ref: Any) -> str | None:
+    names = names_from_id(subnet_ref)
+    return names[0] if names else None
+
+
+def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, Any]:
+    """The Azure side of a topology document (no on-prem part, no name yet)."""
+    groups = _by_kind(resources)
+    gateways = groups.pop("virtualnetworkgateways", [])
+    vnet_resource = _pick_vnet(groups.pop("virtualnetworks", []), gateways, report)
+    vnet = map_network.virtual_network(vnet_resource, groups.pop("virtualnetworks/subnets", []), report)
+    document: dict[str, Any] = {"vnet": vnet}
+    document["nsgs"] = [
+        map_network.network_security_group(r, report) for r in groups.pop("networksecuritygroups", [])
+    ]
+    document["route_tables"] = [map_network.route_table(r, report) for r in groups.pop("routetables", [])]
+    pips = {r.name: r for r in groups.pop("publicipaddresses", [])}
+    document["gateways"] = [
+        g for g in (map_gateways.gateway(r, pips, vnet["name"], report) for r in gateways) if g
+    ]
+    used = {p["name"] for g in document["gateways"] for p in _gateway_pips(g)}
+    for name, pip in pips.items():
+        if name not in used:
+            report.skip(f"public IP {name}", "not attached to a gateway of the VNet", pip.origin)
+    lngs = [map_gateways.local_network_gateway(r, report) for r in groups.pop("localnetworkgateways", [])]
+    document["local_network_gateways"] = [lng for lng in lngs if lng]
+    connections = [map_gateways.connection(r, report) for r in groups.pop("connections", [])]
+    document["connections"] = [c for c in connections if c]
+    document["circuit"] = _circuit(groups, document["connections"], report)
+    document["load_balancers"], document["workloads"] = [], []
+    for resource in groups.pop("loadbalancers", []):
+        lb, workloads = map_network.load_balancer(resource, vnet, report)
+        if lb is not None:
+            document["load_balancers"].append(lb)
+            document["workloads"] += workloads
+    for kind, leftovers in sorted(groups.items()):
+        reason = _NOT_MODELLED.get(kind, "this resource type is not part of the topology model")
+        for resource in leftovers:
+            report.skip(f"{resource.type} {resource.name}", reason, resource.origin)
+    report.imported = [f"{r.type} {r.name}" for r in resources]
+    return document
+
+
+def _gateway_pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
+    if gateway["type"] == "ExpressRoute":
+        return [gateway["public_ip"]] if gateway.get("public_ip") else []
+    return [i["public_ip"] for i in gateway["instances"]]
+
+
+def _circuit(
+    groups: dict[str, list[AzureResource]], connections: list[dict[str, Any]], report: ImportReport
+) -> dict[str, Any]:
+    circuits = groups.pop("expressroutecircuits", [])
+    peerings = groups.pop("expressroutecircuits/peerings", [])
+    wanted = next((c["circuit"] for c in connections if c["type"] == "ExpressRoute"), None)
+    if not circuits:
+        if wanted is None:
+            raise TopologyError(
+                "the imported resources contain no ExpressRoute circuit and no ExpressRoute "
+                "connection naming one",
+                fix="include the circuit in the export or template",
+            )
+        return map_gateways.placeholder_circuit(wanted, report)
+    chosen = next((c for c in circuits if c.name == wanted), circuits[0])
+    for other in circuits:
+        if other is not chosen:
+            report.skip(f"ExpressRoute circuit {other.name}", "the model holds one circuit", other.origin)
+    mine = [p for p in peerings if p.name.split("/")[0] == chosen.name]
+    return map_gateways.circuit(chosen, mine, report)
+

@@ -1,0 +1,43 @@
+"""What an import could not carry over, said plainly: defaults it assumed and resources it left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A value Azure does not know (on-prem devices, secrets) that the import defaulted: check it."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A resource or setting that exists in Azure but has no place in the topology model."""
+
+    what: str
+    reason: str
+    origin: str = ""
+
+
+@dataclass
+class ImportReport:
+    sources: list[str] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
+    unmapped: list[Unmapped] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)
+
+    def assume(self, path: str, message: str) -> None:
+        self.assumptions.append(Assumption(path, message))
+
+    def skip(self, what: str, reason: str, origin: str = "") -> None:
+        self.unmapped.append(Unmapped(what, reason, origin))
+
+    def lines(self) -> list[str]:
+        """The report as plain lines (for the YAML header and the console)."""
+        out = [f"imported from: {', '.join(self.sources)}"]
+        out += [f"assumed  {a.field}: {a.message}" for a in self.assumptions]
+        out += [f"not imported  {u.what}: {u.reason}" for u in self.unmapped]
+        return out

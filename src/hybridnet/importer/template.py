@@ -1,0 +1,290 @@
+"""Evaluating an ARM template with its parameters file into the resources it would deploy.
+
+Parameters come from the parameters file, else their ``defaultValue``; variables and ``reference()``
+are evaluated on demand (so their order in the file does not matter, and a cycle is an error, not a
+hang). Resource-level and property-level ``copy`` loops, ``condition``, nested child resources and
+inline nested deployments are expanded. Linked templates (``templateLink``) are not fetched: they are
+reported, so the user can import the linked file itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hybridnet.importer.expressions import ArmExpressionError, evaluate_string, evaluate_value
+from hybridnet.importer.resources import SECURE_PLACEHOLDER, AzureResource
+
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+SECURE_TYPES = ("securestring", "secureobject")
+
+
+@dataclass
+class TemplateScope:
+    """The evaluation context of one template: what ``parameters()``, ``variables()``, ``reference()``
+    and ``copyIndex()`` return."""
+
+    template: dict[str, Any]
+    parameter_values: dict[str, Any]
+    source: str
+    resource_group: str
+    location: str
+    subscription_id: str = PLACEHOLDER_SUBSCRIPTION
+    secure_parameters: set[str] = field(default_factory=set)
+    _variables: dict[str, Any] = field(default_factory=dict)
+    _evaluating: set[str] = field(default_factory=set)
+    _copies: dict[str, int] = field(default_factory=dict)
+    _loop_stack: list[str] = field(default_factory=list)
+    resources: list[AzureResource] = field(default_factory=list)
+
+    def parameter(self, name: str) -> Any:
+        declared = _lookup(self.template.get("parameters") or {}, name)
+        if declared is None:
+            raise ArmExpressionError(
+                f"parameters('{name}') is not declared in the template", file=self.source
+            )
+        if _has(self.parameter_values, name):
+            return _lookup(self.parameter_values, name)
+        if "defaultValue" in declared:
+            return evaluate_value(declared["defaultValue"], self)
+        if str(declared.get("type", "")).lower() in SECURE_TYPES:
+            self.secure_parameters.add(name)
+            return SECURE_PLACEHOLDER.format(name=name)
+        raise ArmExpressionError(
+            f"parameter {name!r} has no value and no default",
+            file=self.source,
+            fix="give the parameters file after the template (FILE.json FILE.parameters.json)",
+        )
+
+    def variable(self, name: str) -> Any:
+        key = name.lower()
+        if key in self._variables:
+            return self._variables[key]
+        variables = self.template.get("variables") or {}
+        if key == "copy" or not _has(variables, name):
+            raise ArmExpressionError(f"variables('{name}') is not defined in the template", file=self.source)
+        if key in self._evaluating:
+            raise ArmExpressionError(f"variable {name!r} refers to itself", file=self.source)
+        self._evaluating.add(key)
+        try:
+            value = evaluate_value(_lookup(variables, name), self)
+        finally:
+            self._evaluating.discard(key)
+        self._variables[key] = value
+        return value
+
+    def reference(self, target: str, full: bool) -> Any:
+        wanted = target.rstrip("/").lower()
+        for position, resource in enumerate(self.resources):
+            suffix = _id_suffix(resource).lower()
+            if wanted in (resource.name.lower(), suffix) or wanted.endswith("/" + suffix):
+                resource = _evaluate_one(self, position)
+                if full:
+                    return {
+                        "name": resource.name,
+                        "type": resource.type,
+                        "properties": resource.properties,
+                        "sku": resource.sku,
+                        "location": resource.location,
+                    }
+                return resource.properties
+        raise ArmExpressionError(
+            f"reference('{target}') names no resource of this template "
+            "(runtime-only values such as IP addresses cannot be imported)",
+            file=self.source,
+        )
+
+    def copy_index(self, loop: str | None) -> int:
+        name = loop if loop is not None else (self._loop_stack[-1] if self._loop_stack else None)
+        if name is None or name not in self._copies:
+            raise ArmExpressionError(f"copyIndex({loop or ''}) outside its copy loop", file=self.source)
+        return self._copies[name]
+
+    def enter_copy(self, loop: str, index: int) -> None:
+        self._copies[loop] = index
+        self._loop_stack.append(loop)
+
+    def leave_copy(self, loop: str) -> None:
+        self._copies.pop(loop, None)
+        if self._loop_stack and self._loop_stack[-1] == loop:
+            self._loop_stack.pop()
+
+
+@dataclass(frozen=True)
+class SkippedResource:
+    """A resource the template declares but the evaluation did not produce, and why."""
+
+    type: str
+    name: str
+    reason: str
+
+
+def _has(mapping: dict[str, Any], name: str) -> bool:
+    return any(k.lower() == name.lower() for k in mapping)
+
+
+def _lookup(mapping: dict[str, Any], name: str) -> Any:
+    return next((v for k, v in mapping.items() if k.lower() == name.lower()), None)
+
+
+def _id_suffix(resource: AzureResource) -> str:
+    provider, *types = resource.type.split("/")
+    names = resource.name.split("/")
+    return f"{provider}/" + "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
+
+
+def parameter_values(document: dict[str, Any], source: str) -> dict[str, Any]:
+    """The values of a parameters file; Key Vault references become secure placeholders."""
+    parameters = document.get("parameters")
+    if not isinstance(parameters, dict):
+        raise ArmExpressionError(
+            "a parameters file needs a 'parameters' object",
+            file=source,
+            fix="pass the deployment parameters file (azuredeploy.parameters.json)",
+        )
+    values: dict[str, Any] = {}
+    for name, entry in parameters.items():
+        if isinstance(entry, dict) and "value" in entry:
+            values[name] = entry["value"]
+        elif isinstance(entry, dict) and "reference" in entry:
+            values[name] = SECURE_PLACEHOLDER.format(name=name)
+    return values
+
+
+def evaluate_template(
+    template: dict[str, Any],
+    values: dict[str, Any],
+    source: str,
+    resource_group: str,
+    location: str | None = None,
+) -> tuple[TemplateScope, list[SkippedResource]]:
+    """Every resource the template deploys, evaluated; plus what it declares but does not deploy."""
+    scope = TemplateScope(template, values, source, resource_group, location or "centralus")
+    if location is None and _has(template.get("parameters") or {}, "location"):
+        declared_location = scope.parameter("location")
+        scope.location = (
+            declared_location
+            if isinstance(declared_location, str) and not declared_location.startswith("[")
+            else scope.location
+        )
+    skipped: list[SkippedResource] = []
+    resources = template.get("resources") or []
+    if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
+        resources = list(resources.values())
+    _expand(scope, resources, None, skipped)
+    _evaluate_properties(scope)
+    return scope, skipped
+
+
+def _expand(
+    scope: TemplateScope, declared: list[Any], parent: AzureResource | None, skipped: list[SkippedResource]
+) -> None:
+    """Names first (so reference() can find any resource), properties later."""
+    for index, raw in enumerate(declared):
+        if not isinstance(raw, dict) or "type" not in raw:
+            raise ArmExpressionError(f"resources[{index}] is not a resource object", file=scope.source)
+        loop = raw.get("copy") if isinstance(raw.get("copy"), dict) else None
+        count = int(evaluate_value(loop.get("count", 1), scope)) if loop else 1
+        for copy in range(count):
+            if loop:
+                scope.enter_copy(loop["name"], copy)
+            try:
+                _declare(scope, raw, parent, skipped)
+            finally:
+                if loop:
+                    scope.leave_copy(loop["name"])
+
+
+def _declare(
+    scope: TemplateScope, raw: dict[str, Any], parent: AzureResource | None, skipped: list[SkippedResource]
+) -> None:
+    kind = str(evaluate_string(raw["type"], scope))
+    name = str(evaluate_string(raw.get("name", ""), scope))
+    if parent is not None and kind.count("/") == 0:
+        kind, name = f"{parent.type}/{kind}", f"{parent.name}/{name}"
+    if "condition" in raw and not evaluate_value(raw["condition"], scope):
+        skipped.append(SkippedResource(kind, name, "its condition is false"))
+        return
+    if kind.lower() == "microsoft.resources/deployments":
+        _nested_deployment(scope, raw, name, skipped)
+        return
+    resource = AzureResource(
+        kind,
+        name,
+        {"__raw__": raw, "__copies__": dict(scope._copies)},
+        origin=f"{scope.source}: resource {kind} {name}",
+    )
+    scope.resources.append(resource)
+    _expand(scope, raw.get("resources") or [], resource, skipped)
+
+
+def _nested_deployment(
+    scope: TemplateScope, raw: dict[str, Any], name: str, skipped: list[SkippedResource]
+) -> None:
+    properties = raw.get("properties") or {}
+    if "templateLink" in properties or "template" not in properties:
+        link = (properties.get("templateLink") or {}).get("uri", "?")
+        skipped.append(
+            SkippedResource(
+                "Microsoft.Resources/deployments",
+                name,
+                f"linked template {link} is not fetched; import that file with its parameters instead",
+            )
+        )
+        return
+    inner = (properties.get("expressionEvaluationOptions") or {}).get("scope", "outer").lower() == "inner"
+    if not inner:  # outer scope: the nested template's expressions see the parent's parameters
+        _expand(scope, properties["template"].get("resources") or [], None, skipped)
+        return
+    values = {
+        k: evaluate_value(v.get("value"), scope)
+        for k, v in (properties.get("parameters") or {}).items()
+        if isinstance(v, dict) and "value" in v
+    }
+    nested, nested_skipped = evaluate_template(
+        properties["template"], values, f"{scope.source} > {name}", scope.resource_group, scope.location
+    )
+    scope.resources += nested.resources
+    scope.secure_parameters |= nested.secure_parameters
+    skipped += nested_skipped
+
+
+def _evaluate_properties(scope: TemplateScope) -> None:
+    """Replace each declared resource by its evaluated form; reference() evaluates ahead on demand."""
+    for position in range(len(scope.resources)):
+        _evaluate_one(scope, position)
+
+
+def _evaluate_one(scope: TemplateScope, position: int) -> AzureResource:
+    resource = scope.resources[position]
+    raw = resource.properties.get("__raw__")
+    if raw is None:
+        return resource
+    key = f"resource:{position}"
+    if key in scope._evaluating:
+        raise ArmExpressionError(f"{resource.type} {resource.name} references itself", file=scope.source)
+    scope._evaluating.add(key)
+    saved_copies, saved_stack = dict(scope._copies), list(scope._loop_stack)
+    for loop, index in resource.properties["__copies__"].items():
+        scope.enter_copy(loop, index)
+    try:
+        evaluated = {
+            name: evaluate_value(raw.get(name), scope)
+            for name in ("properties", "sku", "zones", "location", "dependsOn")
+        }
+    finally:
+        scope._copies, scope._loop_stack = saved_copies, saved_stack
+        scope._evaluating.discard(key)
+    result = AzureResource(
+        resource.type,
+        resource.name,
+        evaluated["properties"] or {},
+        resource.origin,
+        sku=evaluated["sku"],
+        zones=tuple(evaluated["zones"] or ()),
+        location=evaluated["location"],
+        resource_group=scope.resource_group,
+        depends_on=tuple(evaluated["dependsOn"] or ()),
+    )
+    scope.resources[position] = result
+    return result
