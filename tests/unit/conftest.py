@@ -6,8 +6,11 @@ topology break (or narrowly keep) that rule, so a table of cases reads like the 
 
 from __future__ import annotations
 
+import difflib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +103,22 @@ def assert_fails(case: Case) -> list[Finding]:
 def assert_passes(case: Case) -> None:
     findings = run_rule(case.rule_id, case.document())
     assert not findings, [f.message for f in findings]
+
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("HYBRIDNET_UPDATE_GOLDEN") == "1"
+
+
+def assert_golden(relative: str, actual: str) -> None:
+    """Compare with ``golden/<relative>``; HYBRIDNET_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN / relative
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run with HYBRIDNET_UPDATE_GOLDEN=1"
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "golden", "actual")
+        )
+        pytest.fail(f"{relative} differs from its golden file (HYBRIDNET_UPDATE_GOLDEN=1 to accept):\n{diff}")
