@@ -229,14 +229,15 @@ def paths_around(segments: Sequence[PathSegment], outages: Sequence[Outage],
                  change_s: float) -> tuple[PathLabel, PathLabel, PathLabel]:
     """(before, during, after) a fault or restore made at ``change_s``.
 
-    *before* is the path of the last reply before the change, *after* the path at the end of the
-    step. *during* is ``"none"`` when traffic was black-holed between the change and the first
-    reply on the final path, otherwise the path(s) that carried it meanwhile.
+    *before* is the path of the last reply before the change (or of the first reply, for a step
+    that opens at its change), *after* the path at the end of the step. *during* is ``"none"``
+    when traffic was black-holed between the change and the first reply on the final path,
+    otherwise the path(s) that carried it meanwhile.
     """
     if not segments:
         return "none", "none", "none"
     earlier = [s for s in segments if s.start_s < change_s]
-    before = earlier[-1].path if earlier else "none"
+    before = earlier[-1].path if earlier else segments[0].path  # a step that opens at its change
     after = segments[-1].path
     settled_s = segments[-1].start_s  # first reply of the final run on the final path
     if settled_s <= change_s:  # the path did not change after the fault
@@ -254,7 +255,11 @@ def combined_path(forward: PathLabel, reverse: PathLabel) -> PathLabel:
 
 def records_between(records: Iterable[Record], start_ns: int, end_ns: int) -> list[Record]:
     """The part of one long-running sender's records that belongs to a step: probes *sent* in
-    [start_ns, end_ns), with their replies whenever those arrived. The summary is kept (interval)."""
+    [start_ns, end_ns), with their replies whenever those arrived. The summary is kept (interval).
+
+    Start the window a little before the step's fault (a lead-in of a few hundred ms): an outage is
+    measured from the last reply *before* it, and a window that opens on lost probes has none.
+    """
     return [r for r in records
             if r.get("kind") == "summary" or ("sent_ns" in r and start_ns <= int(r["sent_ns"]) < end_ns)]
 

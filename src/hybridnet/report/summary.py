@@ -59,9 +59,9 @@ def _row(step: StepResult, result: DrillResult, prediction: TimerPrediction | No
     if udp.lost:
         lost += f" (request {udp.request_lost}, reply {udp.reply_lost}"
         lost += f", unattributed {udp.lost_unattributed})" if udp.lost_unattributed else ")"
-    moved = step.path_before != step.path_after
-    predicted = (f"≤ {format_ms(prediction.detection_ms)} ({prediction.mechanism})"
-                 if prediction is not None and (moved or udp.outage_ms > 0) else "—")
+    # Detection timers explain the outage of a fault step; a verify or restore step has none to explain.
+    predicted = (f"~{format_ms(prediction.detection_ms)} ({prediction.mechanism})"
+                 if prediction is not None and step.fault else "—")
     problems: list[str] = []
     if step.path_as_expected is False:
         problems.append(f"expected {step.expected_path}")

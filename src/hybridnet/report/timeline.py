@@ -51,14 +51,14 @@ def _draw_direction(axes: Axes, result: DrillResult, direction: Direction) -> No
     if lost:
         axes.plot(lost, [0.0] * len(lost), "|", color=PATH_COLOURS["none"], markersize=8,
                   label="lost probe", zorder=4)
-    for step in result.steps:
-        if step.direction != direction:
-            continue
+    for index, step in enumerate(s for s in result.steps if s.direction == direction):
         for outage in step.udp.outages:
             axes.axvspan(outage.start_s, outage.end_s, color=PATH_COLOURS["none"], alpha=0.15, zorder=1)
         if step.start_s is not None:
             axes.axvline(step.start_s, color="#cccccc", linewidth=0.8, zorder=0)
-            axes.annotate(step.name, (step.start_s, 1.0), xycoords=("data", "axes fraction"),
+            # Alternate heights: a step's window may open just before the previous one ends.
+            axes.annotate(step.name, (step.start_s, 0.08 if index % 2 else 0.16),
+                          xycoords=("data", "axes fraction"),
                           fontsize=7, color="#555555", va="top", ha="left", xytext=(2, -2),
                           textcoords="offset points")
     _draw_events(axes, result.events)
@@ -68,7 +68,7 @@ def _draw_direction(axes: Axes, result: DrillResult, direction: Direction) -> No
     axes.grid(True, alpha=0.3)
     handles, labels = axes.get_legend_handles_labels()
     if handles:
-        axes.legend(handles, labels, loc="upper right", fontsize=7, markerscale=2)
+        axes.legend(handles, labels, loc="center right", fontsize=7, markerscale=2)
 
 
 def _draw_events(axes: Axes, events: list[Event]) -> None:
