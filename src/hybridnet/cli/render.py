@@ -1,0 +1,147 @@
+"""`hybridnet render arm` and `hybridnet render device`: what users deploy, from the topology."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, report_topology_error
+from hybridnet.model import Topology, TopologyError
+
+render_app = typer.Typer(
+    help="Render the ARM template or on-prem device configurations.", no_args_is_help=True
+)
+
+
+class Vendor(StrEnum):
+    frr = "frr"
+    strongswan = "strongswan"
+    cisco_iosxe = "cisco-iosxe"
+    junos = "junos"
+
+
+RENDERERS = {
+    Vendor.frr: "hybridnet.render.frr",
+    Vendor.strongswan: "hybridnet.render.strongswan",
+    Vendor.cisco_iosxe: "hybridnet.render.cisco_iosxe",
+    Vendor.junos: "hybridnet.render.junos",
+}
+
+
+def device_renderer(vendor: Vendor) -> Callable[..., dict[str, str]]:
+    """The vendor's ``render_onprem``, imported only when asked for."""
+    module_name = RENDERERS[vendor]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        fail(f"the {vendor.value} renderer ({module_name}) is not part of this installation")
+    return module.render_onprem  # type: ignore[no-any-return]
+
+
+def arm(
+    topology: TopologyArg = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for the template and parameters.")
+    ] = Path("arm"),
+    key_vault_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Resource ID of a Key Vault holding the VPN shared key (referenced by the parameters file)."
+        ),
+    ] = None,
+    key_vault_secret: Annotated[
+        str, typer.Option(help="Name of the shared-key secret in that vault.")
+    ] = "vpnSharedKey",
+    validate: Annotated[bool, typer.Option(help="Validate both files against the ARM JSON schemas.")] = True,
+) -> None:
+    """Write azuredeploy.json and azuredeploy.parameters.json for the Azure side of the topology."""
+    from hybridnet.render.arm import KeyVaultSecret, render_arm
+    from hybridnet.render.arm_schema import ArmSchemaMissing, validate_parameters, validate_template
+
+    model = load_topology(topology)
+    secret = KeyVaultSecret(key_vault_id, key_vault_secret) if key_vault_id else None
+    deployment = render_arm(model, secret)
+    if validate:
+        try:
+            problems = validate_template(deployment.template) + validate_parameters(deployment.parameters)
+        except ArmSchemaMissing as exc:
+            fail(f"{exc} (or pass --no-validate)")
+        if problems:
+            for problem in problems:
+                err_console.print(f"[bold red]schema:[/] {problem}", highlight=False, soft_wrap=True)
+            fail(
+                "the rendered template does not validate against the ARM schemas (a hybridnet bug: please "
+                "report it)",
+                code=1,
+            )
+    try:
+        written = deployment.write(output)
+    except OSError as exc:
+        fail(f"cannot write to {output}: {exc.strerror}")
+    for path in written:
+        console.print(f"wrote [bold]{path}[/]")
+    if validate:
+        console.print(
+            "both files validate against the ARM JSON schemas (2019-04-01, Microsoft.Network 2023-09-01)"
+        )
+
+
+def device(
+    vendor: Annotated[Vendor, typer.Option("--vendor", help="Which configuration language to render.")],
+    topology: TopologyArg = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Directory to write into; stdout when omitted.")
+    ] = None,
+    with_key: Annotated[
+        bool,
+        typer.Option(
+            "--with-key", help="Put the real shared key in the files (needs -o; files are written 0600)."
+        ),
+    ] = False,
+) -> None:
+    """Render the on-prem device configurations: customer-edge routers and the VPN appliance."""
+    model = load_topology(topology)
+    render_onprem = device_renderer(vendor)
+    if with_key and output is None:
+        fail("--with-key writes the pre-shared key: give -o DIR so it goes to files, not the terminal")
+    try:
+        key = _shared_key(model) if with_key else None
+        files = render_onprem(model, shared_key=key)
+    except TopologyError as error:
+        report_topology_error(error)
+        raise typer.Exit(2) from None
+    if not files:
+        fail(f"the topology has no on-prem device the {vendor.value} renderer configures")
+    if output is None:
+        for name, text in files.items():
+            typer.echo(f"# ===== {name} =====")
+            typer.echo(text, nl=not text.endswith("\n"))
+        return
+    for name, text in files.items():
+        path = output / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            os.chmod(path, 0o600 if key is not None else (0o755 if name.endswith(".sh") else 0o644))
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror}")
+        console.print(f"wrote [bold]{path}[/]")
+
+
+def _shared_key(model: Topology) -> str | None:
+    connection = model.vpn_connection
+    return connection.shared_key.resolve(model.base_dir) if connection is not None else None
+
+
+def register(app: typer.Typer) -> None:
+    render_app.command("arm")(arm)
+    render_app.command("device")(device)
+    app.add_typer(render_app, name="render")
