@@ -267,16 +267,19 @@ def _hops(path: RoutePath) -> Text:
 
 
 def _print_paths(analysis: Analysis, flagged: bool) -> None:
+    """Hop lists both ways, one row per scenario and group of flows that take the same paths."""
     _print_header(analysis)
+    groups = _flow_groups(analysis)
     table = Table(title="Paths", title_justify="left", show_lines=True)
-    for column in ("Scenario", "Flow", "On-prem → Azure", "Azure → on-prem", "Flags"):
+    for column in ("Scenario", "Flows", "On-prem → Azure", "Azure → on-prem", "Flags"):
         table.add_column(column, overflow="fold")
     for result in analysis.results:
-        for flow, item in analysis.rows(result):
+        for index, title in groups.items():
+            item = result.by_class[index]
             if flagged and not item.flags:
                 continue
             flags = Text(", ".join(sorted(item.flags)), style="bold yellow")
-            table.add_row(result.scenario.name, flow.label, _hops(item.forward), _hops(item.reverse), flags)
+            table.add_row(result.scenario.name, title, _hops(item.forward), _hops(item.reverse), flags)
     console.print(table)
 
 

@@ -1,0 +1,101 @@
+"""Per-node routing tables, named as the emulator names its nodes, and the diff between designs."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from pathlib import Path
+
+from hybridnet.model import Topology, load
+from hybridnet.routing import NextHop, Via, analyse, scenario
+from hybridnet.routing.diff import compare
+from hybridnet.routing.export import analysis_to_dict
+from hybridnet.routing.tables import routing_table
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+VNET = IPv4Network("10.0.0.0/16")
+ONPREM = IPv4Network("192.168.0.0/16")
+EMULATOR_NODES = {
+    "onprem-core",
+    "onprem-ce1",
+    "onprem-ce2",
+    "onprem-vpn",
+    "msee-primary",
+    "msee-secondary",
+    "er-gateway",
+    "vpn-gateway-0",
+    "vpn-gateway-1",
+    "vnet-fabric",
+}
+
+
+def test_every_node_is_named_as_the_emulator_names_it(reference: Topology) -> None:
+    table = routing_table(reference, scenario(set()))
+    assert set(table) == EMULATOR_NODES
+
+
+def test_with_everything_up_each_node_points_along_expressroute(reference: Topology) -> None:
+    table = routing_table(reference, scenario(set()))
+    assert table["onprem-core"][VNET] == (NextHop("onprem-ce1", Via.ER), NextHop("onprem-ce2", Via.ER))
+    assert table["onprem-ce1"][VNET] == (NextHop("msee-primary", Via.ER),)
+    assert table["onprem-vpn"][VNET] == (NextHop("onprem-core", Via.ER),)  # the reflected CE route wins
+    assert table["vnet-fabric"][ONPREM] == (NextHop("er-gateway", Via.ER),)
+    assert table["er-gateway"][ONPREM] == (NextHop("msee-primary", Via.ER), NextHop("msee-secondary", Via.ER))
+    assert table["vpn-gateway-0"][ONPREM] == (NextHop("onprem-vpn", Via.VPN),)  # learned, not used
+    assert table["msee-primary"][ONPREM] == (NextHop("onprem-ce1", Via.ER),)
+
+
+def test_a_ce_whose_link_is_cut_reaches_the_vnet_through_the_core(reference: Topology) -> None:
+    table = routing_table(reference, scenario({"primary-link"}))
+    assert table["onprem-ce1"][VNET] == (NextHop("onprem-core", Via.ER),)
+    assert table["onprem-core"][VNET] == (NextHop("onprem-ce2", Via.ER),)
+    assert ONPREM not in table["msee-primary"]
+
+
+def test_with_the_circuit_down_nodes_point_along_the_vpn(reference: Topology) -> None:
+    table = routing_table(reference, scenario({"circuit"}))
+    assert table["onprem-core"][VNET] == (NextHop("onprem-vpn", Via.VPN),)
+    assert table["onprem-vpn"][VNET] == (NextHop("vpn-gateway-0", Via.VPN), NextHop("vpn-gateway-1", Via.VPN))
+    assert table["vnet-fabric"][ONPREM] == (
+        NextHop("vpn-gateway-0", Via.VPN),
+        NextHop("vpn-gateway-1", Via.VPN),
+    )
+    assert "msee-primary" not in table  # the MSEEs are gone with the circuit
+    assert ONPREM not in table["er-gateway"]  # the gateway is up but learns nothing
+
+
+def test_router_ids_decide_between_the_ces_without_multipath(reference: Topology) -> None:
+    ranks = {"onprem-ce2": 1, "onprem-ce1": 2}
+    table = routing_table(reference, scenario(set()), router_ids=ranks, multipath=False)
+    assert table["onprem-core"][VNET] == (NextHop("onprem-ce2", Via.ER),)
+
+
+def test_a_design_compared_with_itself_has_no_changes(reference: Topology) -> None:
+    assert compare(analyse(reference), analyse(reference)) == []
+
+
+def test_the_diff_names_only_the_flows_that_change(reference: Topology) -> None:
+    pinned = load(EXAMPLES / "variant-vpn-pinned-24.yaml")
+    prefixes = (ONPREM, IPv4Network("192.168.1.0/24"))
+    changes = compare(analyse(reference, onprem_prefixes=prefixes), analyse(pinned, onprem_prefixes=prefixes))
+    assert changes
+    assert {change.onprem_prefix for change in changes} == {"192.168.1.0/24"}
+    all_up = [change for change in changes if change.scenario == "all-up" and change.subnet == "web"]
+    assert all_up[0].what == ("reverse ER → VPN", "+asymmetric", "+unexpected-path")
+    assert "circuit" not in {change.scenario for change in changes}  # both designs use the VPN there
+
+
+def test_the_json_export_names_gateways_hops_and_flags(reference: Topology) -> None:
+    data = analysis_to_dict(analyse(reference, depth=1))
+    assert data["topology"] == "ra-hybrid-vpn-er"
+    assert [point["name"] for point in data["failure_points"]][:3] == [
+        "primary-link",
+        "secondary-link",
+        "circuit",
+    ]
+    circuit = next(item for item in data["scenarios"] if item["name"] == "circuit")
+    assert circuit["failed"] == ["circuit"]
+    flow = circuit["flows"][0]
+    assert flow["onprem_prefix"] == "192.168.0.0/16" and flow["subnet"] == "web"
+    assert flow["forward"]["gateway"] == "VPN" and flow["reverse"]["gateway"] == "VPN"
+    assert flow["forward"]["hops"][0] == "onprem-core" and flow["flags"] == []
+    assert {branch["fate"] for branch in flow["reverse"]["branches"]} == {"delivered"}
