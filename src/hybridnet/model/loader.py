@@ -7,6 +7,7 @@ ruamel.yaml keeps the line of every key, so a pydantic error path such as
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from io import StringIO
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from hybridnet.model.errors import TopologyError, TopologyErrors
 from hybridnet.model.topology import Topology
@@ -58,7 +60,7 @@ def loads(text: str, source: str = "<string>") -> Topology:
     """Parse and validate topology YAML given as text; ``source`` names it in errors."""
     document = _parse_yaml(text, source)
     if not isinstance(document, dict):
-        kind = "empty" if document is None else f"a {type(document).__name__}"
+        kind = "empty" if document is None else "a list" if isinstance(document, list) else "a single value"
         raise TopologyError(f"the file is {kind}; a topology is a mapping with keys such as 'name', 'onprem', 'vnet'",
                             file=source, line=1, fix="start from `hybridnet init`")
     try:
@@ -86,8 +88,25 @@ def _parse_yaml(text: str, source: str) -> Any:
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
         raise TopologyError(f"invalid YAML: {problem}", file=source, line=line,
                             fix="check indentation, colons and quoting on that line") from None
+    except ReaderError as exc:  # a control or non-Unicode character: the reader knows its offset
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        raise TopologyError(f"invalid YAML: character #x{code:04x} is not allowed", file=source,
+                            line=line, fix="remove the control character from that line") from None
     except YAMLError as exc:
         raise TopologyError(f"invalid YAML: {exc}", file=source) from None
+    except RecursionError:
+        line = _first_line_matching(text, r"[\[{]{50,}")
+        raise TopologyError("invalid YAML: lists or mappings nested too deeply", file=source, line=line,
+                            fix="flatten the structure") from None
+    except ValueError as exc:  # a scalar the constructor cannot convert, e.g. an integer of 5000 digits
+        raise TopologyError(f"invalid YAML value: {exc}"[:200], file=source,
+                            line=_first_line_matching(text, r"\d{4000,}"), fix="shorten the value") from None
+
+
+def _first_line_matching(text: str, pattern: str) -> int | None:
+    match = re.search(pattern, text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _plain(node: Any) -> Any:
