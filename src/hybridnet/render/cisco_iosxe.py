@@ -1,0 +1,143 @@
+"""Cisco IOS-XE configurations for the on-prem routers (for example a CSR1000v/Catalyst 8000V).
+
+Customer edges: a dot1Q subinterface on the private-peering VLAN with BFD, eBGP to the MSEE with
+``fall-over bfd``, a route-map that sets the local preference on what ExpressRoute teaches. VPN
+appliance: IKEv2 proposal/policy/keyring/profile, an IPsec transform set and profile matching the
+connection's policy (or Azure's default offers), one virtual tunnel interface per Azure gateway
+instance with ``tunnel protection``, ``ip tcp adjust-mss``, eBGP over the tunnel, and host routes
+that send the Azure tunnel endpoints to the internet, not into ExpressRoute.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from hybridnet.model import IpsecPolicy, Topology
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, edge_contexts, vpn_context
+
+WAN_INTERFACE = "GigabitEthernet1"
+CORE_INTERFACE = "GigabitEthernet2"
+ER_INTERFACE = "GigabitEthernet1"
+
+_IKE_ENCRYPTION = {
+    "GCMAES256": "aes-gcm-256",
+    "GCMAES128": "aes-gcm-128",
+    "AES256": "aes-cbc-256",
+    "AES192": "aes-cbc-192",
+    "AES128": "aes-cbc-128",
+    "DES3": "3des",
+    "DES": "des",
+}
+_IKE_INTEGRITY = {"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"}
+_DH_GROUP = {
+    "DHGroup24": "24",
+    "ECP384": "20",
+    "ECP256": "19",
+    "DHGroup14": "14",
+    "DHGroup2048": "14",
+    "DHGroup2": "2",
+    "DHGroup1": "1",
+}
+_ESP_ENCRYPTION = {
+    "GCMAES256": "esp-gcm 256",
+    "GCMAES192": "esp-gcm 192",
+    "GCMAES128": "esp-gcm 128",
+    "AES256": "esp-aes 256",
+    "AES192": "esp-aes 192",
+    "AES128": "esp-aes",
+    "DES3": "esp-3des",
+    "DES": "esp-des",
+    "None": "esp-null",
+}
+_ESP_INTEGRITY = {"SHA256": "esp-sha256-hmac", "SHA1": "esp-sha-hmac", "MD5": "esp-md5-hmac"}
+_PFS_GROUP = {
+    "PFS24": "group24",
+    "ECP384": "group20",
+    "ECP256": "group19",
+    "PFS2048": "group14",
+    "PFS14": "group14",
+    "PFS2": "group2",
+    "PFS1": "group1",
+}
+
+AZURE_DEFAULT_IKE = {
+    "encryption": ["aes-cbc-256", "3des"],
+    "integrity": ["sha256", "sha1"],
+    "prf": None,
+    "group": ["2"],
+}
+"""Azure's route-based IKEv2 offers (AES256/3DES, SHA256/SHA1, DH group 2), as one IOS-XE proposal."""
+
+AZURE_DEFAULT_TRANSFORMS = (
+    ("AZURE-GCM256", "esp-gcm 256"),
+    ("AZURE-AES256-SHA1", "esp-aes 256 esp-sha-hmac"),
+    ("AZURE-AES256-SHA256", "esp-aes 256 esp-sha256-hmac"),
+)
+"""Azure's quick-mode offers, in its order, as IOS-XE transform sets."""
+
+
+def _ike(policy: IpsecPolicy | None) -> dict[str, object]:
+    if policy is None:
+        return AZURE_DEFAULT_IKE
+    encryption = _IKE_ENCRYPTION[policy.ike_encryption]
+    gcm = "gcm" in encryption
+    return {
+        "encryption": [encryption],
+        "integrity": [] if gcm else [_IKE_INTEGRITY[policy.ike_integrity]],
+        "prf": "sha256" if gcm else None,
+        "group": [_DH_GROUP[policy.dh_group]] if policy.dh_group in _DH_GROUP else [],
+    }
+
+
+def _transforms(policy: IpsecPolicy | None) -> tuple[tuple[str, str], ...]:
+    if policy is None:
+        return AZURE_DEFAULT_TRANSFORMS
+    transform = _ESP_ENCRYPTION[policy.ipsec_encryption]
+    if "gcm" not in transform:
+        transform += " " + _ESP_INTEGRITY[policy.ipsec_integrity]
+    return (("AZURE-TRANSFORM", transform),)
+
+
+def _mask(network: IPv4Network) -> str:
+    return f"{network.network_address} {network.netmask}"
+
+
+def render_onprem(
+    topology: Topology, shared_key: str | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
+) -> dict[str, str]:
+    """``<device>/ios-xe.cfg`` for each customer-edge router and the VPN appliance.
+
+    Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
+    """
+    files = {}
+    common = {
+        "topology": topology,
+        "mask": _mask,
+        "wan_interface": WAN_INTERFACE,
+        "core_interface": CORE_INTERFACE,
+        "er_interface": ER_INTERFACE,
+    }
+    for edge in edge_contexts(topology):
+        files[f"{edge.router.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template(
+            "cisco_iosxe/edge_router.cfg.j2"
+        ).render(**common, edge=edge)
+    vpn = vpn_context(topology, shared_key, wan_next_hop)
+    if vpn is not None:
+        policy = vpn.connection.ipsec_policy
+        pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+        files[f"{vpn.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template(
+            "cisco_iosxe/vpn_appliance.cfg.j2"
+        ).render(**common, vpn=vpn, ike=_ike(policy), transforms=_transforms(policy), pfs=pfs)
+    return files
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("hybridnet.render", "templates"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)

@@ -1,0 +1,145 @@
+"""Juniper Junos configurations for the on-prem routers (MX for the customer edges, SRX for the VPN).
+
+Customer edges: a tagged unit on the private-peering VLAN, eBGP to the MSEE with
+``bfd-liveness-detection``, import policy setting the local preference, export policy announcing
+only the on-prem aggregate. VPN appliance (SRX): ``security ike``/``ipsec`` matching the connection's
+policy (or Azure's default offers), one ``st0`` unit per Azure gateway instance, ``tcp-mss ipsec-vpn``,
+eBGP over the tunnels, and static host routes that keep the Azure tunnel endpoints off ExpressRoute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from hybridnet.model import IpsecPolicy, Topology, TopologyError
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, edge_contexts, vpn_context
+
+WAN_INTERFACE = "ge-0/0/0"
+ER_INTERFACE = "ge-0/0/0"
+CORE_INTERFACE = "ge-0/0/1"
+
+_IKE_ENCRYPTION = {
+    "GCMAES256": "aes-256-gcm",
+    "GCMAES128": "aes-128-gcm",
+    "AES256": "aes-256-cbc",
+    "AES192": "aes-192-cbc",
+    "AES128": "aes-128-cbc",
+    "DES3": "3des-cbc",
+    "DES": "des-cbc",
+}
+_IKE_INTEGRITY = {"SHA384": "sha-384", "SHA256": "sha-256", "SHA1": "sha1", "MD5": "md5"}
+_DH_GROUP = {
+    "DHGroup24": "group24",
+    "ECP384": "group20",
+    "ECP256": "group19",
+    "DHGroup14": "group14",
+    "DHGroup2048": "group14",
+    "DHGroup2": "group2",
+    "DHGroup1": "group1",
+}
+_ESP_ENCRYPTION = {
+    "GCMAES256": "aes-256-gcm",
+    "GCMAES192": "aes-192-gcm",
+    "GCMAES128": "aes-128-gcm",
+    "AES256": "aes-256-cbc",
+    "AES192": "aes-192-cbc",
+    "AES128": "aes-128-cbc",
+    "DES3": "3des-cbc",
+    "DES": "des-cbc",
+}
+_ESP_INTEGRITY = {"SHA256": "hmac-sha-256-128", "SHA1": "hmac-sha1-96", "MD5": "hmac-md5-96"}
+_PFS_GROUP = {
+    "PFS24": "group24",
+    "ECP384": "group20",
+    "ECP256": "group19",
+    "PFS2048": "group14",
+    "PFS14": "group14",
+    "PFS2": "group2",
+    "PFS1": "group1",
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One Junos IKE or IPsec proposal: Junos lists one algorithm set per proposal."""
+
+    name: str
+    encryption: str
+    authentication: str | None
+    dh_group: str | None = None
+
+
+AZURE_DEFAULT_IKE = (
+    Proposal("AZURE-IKE-AES256-SHA256", "aes-256-cbc", "sha-256", "group2"),
+    Proposal("AZURE-IKE-AES256-SHA1", "aes-256-cbc", "sha1", "group2"),
+)
+"""Azure's route-based IKEv2 offers (AES256, SHA256/SHA1, DH group 2)."""
+
+AZURE_DEFAULT_ESP = (
+    Proposal("AZURE-ESP-GCM256", "aes-256-gcm", None),
+    Proposal("AZURE-ESP-AES256-SHA1", "aes-256-cbc", "hmac-sha1-96"),
+    Proposal("AZURE-ESP-AES256-SHA256", "aes-256-cbc", "hmac-sha-256-128"),
+)
+"""Azure's quick-mode offers, in its order (GCM AES256 first)."""
+
+
+def _ike(policy: IpsecPolicy | None) -> tuple[Proposal, ...]:
+    if policy is None:
+        return AZURE_DEFAULT_IKE
+    encryption = _IKE_ENCRYPTION[policy.ike_encryption]
+    authentication = None if "gcm" in encryption else _IKE_INTEGRITY[policy.ike_integrity]
+    return (Proposal("AZURE-IKE", encryption, authentication, _DH_GROUP.get(policy.dh_group)),)
+
+
+def _esp(policy: IpsecPolicy | None) -> tuple[Proposal, ...]:
+    if policy is None:
+        return AZURE_DEFAULT_ESP
+    if policy.ipsec_encryption == "None":
+        raise TopologyError(
+            "the connection's IPsec policy uses no encryption, which this renderer does not write for Junos",
+            field="connections.ipsec_policy.ipsec_encryption",
+            fix="use AES256 or GCMAES256",
+        )
+    encryption = _ESP_ENCRYPTION[policy.ipsec_encryption]
+    authentication = None if "gcm" in encryption else _ESP_INTEGRITY[policy.ipsec_integrity]
+    return (Proposal("AZURE-ESP", encryption, authentication),)
+
+
+def render_onprem(
+    topology: Topology, shared_key: str | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
+) -> dict[str, str]:
+    """``<device>/junos.conf`` for each customer-edge router and the VPN appliance.
+
+    Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
+    """
+    files = {}
+    common = {
+        "topology": topology,
+        "wan_interface": WAN_INTERFACE,
+        "er_interface": ER_INTERFACE,
+        "core_interface": CORE_INTERFACE,
+    }
+    for edge in edge_contexts(topology):
+        files[f"{edge.router.name}/junos.conf"] = _ENVIRONMENT.get_template(
+            "junos/edge_router.conf.j2"
+        ).render(**common, edge=edge)
+    vpn = vpn_context(topology, shared_key, wan_next_hop)
+    if vpn is not None:
+        policy = vpn.connection.ipsec_policy
+        pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+        files[f"{vpn.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/vpn_appliance.conf.j2").render(
+            **common, vpn=vpn, ike_proposals=_ike(policy), esp_proposals=_esp(policy), pfs=pfs
+        )
+    return files
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("hybridnet.render", "templates"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
