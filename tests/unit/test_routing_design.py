@@ -175,3 +175,52 @@ def test_a_named_scenario_must_name_parts_the_design_has() -> None:
         assert "vpn-gateway-0" in str(error) and "choose from primary-link" in str(error)
     else:
         raise AssertionError("a part the design lacks was accepted")
+
+
+def route_table(
+    subnet: str, *routes: tuple[str, str], propagation: bool = True
+) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        table = {
+            "name": f"{subnet}-rt",
+            "disable_bgp_route_propagation": not propagation,
+            "routes": [
+                {"name": f"r{i}", "prefix": prefix, "next_hop_type": hop}
+                | ({"next_hop_ip": "10.0.9.4"} if hop == "VirtualAppliance" else {})
+                for i, (prefix, hop) in enumerate(routes)
+            ],
+        }
+        doc.setdefault("route_tables", []).append(table)
+        next(s for s in doc["vnet"]["subnets"] if s["name"] == subnet)["route_table"] = table["name"]
+
+    return edit
+
+
+def test_a_subnet_without_gateway_route_propagation_cannot_reach_on_prem() -> None:
+    analysis = analyse(variant(route_table("biz", propagation=False)), depth=0)
+    biz = analysis.result("all-up", "192.168.0.0/16", "biz")
+    assert Flag.BLACKHOLE in biz.flags
+    assert biz.reverse.dropped_at == ("vnet-fabric",)
+    assert any("disables gateway route propagation" in reason for reason in biz.reasons)
+    assert not analysis.result("all-up", "192.168.0.0/16", "web").flags
+
+
+def test_a_udr_to_the_vpn_gateway_beats_expressroute_for_that_subnet() -> None:
+    analysis = analyse(variant(route_table("web", ("192.168.0.0/16", "VirtualNetworkGateway"))), depth=1)
+    web = analysis.result("all-up", "192.168.0.0/16", "web")
+    assert web.reverse.gateway is GatewayKind.VPN and web.forward.gateway is GatewayKind.ER
+    assert {Flag.ASYMMETRIC, Flag.UNEXPECTED_PATH} <= web.flags
+    assert any("UDR 192.168.0.0/16 in route table web-rt" in reason for reason in web.reasons)
+    assert analysis.result("all-up", "192.168.0.0/16", "data").reverse.gateway is GatewayKind.ER
+    assert Flag.BLACKHOLE in analysis.result("onprem-vpn", "192.168.0.0/16", "web").flags
+
+
+def test_a_longer_gateway_route_beats_a_default_udr_and_an_equal_udr_beats_bgp() -> None:
+    default_only = analyse(variant(route_table("web", ("0.0.0.0/0", "VirtualAppliance"))), depth=0)
+    assert default_only.result("all-up", "192.168.0.0/16", "web").reverse.gateway is GatewayKind.ER
+    to_appliance = analyse(variant(route_table("web", ("192.168.0.0/16", "VirtualAppliance"))), depth=0)
+    web = to_appliance.result("all-up", "192.168.0.0/16", "web")
+    assert web.reverse.hops == ("vnet-fabric", "virtual-appliance-10.0.9.4")
+    assert Flag.UNEXPECTED_PATH in web.flags and Flag.BLACKHOLE not in web.flags
+    dropped = analyse(variant(route_table("web", ("192.168.0.0/16", "None"))), depth=0)
+    assert Flag.BLACKHOLE in dropped.result("all-up", "192.168.0.0/16", "web").flags

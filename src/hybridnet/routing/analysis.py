@@ -22,9 +22,10 @@ from hybridnet.routing.decisions import (
     vnet_choices,
 )
 from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, routing_design
-from hybridnet.routing.paths import GatewayKind, Path, trace
+from hybridnet.routing.paths import Fate, GatewayKind, Path, trace
 from hybridnet.routing.prefixes import Announcers, PrefixClass, classify
-from hybridnet.routing.scenarios import Scenario, failure_scenarios, live_state
+from hybridnet.routing.scenarios import LiveState, Scenario, failure_scenarios, live_state
+from hybridnet.routing.subnet_routes import SubnetRouting, first_hop
 
 ChoicesFor = Callable[[Announcers], Choices]
 
@@ -122,16 +123,17 @@ def analyse(
             sorted({*prefixes, *extra}, key=lambda net: (int(net.network_address), net.prefixlen))
         )
     onprem_classes, onprem_member = classify(design, prefixes)
-    covered = [
-        any(prefix.subnet_of(vnet) for vnet in design.vnet_prefixes) for _, prefix in design.vnet_subnets
+    vnet_keys = [
+        (any(subnet.prefix.subnet_of(vnet) for vnet in design.vnet_prefixes), SubnetRouting.of(subnet))
+        for subnet in design.vnet_subnets
     ]
-    vnet_classes = sorted(set(covered))
-    subnet_class = [vnet_classes.index(is_covered) for is_covered in covered]
+    vnet_classes = list(dict.fromkeys(vnet_keys))
+    subnet_class = [vnet_classes.index(key) for key in vnet_keys]
     flows, flow_class = [], []
     for onprem_index, prefix in zip(onprem_member, prefixes, strict=True):
         base = onprem_index * len(vnet_classes)
-        for (subnet, subnet_prefix), vnet_index in zip(design.vnet_subnets, subnet_class, strict=True):
-            flows.append(Flow(prefix, subnet, subnet_prefix))
+        for subnet, vnet_index in zip(design.vnet_subnets, subnet_class, strict=True):
+            flows.append(Flow(prefix, subnet.name, subnet.prefix))
             flow_class.append(base + vnet_index)
     results = tuple(
         _scenario_result(design, item, onprem_classes, vnet_classes, ids, multipath) for item in chosen
@@ -139,11 +141,15 @@ def analyse(
     return Analysis(design, tuple(flows), tuple(flow_class), results)
 
 
+VnetClass = tuple[bool, SubnetRouting]
+"""Subnets routed alike: inside the VNet address space or not, and their route table's effect."""
+
+
 def _scenario_result(
     design: RoutingDesign,
     scenario: Scenario,
     onprem_classes: tuple[PrefixClass, ...],
-    vnet_classes: list[bool],
+    vnet_classes: list[VnetClass],
     router_ids: Mapping[str, int],
     multipath: bool,
 ) -> ScenarioResult:
@@ -156,7 +162,7 @@ def _scenario_result(
             cache[announcers] = onprem_prefix_choices(design, state, announcers)
         return cache[announcers]
 
-    forwards = [_forward(design, to_vnet, is_covered) for is_covered in vnet_classes]
+    forwards = {covered: _forward(design, to_vnet, covered) for covered, _ in vnet_classes}
     er_links_up = {
         link.edge_router
         for link in design.er_links
@@ -164,11 +170,16 @@ def _scenario_result(
     }
     by_class = []
     for prefix_class in onprem_classes:
-        reverse = _reverse(design, prefix_class, towards)
         pinned = _pinned_by_more_specific(prefix_class, towards, er_links_up)
-        er_announces = any(announcers & er_links_up for announcers in prefix_class.chain)
-        for forward in forwards:
-            by_class.append(_judge(forward, reverse, bool(er_links_up), er_announces, pinned))
+        er_announces = any(link.announcers & er_links_up for link in prefix_class.chain)
+        reverses: dict[SubnetRouting, tuple[Path, str | None]] = {}
+        for covered, routing in vnet_classes:
+            if routing not in reverses:
+                reverses[routing] = _reverse(design, state, routing, prefix_class, towards)
+            reverse, because = reverses[routing]
+            by_class.append(
+                _judge(forwards[covered], reverse, bool(er_links_up), er_announces, pinned, because)
+            )
     return ScenarioResult(scenario, tuple(by_class))
 
 
@@ -176,37 +187,56 @@ def _forward(design: RoutingDesign, to_vnet: Choices, covered: bool) -> Path:
     return trace(
         design.core,
         lambda node: to_vnet.get(node, ()) if covered else (),
-        lambda node: covered and node == VNET_FABRIC,
+        lambda node: Fate.DELIVERED if covered and node == VNET_FABRIC else None,
     )
 
 
-def _reverse(design: RoutingDesign, prefix_class: PrefixClass, towards: ChoicesFor) -> Path:
+def _reverse(
+    design: RoutingDesign,
+    state: LiveState,
+    routing: SubnetRouting,
+    prefix_class: PrefixClass,
+    towards: ChoicesFor,
+) -> tuple[Path, str | None]:
+    """Azure → on-prem from a subnet; also why the subnet's first hop is not a gateway route, if so."""
     edges = (*design.edge_routers, design.vpn_appliance)
     to_core = (NextHop(design.core, Via.INTERNAL),) if prefix_class.internal else ()
+    start = first_hop(design, state, routing, prefix_class, towards)
 
     def next_hops(node: str) -> tuple[NextHop, ...]:
+        if node == VNET_FABRIC:
+            return start.hops
         if node in edges:
             return to_core
-        for announcers in prefix_class.chain:  # longest prefix first
-            hops = towards(announcers).get(node)
+        for link in prefix_class.chain:  # longest prefix first
+            hops = towards(link.announcers).get(node)
             if hops:
                 return hops
         return ()
 
-    return trace(VNET_FABRIC, next_hops, lambda node: prefix_class.internal and node == design.core)
+    def end_of(node: str) -> Fate | None:
+        if node.startswith("virtual-appliance"):
+            return Fate.UNMODELLED
+        return Fate.DELIVERED if prefix_class.internal and node == design.core else None
+
+    return trace(VNET_FABRIC, next_hops, end_of), start.because
 
 
 def _pinned_by_more_specific(prefix_class: PrefixClass, towards: ChoicesFor, er_links_up: set[str]) -> bool:
     """Azure matched a prefix announced over the VPN only while a covering one comes over ExpressRoute."""
-    for depth, announcers in enumerate(prefix_class.chain):
-        if towards(announcers).get(VNET_FABRIC):
-            return any(less_specific & er_links_up for less_specific in prefix_class.chain[depth + 1 :])
+    for depth, link in enumerate(prefix_class.chain):
+        if towards(link.announcers).get(VNET_FABRIC):
+            return any(less.announcers & er_links_up for less in prefix_class.chain[depth + 1 :])
     return False
 
 
-def _judge(forward: Path, reverse: Path, er_up: bool, er_announces: bool, pinned: bool) -> FlowResult:
+def _judge(
+    forward: Path, reverse: Path, er_up: bool, er_announces: bool, pinned: bool, because: str | None
+) -> FlowResult:
     flags: set[Flag] = set()
-    reasons: list[str] = []
+    reasons: list[str] = [f"from the subnet: {because}"] if because else []
+    if reverse.unmodelled:
+        flags.add(Flag.UNEXPECTED_PATH)
     for name, path in (("forward", forward), ("reverse", reverse)):
         if path.blackhole:
             flags.add(Flag.BLACKHOLE)

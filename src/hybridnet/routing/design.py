@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
-from hybridnet.model import MICROSOFT_ASN, Topology
+from hybridnet.model import GATEWAY_SUBNET, MICROSOFT_ASN, Topology
 
 MSEE_ASN = MICROSOFT_ASN
 
@@ -59,6 +59,27 @@ class VpnTunnel:
 
 
 @dataclass(frozen=True)
+class UserRoute:
+    """A user-defined route (UDR) in a route table: for the same prefix it beats gateway routes."""
+
+    table: str
+    prefix: IPv4Network
+    next_hop_type: str
+    next_hop_ip: IPv4Address | None
+
+
+@dataclass(frozen=True)
+class VnetSubnet:
+    """A workload subnet and what decides its routes towards on-prem."""
+
+    name: str
+    prefix: IPv4Network
+    route_table: str | None
+    bgp_propagation: bool
+    """False when its route table disables gateway route propagation: no BGP route reaches it."""
+
+
+@dataclass(frozen=True)
 class RoutingDesign:
     """The routing-relevant facts of one topology, named as the emulator names its nodes."""
 
@@ -69,7 +90,8 @@ class RoutingDesign:
     onprem_space: tuple[IPv4Network, ...]
     """Destinations the core router delivers itself (address space and subnets)."""
     vnet_prefixes: tuple[IPv4Network, ...]
-    vnet_subnets: tuple[tuple[str, IPv4Network], ...]
+    vnet_subnets: tuple[VnetSubnet, ...]
+    user_routes: tuple[UserRoute, ...]
     er_links: tuple[ErLink, ...]
     er_gateway: bool
     er_connected: bool
@@ -179,9 +201,7 @@ def routing_design(topology: Topology) -> RoutingDesign:
         )
 
     space = tuple(onprem.address_space) + tuple(subnet.prefix for subnet in onprem.subnets)
-    subnets = tuple((s.name, s.prefix) for s in topology.vnet.subnets if s.name != "GatewaySubnet")
-    if not subnets:
-        subnets = tuple((str(prefix), prefix) for prefix in vnet_prefixes)
+    subnets, user_routes = _vnet_subnets(topology)
     design = RoutingDesign(
         name=topology.name,
         core=onprem.core_router.name,
@@ -190,6 +210,7 @@ def routing_design(topology: Topology) -> RoutingDesign:
         onprem_space=space,
         vnet_prefixes=vnet_prefixes,
         vnet_subnets=subnets,
+        user_routes=user_routes,
         er_links=er_links,
         er_gateway=er_gateway,
         er_connected=er_connection is not None,
@@ -243,3 +264,32 @@ def _er_links(
             )
         )
     return tuple(links)
+
+
+def _vnet_subnets(topology: Topology) -> tuple[tuple[VnetSubnet, ...], tuple[UserRoute, ...]]:
+    """The workload subnets (every VNet prefix stands in when there are none) and the UDRs they use."""
+    subnets = []
+    used_tables = set()
+    for subnet in topology.vnet.subnets:
+        if subnet.name == GATEWAY_SUBNET:
+            continue
+        table = topology.route_table(subnet.route_table) if subnet.route_table else None
+        subnets.append(
+            VnetSubnet(
+                subnet.name,
+                subnet.prefix,
+                table.name if table else None,
+                not (table and table.disable_bgp_route_propagation),
+            )
+        )
+        if table is not None:
+            used_tables.add(table.name)
+    if not subnets:
+        subnets = [VnetSubnet(str(prefix), prefix, None, True) for prefix in topology.vnet.address_space]
+    routes = tuple(
+        UserRoute(table.name, route.prefix, route.next_hop_type, route.next_hop_ip)
+        for table in topology.route_tables
+        if table.name in used_tables
+        for route in table.routes
+    )
+    return tuple(subnets), routes

@@ -31,6 +31,8 @@ class Fate(StrEnum):
     DELIVERED = "delivered"
     NO_ROUTE = "no-route"
     LOOP = "loop"
+    UNMODELLED = "unmodelled"
+    """Handed to something the analysis does not model (a virtual appliance a UDR points at)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,11 @@ class Path:
     @property
     def blackhole(self) -> bool:
         """Some (or all) of the traffic is dropped on the way."""
-        return not self.delivered
+        return any(branch.fate in (Fate.NO_ROUTE, Fate.LOOP) for branch in self.branches)
+
+    @property
+    def unmodelled(self) -> bool:
+        return any(branch.fate is Fate.UNMODELLED for branch in self.branches)
 
     @property
     def gateway(self) -> GatewayKind:
@@ -80,7 +86,8 @@ class Path:
     @property
     def dropped_at(self) -> tuple[str, ...]:
         """Where traffic is dropped: the last hop of each failed branch."""
-        return tuple(dict.fromkeys(b.hops[-1] for b in self.branches if b.fate is not Fate.DELIVERED))
+        dropped = (Fate.NO_ROUTE, Fate.LOOP)
+        return tuple(dict.fromkeys(b.hops[-1] for b in self.branches if b.fate in dropped))
 
 
 def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
@@ -97,16 +104,18 @@ _MSEES = frozenset(MSEE_NODES.values())
 
 
 def trace(
-    start: str, next_hops: Callable[[str], tuple[NextHop, ...]], delivers: Callable[[str], bool]
+    start: str, next_hops: Callable[[str], tuple[NextHop, ...]], end_of: Callable[[str], Fate | None]
 ) -> Path:
-    """Walk from ``start`` until every branch is delivered, dropped or looping."""
+    """Walk from ``start`` until every branch ends: ``end_of`` says where traffic is delivered (or
+    leaves the model), a node without next hops drops it, a node seen twice loops it."""
     done: list[Branch] = []
     pending: list[tuple[str, ...]] = [(start,)]
     while pending:
         hops = pending.pop()
         node = hops[-1]
-        if delivers(node):
-            done.append(Branch(hops, Fate.DELIVERED))
+        fate = end_of(node)
+        if fate is not None:
+            done.append(Branch(hops, fate))
             continue
         choices = next_hops(node)
         if not choices:

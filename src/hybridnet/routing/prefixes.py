@@ -1,9 +1,10 @@
 """Who announces each on-prem prefix, and which prefixes behave alike.
 
-Azure forwards traffic for an on-prem prefix by longest-prefix match over everything announced
-that covers it. So two prefixes get the same path in every scenario when the announcements covering
-them, most specific first, come from the same routers: their *announcement chain* is the same. The
-analysis decides once per distinct chain, which is what makes 10,000 prefixes cheap.
+Azure forwards traffic for an on-prem prefix by longest-prefix match over every route that covers
+it: the announcements, and the user-defined routes of the subnet's route table. So two prefixes get
+the same path in every scenario when the routes covering them, most specific first, are the same:
+the same routers announce them and the same UDRs apply. The analysis decides once per distinct
+chain, which is what makes 10,000 prefixes cheap.
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from hybridnet.routing.design import RoutingDesign
+from hybridnet.routing.design import RoutingDesign, UserRoute
 
 Announcers = frozenset[str]
 
 
 @dataclass(frozen=True)
-class PrefixClass:
-    """Prefixes that are routed alike: their chain of covering announcements, and whether on-prem
-    owns them (the core router delivers them) or merely announces them."""
+class ChainLink:
+    """What exists for one covering prefix: who announces it, and the UDRs written for it."""
 
-    chain: tuple[Announcers, ...]
+    announcers: Announcers
+    user_routes: tuple[UserRoute, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrefixClass:
+    """Prefixes that are routed alike: their chain of covering routes (most specific first), and
+    whether on-prem owns them (the core router delivers them) or merely announces them."""
+
+    chain: tuple[ChainLink, ...]
     internal: bool
 
 
@@ -65,13 +74,20 @@ def classify(
 ) -> tuple[tuple[PrefixClass, ...], list[int]]:
     """Group on-prem prefixes by how they are routed: the distinct classes, and each prefix's class."""
     announced = announcements(design)
-    announced_index = _CoverIndex(announced)
+    udrs: dict[IPv4Network, list[UserRoute]] = {}
+    for route in design.user_routes:
+        udrs.setdefault(route.prefix, []).append(route)
+    links = {
+        prefix: ChainLink(announced.get(prefix, frozenset()), tuple(udrs.get(prefix, ())))
+        for prefix in {*announced, *udrs}
+    }
+    route_index = _CoverIndex(links)
     space_index = _CoverIndex(design.onprem_space)
     classes: dict[PrefixClass, int] = {}
     membership = []
     for prefix in prefixes:
         key = PrefixClass(
-            tuple(announced[p] for p in announced_index.covering(prefix)), bool(space_index.covering(prefix))
+            tuple(links[p] for p in route_index.covering(prefix)), bool(space_index.covering(prefix))
         )
         membership.append(classes.setdefault(key, len(classes)))
     return tuple(classes), membership
