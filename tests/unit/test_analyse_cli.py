@@ -52,10 +52,9 @@ def test_json_lists_every_scenario_and_flow() -> None:
     assert code == 1
     data = json.loads(output)
     assert len(data["scenarios"]) == 12
-    all_up = data["scenarios"][0]
-    pinned = next(
-        f for f in all_up["flows"] if f["onprem_prefix"] == "192.168.1.0/24" and f["subnet"] == "web"
-    )
+    assert len(data["flows"]) == 6
+    flow = next(f for f in data["flows"] if f["onprem_prefix"] == "192.168.1.0/24" and f["subnet"] == "web")
+    pinned = next(g for g in data["scenarios"][0]["groups"] if g["group"] == flow["group"])
     assert pinned["reverse"]["gateway"] == "VPN" and pinned["forward"]["gateway"] == "ER"
     assert pinned["flags"] == ["asymmetric", "unexpected-path"]
 

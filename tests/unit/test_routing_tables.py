@@ -92,10 +92,23 @@ def test_the_json_export_names_gateways_hops_and_flags(reference: Topology) -> N
         "secondary-link",
         "circuit",
     ]
+    assert [(f["onprem_prefix"], f["subnet"], f["group"]) for f in data["flows"]] == [
+        ("192.168.0.0/16", "web", 0),
+        ("192.168.0.0/16", "biz", 0),
+        ("192.168.0.0/16", "data", 0),
+    ]
     circuit = next(item for item in data["scenarios"] if item["name"] == "circuit")
     assert circuit["failed"] == ["circuit"]
-    flow = circuit["flows"][0]
-    assert flow["onprem_prefix"] == "192.168.0.0/16" and flow["subnet"] == "web"
-    assert flow["forward"]["gateway"] == "VPN" and flow["reverse"]["gateway"] == "VPN"
-    assert flow["forward"]["hops"][0] == "onprem-core" and flow["flags"] == []
-    assert {branch["fate"] for branch in flow["reverse"]["branches"]} == {"delivered"}
+    (group,) = circuit["groups"]
+    assert group["group"] == 0
+    assert group["forward"]["gateway"] == "VPN" and group["reverse"]["gateway"] == "VPN"
+    assert group["forward"]["hops"][0] == "onprem-core" and group["flags"] == []
+    assert {branch["fate"] for branch in group["reverse"]["branches"]} == {"delivered"}
+
+
+def test_the_json_export_groups_flows_routed_alike() -> None:
+    data = analysis_to_dict(analyse(load(EXAMPLES / "variant-vpn-pinned-24.yaml"), depth=0))
+    groups = {f["onprem_prefix"]: f["group"] for f in data["flows"]}
+    assert groups == {"192.168.0.0/16": 0, "192.168.1.0/24": 1}
+    all_up = {group["group"]: group for group in data["scenarios"][0]["groups"]}
+    assert all_up[0]["flags"] == [] and all_up[1]["flags"] == ["asymmetric", "unexpected-path"]
