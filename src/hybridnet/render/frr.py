@@ -76,18 +76,27 @@ def onprem_wiring(topology: Topology) -> OnPremWiring:
         devices.append(onprem.vpn_appliance.name)
     subnets = list(ONPREM_TRANSIT.subnets(new_prefix=30))
     if len(devices) > len(subnets):
-        raise TopologyError(f"too many on-prem edge devices ({len(devices)}) for the transit plan",
-                            field="onprem.edge_routers")
+        raise TopologyError(
+            f"too many on-prem edge devices ({len(devices)}) for the transit plan",
+            field="onprem.edge_routers",
+        )
     transit = tuple(
-        TransitLink(device=name, device_interface="core",
-                    device_address=IPv4Interface(f"{subnet.network_address + 2}/30"),
-                    core_interface=f"edge{index}",
-                    core_address=IPv4Interface(f"{subnet.network_address + 1}/30"))
+        TransitLink(
+            device=name,
+            device_interface="core",
+            device_address=IPv4Interface(f"{subnet.network_address + 2}/30"),
+            core_interface=f"edge{index}",
+            core_address=IPv4Interface(f"{subnet.network_address + 1}/30"),
+        )
         for index, (name, subnet) in enumerate(zip(devices, subnets, strict=False))
     )
     lans = tuple(
-        LanAttachment(subnet=subnet.name, prefix=subnet.prefix, interface=f"lan{index}",
-                      gateway=_gateway_interface(subnet.prefix, subnet.hosts))
+        LanAttachment(
+            subnet=subnet.name,
+            prefix=subnet.prefix,
+            interface=f"lan{index}",
+            gateway=_gateway_interface(subnet.prefix, subnet.hosts),
+        )
         for index, subnet in enumerate(onprem.subnets)
     )
     return OnPremWiring(core=onprem.core_router.name, lans=lans, transit=transit)
@@ -99,8 +108,9 @@ def _gateway_interface(prefix: IPv4Network, hosts: tuple[OnPremHost, ...]) -> IP
     for address in prefix.hosts():
         if address not in taken:
             return IPv4Interface(f"{address}/{prefix.prefixlen}")
-    raise TopologyError(f"subnet {prefix} has no free address for the core router's gateway",
-                        field="onprem.subnets")
+    raise TopologyError(
+        f"subnet {prefix} has no free address for the core router's gateway", field="onprem.subnets"
+    )
 
 
 def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
@@ -113,8 +123,9 @@ def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
     appliance = topology.onprem.vpn_appliance
     if gateway is None or appliance is None:
         return []
-    lng = next((topology.local_network_gateway(c.local_network_gateway)
-                for c in topology.ipsec_connections), None)
+    lng = next(
+        (topology.local_network_gateway(c.local_network_gateway) for c in topology.ipsec_connections), None
+    )
     peerings = []
     for index, instance in enumerate(gateway.instances):
         if instance.apipa_addresses:
@@ -122,19 +133,30 @@ def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
         elif instance.bgp_address is not None:
             azure, multihop = instance.bgp_address, True
         else:
-            raise TopologyError(f"VPN gateway instance {index} has neither an APIPA nor a BGP address",
-                                field=f"gateways.{gateway.name}.instances.{index}",
-                                fix="set bgp_address or apipa_addresses")
+            raise TopologyError(
+                f"VPN gateway instance {index} has neither an APIPA nor a BGP address",
+                field=f"gateways.{gateway.name}.instances.{index}",
+                fix="set bgp_address or apipa_addresses",
+            )
         if appliance.bgp_addresses:
             local = appliance.bgp_addresses[min(index, len(appliance.bgp_addresses) - 1)]
         elif lng is not None and lng.bgp is not None:
             local = lng.bgp.peer_address
         else:
-            raise TopologyError("the VPN appliance has no BGP address for the tunnel",
-                                field="onprem.vpn_appliance.bgp_addresses",
-                                fix="give one address per gateway instance (APIPA 169.254.21.x, 22.x)")
-        peerings.append({"index": index, "local": local, "azure": azure, "multihop": multihop,
-                         "public_ip": instance.public_ip.address})
+            raise TopologyError(
+                "the VPN appliance has no BGP address for the tunnel",
+                field="onprem.vpn_appliance.bgp_addresses",
+                fix="give one address per gateway instance (APIPA 169.254.21.x, 22.x)",
+            )
+        peerings.append(
+            {
+                "index": index,
+                "local": local,
+                "azure": azure,
+                "multihop": multihop,
+                "public_ip": instance.public_ip.address,
+            }
+        )
     return peerings
 
 
@@ -150,8 +172,8 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
     files: dict[str, str] = {}
     common = {"topology": topology, "onprem": onprem, "wiring": wiring, "internal_timers": INTERNAL_TIMERS}
     files[f"{onprem.core_router.name}/frr.conf"] = _template("core_router.conf.j2").render(
-        **common, router_id=wiring.transit[0].core_address.ip if wiring.transit else None,
-        peers=core_peers)
+        **common, router_id=wiring.transit[0].core_address.ip if wiring.transit else None, peers=core_peers
+    )
     for router in onprem.edge_routers:
         files[f"{router.name}/frr.conf"] = _render_edge(topology, wiring, router, common)
     appliance = onprem.vpn_appliance
@@ -160,30 +182,49 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
         bgp = gateway.bgp
         link = wiring.transit_of(appliance.name)
         files[f"{appliance.name}/frr.conf"] = _template("vpn_appliance.conf.j2").render(
-            **common, appliance=appliance, gateway=gateway, link=link,
+            **common,
+            appliance=appliance,
+            gateway=gateway,
+            link=link,
             peerings=vpn_peerings(topology) if bgp is not None else [],
             azure_asn=bgp.asn if bgp is not None else None,
             timers=bgp.timers if bgp is not None else None,
-            advertised=onprem.advertised_over_vpn())
+            advertised=onprem.advertised_over_vpn(),
+        )
     return files
 
 
-def _render_edge(topology: Topology, wiring: OnPremWiring, router: EdgeRouter,
-                 common: dict[str, object]) -> str:
+def _render_edge(
+    topology: Topology, wiring: OnPremWiring, router: EdgeRouter, common: dict[str, object]
+) -> str:
     peering = topology.circuit.private_peering
     if peering is None:
-        raise TopologyError("the circuit has no private peering: the edge routers have nothing to peer with",
-                            field="circuit.private_peering", fix="add private_peering with its two /30s")
+        raise TopologyError(
+            "the circuit has no private peering: the edge routers have nothing to peer with",
+            field="circuit.private_peering",
+            fix="add private_peering with its two /30s",
+        )
     link = wiring.transit_of(router.name)
     return _template("edge_router.conf.j2").render(
-        **common, router=router, link=link, peering=peering,
-        customer=peering.customer_address(router.link), microsoft=peering.microsoft_address(router.link),
+        **common,
+        router=router,
+        link=link,
+        peering=peering,
+        customer=peering.customer_address(router.link),
+        microsoft=peering.microsoft_address(router.link),
         prefix=peering.primary_prefix if router.link == "primary" else peering.secondary_prefix,
-        advertised=topology.onprem.advertised_over_er(router))
+        advertised=topology.onprem.advertised_over_er(router),
+    )
 
 
-_ENVIRONMENT = Environment(loader=PackageLoader("hybridnet.render", "templates"), undefined=StrictUndefined,
-                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("hybridnet.render", "templates"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
 
 
 def _template(name: str) -> Template:

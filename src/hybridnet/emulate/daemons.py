@@ -1,0 +1,254 @@
+"""Starting and talking to the real daemons of one node: FRR (zebra, bgpd, bfdd, staticd) and charon.
+
+FRR: one instance per namespace without pathspaces; every daemon gets explicit paths inside the
+node's private directory (pid files, ``zserv.api``, vty sockets, ``bfdd.sock``, logs), runs as root
+(the lab directory is 0700; group frrvty satisfies FRR's vty-group check) with a bounded fd table, and the node's integrated ``frr.conf`` (the
+rendered file users deploy) is applied with ``vtysh -f`` once the daemons listen.
+
+strongSwan: ``charon-systemd`` (no PID file, stays in the foreground) with ``STRONGSWAN_CONF``
+pointing at the node's own strongswan.conf: its own VICI socket and log file, ``kernel-libipsec``
+for user-space ESP, configs loaded with ``swanctl --load-all`` over that socket.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import vici
+
+from hybridnet.emulate import processes
+from hybridnet.emulate.errors import LabError
+
+FRR_BIN = Path("/usr/lib/frr")
+CHARON = Path("/usr/sbin/charon-systemd")
+LIBIPSEC_ROUTING_TABLE = 220
+POLL_S = 0.02
+
+Recorder = Callable[[str, subprocess.Popen[bytes]], None]
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = POLL_S) -> None:
+    """Poll ``condition`` until it holds; raise a LabError naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise LabError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(poll_s)
+
+
+class FrrInstance:
+    """The FRR of one node: its directory layout, start-up and vtysh access."""
+
+    def __init__(self, node: str, namespace: str, directory: Path, daemons: tuple[str, ...]) -> None:
+        self.node = node
+        self.namespace = namespace
+        self.directory = directory
+        self.run_dir = directory / "frr"
+        self.config = directory / "frr.conf"
+        self.daemons = daemons
+
+    def argv(self, daemon: str) -> list[str]:
+        run = self.run_dir
+        argv = [
+            str(FRR_BIN / daemon),
+            "-u",
+            "root",
+            "-g",
+            "frrvty",
+            "-f",
+            "/dev/null",
+            "-i",
+            str(run / f"{daemon}.pid"),
+            "-z",
+            str(run / "zserv.api"),
+            "--vty_socket",
+            str(run),
+            "-P",
+            "0",
+            "--limit-fds",
+            "1024",
+            "--log",
+            f"file:{run / (daemon + '.log')}",
+            "--log-level",
+            "informational",
+        ]
+        if daemon == "bfdd":
+            argv += ["--bfdctl", str(run / "bfdd.sock")]
+        return argv
+
+    def start(self, record: Recorder) -> None:
+        self.run_dir.mkdir(mode=0o700, exist_ok=True)
+        record("zebra", processes.spawn(self.namespace, self.argv("zebra"), self.run_dir / "zebra.out"))
+        wait_for(lambda: (self.run_dir / "zserv.api").exists(), 10, f"zebra of {self.node} to listen")
+        for daemon in self.daemons[1:]:
+            record(daemon, processes.spawn(self.namespace, self.argv(daemon), self.run_dir / f"{daemon}.out"))
+        for daemon in self.daemons:
+            wait_for(
+                lambda d=daemon: (self.run_dir / f"{d}.vty").exists(),
+                10,
+                f"{daemon} of {self.node} to listen",
+            )
+
+    def configure(self) -> None:
+        """Apply the node's integrated frr.conf, as ``vtysh -f`` does on a real router."""
+        result = self.vtysh_raw(["-f", str(self.config)])
+        problems = [
+            line
+            for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith("%") or "Unknown command" in line or "error" in line.lower()
+        ]
+        if result.returncode != 0 or problems:
+            raise LabError(
+                f"FRR on {self.node} rejected its configuration: {'; '.join(problems[:3]) or result.returncode}",
+                fix=f"see {self.config}",
+            )
+
+    def close_gate(self) -> None:
+        """Refuse BGP connections (TCP reset) until this node's bgpd is configured.
+
+        A peer whose connection an unconfigured bgpd accepts and drops backs off (1, 2, 4 s...)
+        before it tries again; a refused SYN only costs it one connect-retry (1 s).
+        """
+        result = processes.run(self.namespace, ["nft", "-f", "-"], input_text=_BGP_GATE)
+        if result.returncode != 0:
+            raise LabError(f"cannot hold BGP back on {self.node}: {result.stderr.strip()}")
+
+    def open_gate(self) -> None:
+        processes.run(self.namespace, ["nft", "delete", "table", "inet", "hybridnet_bgp_gate"])
+
+    def vtysh_raw(self, arguments: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                ["vtysh", "--vty_socket", str(self.run_dir), *arguments],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(["vtysh"], 124, "", "vtysh timed out")
+
+    def show(self, command: str) -> Any:
+        """Run a ``show ... json`` command and return the parsed JSON ({} if the daemon is not there)."""
+        result = self.vtysh_raw(["-c", command])
+        if result.returncode != 0 or not result.stdout.strip():
+            return {}
+        try:
+            return json.loads(result.stdout)
+        except ValueError:
+            return {}
+
+
+class CharonInstance:
+    """The strongSwan charon of one node (an on-prem VPN appliance or an Azure VPN gateway instance)."""
+
+    def __init__(self, node: str, namespace: str, directory: Path) -> None:
+        self.node = node
+        self.namespace = namespace
+        self.directory = directory
+        self.conf = directory / "strongswan.conf"
+        self.swanctl = directory / "swanctl.conf"
+        self.socket = directory / "charon.vici"
+        self.log = directory / "charon.log"
+
+    def start(self, record: Recorder) -> None:
+        record(
+            "charon",
+            processes.spawn(
+                self.namespace,
+                [str(CHARON)],
+                self.directory / "charon.out",
+                env={"STRONGSWAN_CONF": str(self.conf)},
+            ),
+        )
+
+    def wait_listening(self, timeout_s: float = 10) -> None:
+        wait_for(self.socket.exists, timeout_s, f"charon of {self.node} to open its VICI socket")
+
+    def load(self) -> None:
+        result = subprocess.run(
+            [
+                "swanctl",
+                "--load-all",
+                "--noprompt",
+                "--file",
+                str(self.swanctl),
+                "--uri",
+                f"unix://{self.socket}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        if result.returncode != 0:
+            lines = [
+                line for line in (result.stdout + result.stderr).splitlines() if "secret" not in line.lower()
+            ]
+            raise LabError(
+                f"swanctl could not load the IPsec configuration of {self.node}: {' '.join(lines[-3:])}",
+                fix=f"see {self.swanctl} and {self.log}",
+            )
+
+    @contextmanager
+    def session(self) -> Iterator[vici.Session]:
+        connection = socket.socket(socket.AF_UNIX)
+        connection.settimeout(5)
+        try:
+            connection.connect(str(self.socket))
+            yield vici.Session(connection)
+        except OSError as exc:
+            raise LabError(f"cannot reach charon of {self.node} over VICI: {exc}") from None
+        finally:
+            connection.close()
+
+    def security_associations(self) -> list[dict[str, Any]]:
+        """IKE SAs with their CHILD SAs, as plain strings (VICI answers with bytes)."""
+        with self.session() as session:
+            return [_decoded(sa) for sa in session.list_sas()]
+
+    def failure_reason(self) -> str | None:
+        """Why the tunnel is not up, from charon's own log: the errors a user would look for."""
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        for needle, reason in _FAILURES:
+            if needle in text[-200_000:]:
+                return reason
+        return None
+
+
+_BGP_GATE = """table inet hybridnet_bgp_gate {
+    chain input {
+        type filter hook input priority -10; policy accept;
+        tcp dport 179 tcp flags & (syn | ack) == syn reject with tcp reset
+    }
+}
+"""
+
+_FAILURES = (
+    ("AUTHENTICATION_FAILED", "IKE authentication failed: the pre-shared keys of the two ends differ"),
+    ("MAC mismatched", "IKE authentication failed: the pre-shared keys of the two ends differ"),
+    ("NO_PROPOSAL_CHOSEN", "no proposal chosen: the IKE/IPsec proposals of the two ends do not match"),
+    ("no shared key found", "no pre-shared key configured for the peer"),
+    ("TS_UNACCEPTABLE", "traffic selectors unacceptable: the two ends' selectors do not match"),
+    ("giving up after", "the peer does not answer IKE (retransmissions exhausted)"),
+)
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, dict):
+        return {_decoded(k): _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value

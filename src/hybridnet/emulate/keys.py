@@ -1,0 +1,61 @@
+"""The IPsec pre-shared key(s) a lab uses: from where the topology points, or generated for the lab.
+
+Keys never enter the plan, a log or the state file: they live in this object (hidden from repr)
+until ``Lab.up`` writes them into 0600 files inside the lab's private directory.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+
+from hybridnet.model import Topology, TopologyError
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class LabKeys:
+    """The key each end of the VPN gets; ``note`` says where they came from (never the key)."""
+
+    onprem: str = field(repr=False)
+    azure: str = field(repr=False)
+    generated: bool
+    note: str
+
+    @property
+    def mismatched(self) -> bool:
+        return self.onprem != self.azure
+
+
+def random_key(length: int = 32) -> str:
+    """A key Azure would accept: printable ASCII without space, '-' or '~' (letters and digits)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def lab_keys(topology: Topology, *, mismatch: bool = False) -> LabKeys:
+    """Resolve the connection's key; generate one for both ends when it is not available.
+
+    ``mismatch`` gives the Azure end a different key, to show what a wrong key looks like.
+    """
+    connection = topology.vpn_connection
+    if connection is None:
+        return LabKeys("", "", generated=False, note="no IPsec connection")
+    reference = connection.shared_key
+    if reference.is_available(topology.base_dir):
+        try:
+            key = reference.resolve(topology.base_dir)
+            note = f"shared key read from {reference.describe()}"
+            generated = False
+        except TopologyError:
+            key, generated = random_key(), True
+            note = f"{reference.describe()} unreadable: generated a random key for both ends (emulation only)"
+    else:
+        key, generated = random_key(), True
+        note = f"{reference.describe()} not set: generated a random key for both ends (emulation only)"
+    if mismatch:
+        return LabKeys(
+            key, random_key(), generated=generated, note=note + "; the Azure end got a different key"
+        )
+    return LabKeys(key, key, generated=generated, note=note)

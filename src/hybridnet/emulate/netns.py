@@ -1,0 +1,215 @@
+"""Network namespaces and their wiring, through netlink (pyroute2): the lab's "cables and addresses".
+
+Both ends of every veth are created directly inside lab namespaces, so nothing of a lab ever
+appears in (or links to) the root namespace, and two labs cannot collide on interface names.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from pyroute2 import NetNS, netns
+
+from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.plan import Address, Bridge, Link, Route
+
+NETNS_DIR = Path("/run/netns")
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def namespace_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def create(name: str) -> None:
+    if namespace_path(name).exists():
+        raise LabError(
+            f"network namespace {name} already exists",
+            fix="a lab of that name is up (or left over): run `hybridnet down` for it first",
+        )
+    netns.create(name)
+
+
+def remove(name: str) -> None:
+    if namespace_path(name).exists():
+        netns.remove(name)
+
+
+def existing(prefix: str) -> list[str]:
+    """Namespaces whose name starts with ``prefix`` (a lab's own, even if its state file is lost)."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(entry.name for entry in NETNS_DIR.iterdir() if entry.name.startswith(prefix))
+
+
+def inode(name: str) -> int | None:
+    try:
+        return namespace_path(name).stat().st_ino
+    except OSError:
+        return None
+
+
+@contextmanager
+def opened(name: str) -> Iterator[NetNS]:
+    handle = NetNS(name)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def set_sysctls(name: str, values: dict[str, str]) -> None:
+    """Write ``/proc/sys`` values inside a namespace, from a thread that joins it (no process spawned)."""
+    errors: list[str] = []
+
+    def worker() -> None:
+        fd = os.open(namespace_path(name), os.O_RDONLY)
+        try:
+            if _libc.setns(fd, CLONE_NEWNET) != 0:
+                errors.append(os.strerror(ctypes.get_errno()))
+                return
+            for key, value in values.items():
+                with open(f"/proc/sys/{key.replace('.', '/')}", "w", encoding="ascii") as handle:
+                    handle.write(value)
+        except OSError as exc:
+            errors.append(str(exc))
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=worker, name=f"sysctl-{name}")
+    thread.start()
+    thread.join()
+    if errors:
+        raise LabError(f"cannot set sysctls in namespace {name}: {errors[0]}")
+
+
+def connect(link: Link, namespace_of: dict[str, str]) -> None:
+    """Create the veth pair of ``link`` with each end already in its node's namespace."""
+    a_ns, b_ns = namespace_of[link.a.node], namespace_of[link.b.node]
+    with opened(a_ns) as handle:
+        handle.link(
+            "add",
+            ifname=link.a.interface,
+            kind="veth",
+            mtu=link.mtu,
+            peer={"ifname": link.b.interface, "net_ns_fd": str(namespace_path(b_ns)), "mtu": link.mtu},
+        )
+
+
+def configure(
+    name: str, addresses: tuple[Address, ...], bridges: tuple[Bridge, ...], routes: tuple[Route, ...]
+) -> None:
+    """Bridges, addresses, links up, then static routes: one node's L2/L3 set-up."""
+    with opened(name) as handle:
+        for bridge in bridges:
+            handle.link("add", ifname=bridge.name, kind="bridge")
+            master = _index(handle, bridge.name)
+            for member in bridge.members:
+                handle.link("set", index=_index(handle, member), master=master)
+        for item in addresses:
+            add_address(handle, item)
+        for link in handle.get_links():
+            handle.link("set", index=link["index"], state="up")
+        for route in routes:
+            add_route(handle, route)
+
+
+def add_address(handle: NetNS, item: Address) -> None:
+    index = _index(handle, item.interface)
+    if item.peer is not None:
+        handle.addr("replace", index=index, local=str(item.local.ip), address=str(item.peer), prefixlen=32)
+    else:
+        handle.addr(
+            "replace", index=index, address=str(item.local.ip), prefixlen=item.local.network.prefixlen
+        )
+
+
+def add_route(handle: NetNS, route: Route) -> None:
+    spec: dict[str, object] = {"dst": str(route.destination)}
+    if route.gateway is not None:
+        spec["gateway"] = str(route.gateway)
+    if route.interface is not None:
+        spec["oif"] = _index(handle, route.interface)
+    handle.route("replace", **spec)
+
+
+def set_link(name: str, interface: str, up: bool) -> None:
+    with opened(name) as handle:
+        handle.link("set", index=_index(handle, interface), state="up" if up else "down")
+
+
+def link_exists(name: str, interface: str) -> bool:
+    with opened(name) as handle:
+        return bool(handle.link_lookup(ifname=interface))
+
+
+def remove_rules_to_table(name: str, table: int) -> int:
+    """Delete every policy rule that sends traffic to ``table``; returns how many there were."""
+    removed = 0
+    with opened(name) as handle:
+        for rule in handle.get_rules(family=2):
+            if rule.get_attr("FRA_TABLE") == table or rule.get("table") == table:
+                handle.rule("del", family=2, table=table, priority=rule.get_attr("FRA_PRIORITY"))
+                removed += 1
+    return removed
+
+
+def routes(name: str) -> list[dict[str, object]]:
+    """The main routing table of a namespace as plain data (destination, gateways, interface, protocol)."""
+    with opened(name) as handle:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in handle.get_links()}
+        result = []
+        for route in handle.route("dump", family=2, table=254):
+            destination = route.get_attr("RTA_DST") or "0.0.0.0"
+            hops = []
+            if route.get_attr("RTA_GATEWAY"):
+                hops.append(
+                    {
+                        "gateway": route.get_attr("RTA_GATEWAY"),
+                        "interface": names.get(route.get_attr("RTA_OIF")),
+                    }
+                )
+            for hop in route.get_attr("RTA_MULTIPATH") or []:
+                hops.append({"gateway": hop.get_attr("RTA_GATEWAY"), "interface": names.get(hop["oif"])})
+            if not hops:
+                hops.append({"gateway": None, "interface": names.get(route.get_attr("RTA_OIF"))})
+            result.append(
+                {
+                    "destination": f"{destination}/{route['dst_len']}",
+                    "nexthops": hops,
+                    "protocol": _PROTOCOLS.get(route["proto"], str(route["proto"])),
+                    "type": "blackhole" if route["type"] == 6 else "unicast",
+                }
+            )
+        return result
+
+
+def lookup(name: str, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
+    """Where the namespace sends a packet for ``destination``: (next hop or None if on-link, interface)."""
+    with opened(name) as handle:
+        try:
+            answer = handle.route("get", dst=str(destination))[0]
+        except Exception:
+            return None, None
+        gateway = answer.get_attr("RTA_GATEWAY")
+        oif = answer.get_attr("RTA_OIF")
+        links = handle.get_links(oif) if oif else []
+        interface = links[0].get_attr("IFLA_IFNAME") if links else None
+        return (IPv4Address(gateway) if gateway else None), interface
+
+
+_PROTOCOLS = {2: "kernel", 3: "boot", 4: "static", 186: "bgp", 187: "isis", 188: "ospf", 196: "static"}
+
+
+def _index(handle: NetNS, interface: str) -> int:
+    found = handle.link_lookup(ifname=interface)
+    if not found:
+        raise LabError(f"interface {interface} is missing")
+    return found[0]

@@ -1,0 +1,142 @@
+"""A network security group as an nftables ruleset, enforced in the workload's own namespace.
+
+Azure evaluates NSG rules by priority, first match wins, statefully (return traffic of an allowed
+flow is allowed), and after the user's rules come the defaults: allow VirtualNetwork to
+VirtualNetwork, allow the AzureLoadBalancer tag (168.63.129.16) inbound, deny the rest inbound;
+allow VirtualNetwork and Internet outbound. A deny drops silently, as Azure does.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from hybridnet.emulate.errors import LabError
+from hybridnet.model import NetworkSecurityGroup, SecurityRule
+
+AZURE_LOAD_BALANCER = "168.63.129.16"
+
+_DEFAULT_INBOUND = (
+    SecurityRule(
+        name="AllowVnetInBound",
+        priority=4096,
+        access="Allow",
+        protocol="*",
+        source="VirtualNetwork",
+        destination="VirtualNetwork",
+    ),
+    SecurityRule(
+        name="AllowAzureLoadBalancerInBound",
+        priority=4096,
+        access="Allow",
+        protocol="*",
+        source="AzureLoadBalancer",
+    ),
+    SecurityRule(name="DenyAllInBound", priority=4096, access="Deny", protocol="*"),
+)
+_DEFAULT_OUTBOUND = (
+    SecurityRule(
+        name="AllowVnetOutBound",
+        priority=4096,
+        direction="Outbound",
+        access="Allow",
+        protocol="*",
+        source="VirtualNetwork",
+        destination="VirtualNetwork",
+    ),
+    SecurityRule(
+        name="AllowInternetOutBound",
+        priority=4096,
+        direction="Outbound",
+        access="Allow",
+        protocol="*",
+        destination="Internet",
+    ),
+    SecurityRule(name="DenyAllOutBound", priority=4096, direction="Outbound", access="Deny", protocol="*"),
+)
+
+
+def nsg_ruleset(nsg: NetworkSecurityGroup | None, virtual_network: list[IPv4Network]) -> str:
+    """The nftables script for a VM's NSG (``None``: no NSG, everything allowed, as in Azure)."""
+    vnet = ", ".join(str(p) for p in virtual_network)
+    lines = [
+        "table inet hybridnet_nsg",
+        "delete table inet hybridnet_nsg",
+        "table inet hybridnet_nsg {",
+        f"    set virtual_network {{ type ipv4_addr; flags interval; elements = {{ {vnet} }} }}",
+    ]
+    for chain, hook, direction, defaults in (
+        ("inbound", "input", "Inbound", _DEFAULT_INBOUND),
+        ("outbound", "output", "Outbound", _DEFAULT_OUTBOUND),
+    ):
+        policy = "drop" if nsg is not None else "accept"
+        lines += [
+            f"    chain {chain} {{",
+            f"        type filter hook {hook} priority filter; policy {policy};",
+            "        ct state established,related accept",
+            "        meta iif lo accept" if hook == "input" else "        meta oif lo accept",
+            "        meta nfproto ipv6 accept",
+        ]
+        if nsg is not None:
+            rules = sorted((r for r in nsg.rules if r.direction == direction), key=lambda r: r.priority)
+            for rule in (*rules, *defaults):
+                lines.append(f"        {_rule(rule)}")
+        lines.append("    }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _rule(rule: SecurityRule) -> str:
+    parts: list[str] = []
+    protocol = {"Tcp": "tcp", "Udp": "udp", "Icmp": "icmp", "*": None}[rule.protocol]
+    ports = _ports(rule.destination_port, rule)
+    source_ports = _ports(rule.source_port, rule)
+    if protocol is not None:
+        parts.append(f"meta l4proto {protocol}")
+    elif ports or source_ports:
+        parts.append("meta l4proto { tcp, udp }")
+    parts += _addresses("saddr", rule.source, rule)
+    parts += _addresses("daddr", rule.destination, rule)
+    if source_ports and protocol != "icmp":
+        parts.append(f"th sport {source_ports}")
+    if ports and protocol != "icmp":
+        parts.append(f"th dport {ports}")
+    verdict = "accept" if rule.access == "Allow" else "drop"
+    parts.append(f'{verdict} comment "{rule.name}"')
+    return " ".join(parts)
+
+
+def _addresses(field: str, value: str, rule: SecurityRule) -> list[str]:
+    value = value.strip()
+    if value in ("*", "Any", "any"):
+        return []
+    if value == "VirtualNetwork":
+        return [f"ip {field} @virtual_network"]
+    if value == "Internet":
+        return [f"ip {field} != @virtual_network"]
+    if value == "AzureLoadBalancer":
+        return [f"ip {field} {AZURE_LOAD_BALANCER}"]
+    try:
+        prefixes = [IPv4Network(item.strip(), strict=False) for item in value.split(",")]
+    except ValueError:
+        raise LabError(
+            f"NSG rule {rule.name}: cannot emulate the address {value!r}",
+            fix="use a CIDR, '*', or the tags VirtualNetwork, Internet, AzureLoadBalancer",
+        ) from None
+    return [f"ip {field} {{ {', '.join(str(p) for p in prefixes)} }}"]
+
+
+def _ports(value: str, rule: SecurityRule) -> str | None:
+    value = value.strip()
+    if value in ("*", "Any", "any", ""):
+        return None
+    items = []
+    for item in value.split(","):
+        item = item.strip()
+        low, _, high = item.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise LabError(
+                f"NSG rule {rule.name}: cannot read the port {item!r}",
+                fix="use a port, a range such as 8000-8080, a comma list or '*'",
+            )
+        items.append(f"{low}-{high}" if high else low)
+    return "{ " + ", ".join(items) + " }"

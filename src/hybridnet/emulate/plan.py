@@ -1,0 +1,253 @@
+"""The lab plan: every namespace, cable, address, route and daemon config of a lab, as plain data.
+
+``plan(topology)`` has no side effects (it reads no secret and touches no system state), so it can
+be printed (``hybridnet up --dry-run``), diffed and tested; ``Lab.up`` makes it real. Node names are
+the model's names on the on-prem side (``onprem-ce1``, workload names) and fixed, documented names on
+the Azure side (``msee-primary``, ``msee-secondary``, ``er-gateway``, ``vpn-gateway-0``,
+``vpn-gateway-1``, ``vnet-fabric``) plus ``internet``, the segment between the VPN appliance and the
+VPN gateway's public IPs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from hybridnet.emulate.errors import LabError
+from hybridnet.model import Topology
+
+MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
+ER_GATEWAY_NODE = "er-gateway"
+VNET_FABRIC_NODE = "vnet-fabric"
+INTERNET_NODE = "internet"
+AZURE_PROBE_SOURCE = IPv4Address("168.63.129.16")
+"""The address Azure's load-balancer health probes come from (the AzureLoadBalancer service tag)."""
+
+
+def vpn_gateway_node(index: int) -> str:
+    return f"vpn-gateway-{index}"
+
+
+SECRET_SLOT = "HYBRIDNET-SHARED-KEY-SLOT"
+"""Stands for the pre-shared key in planned configs; ``Lab.up`` substitutes the real key on write."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """An address on an interface; ``peer`` makes it a point-to-point /32 pair (no subnet needed)."""
+
+    interface: str
+    local: IPv4Interface
+    peer: IPv4Address | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: IPv4Network
+    gateway: IPv4Address | None = None
+    interface: str | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    node: str
+    interface: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A cable (veth pair) between two nodes; ``role`` says what it stands for in the field."""
+
+    a: Endpoint
+    b: Endpoint
+    role: str
+    mtu: int = 1500
+
+    def ends(self) -> tuple[Endpoint, Endpoint]:
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """An L2 segment inside a node: a subnet with several members (VMs, gateways, hosts)."""
+
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Server:
+    """A process serving a port in a workload namespace (answers with the workload's name)."""
+
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """A route-based IPsec tunnel end: the TUN device gets ``addresses`` once charon creates it."""
+
+    addresses: tuple[Address, ...]
+    mtu: int
+    script: str | None = None
+    wan_gateway: IPv4Address | None = None
+    wan_interface: str | None = None
+
+
+@dataclass(frozen=True)
+class BgpSession:
+    """A BGP session the lab waits for: ``node`` talks to ``peer_address`` on ``peer_node``."""
+
+    node: str
+    peer_address: IPv4Address
+    peer_node: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """One network namespace and what runs in it."""
+
+    name: str
+    role: str
+    side: str
+    forwarding: bool = False
+    addresses: tuple[Address, ...] = ()
+    routes: tuple[Route, ...] = ()
+    bridges: tuple[Bridge, ...] = ()
+    frr_config: str | None = None
+    swanctl_config: str | None = None
+    tunnel: Tunnel | None = None
+    nftables: str | None = None
+    servers: tuple[Server, ...] = ()
+    load_balancer: str | None = None
+
+    @property
+    def frr_daemons(self) -> tuple[str, ...]:
+        """The FRR daemons this node's config needs: zebra and bgpd always, bfdd/staticd on demand."""
+        if self.frr_config is None:
+            return ()
+        daemons = ["zebra", "bgpd"]
+        if re.search(r"^bfd$|^ neighbor \S+ bfd", self.frr_config, re.MULTILINE):
+            daemons.append("bfdd")
+        if re.search(r"^ip route ", self.frr_config, re.MULTILINE):
+            daemons.append("staticd")
+        return tuple(daemons)
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    """Everything ``Lab.up`` will build, in build order."""
+
+    lab: str
+    topology: Topology = field(repr=False, compare=False)
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...]
+    bgp_sessions: tuple[BgpSession, ...]
+    bfd_peers: tuple[tuple[str, IPv4Address], ...]
+    tunnels: tuple[tuple[str, str], ...]
+    """(node, IKE connection name) of every IPsec tunnel end the lab waits for."""
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise LabError(
+            f"no node named {name!r} in lab {self.lab!r}",
+            fix=f"use one of: {', '.join(n.name for n in self.nodes)}",
+        )
+
+    def owner_of(self, address: IPv4Address) -> str | None:
+        """The node that has ``address`` on one of its interfaces (for reading paths and traceroutes)."""
+        for node in self.nodes:
+            for item in node.addresses:
+                if item.local.ip == address:
+                    return node.name
+            if node.tunnel is not None and any(a.local.ip == address for a in node.tunnel.addresses):
+                return node.name
+        return None
+
+
+def lab_name_for(topology: Topology) -> str:
+    """A lab name from the topology's: lower case, at most 20 characters of [a-z0-9-]."""
+    name = re.sub(r"[^a-z0-9-]+", "-", topology.name.lower()).strip("-")[:20].strip("-")
+    return name or "lab"
+
+
+def check_lab_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,19}", name):
+        raise LabError(
+            f"invalid lab name {name!r}",
+            fix="use 1-20 characters: lower-case letters, digits and '-', starting with a letter or digit",
+        )
+    return name
+
+
+def plan(topology: Topology, lab: str | None = None) -> LabPlan:
+    """Plan a lab for ``topology``: pure, so it can be printed and tested without root."""
+    from hybridnet.emulate.azure_side import plan_azure
+    from hybridnet.emulate.onprem_side import plan_onprem
+
+    name = check_lab_name(lab) if lab is not None else lab_name_for(topology)
+    _check_supported(topology)
+    onprem = plan_onprem(topology)
+    azure = plan_azure(topology)
+    nodes = onprem.nodes + azure.nodes
+    names = [node.name for node in nodes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise LabError(
+            f"node name(s) {', '.join(duplicates)} used twice",
+            fix="rename the on-prem device or workload: Azure-side node names are fixed",
+        )
+    return LabPlan(
+        lab=name,
+        topology=topology,
+        nodes=nodes,
+        links=onprem.links + azure.links,
+        bgp_sessions=onprem.bgp_sessions + azure.bgp_sessions,
+        bfd_peers=onprem.bfd_peers + azure.bfd_peers,
+        tunnels=onprem.tunnels + azure.tunnels,
+    )
+
+
+@dataclass
+class SidePlan:
+    """What one side (on-prem or Azure) contributes to the plan."""
+
+    nodes: tuple[Node, ...] = ()
+    links: tuple[Link, ...] = ()
+    bgp_sessions: tuple[BgpSession, ...] = ()
+    bfd_peers: tuple[tuple[str, IPv4Address], ...] = ()
+    tunnels: tuple[tuple[str, str], ...] = ()
+
+
+def _check_supported(topology: Topology) -> None:
+    """Refuse, with the reason, what the emulator cannot build faithfully (rather than build it wrong)."""
+    if topology.circuit.private_peering is None:
+        raise LabError(
+            "the circuit has no private peering, so there is no ExpressRoute path to emulate",
+            fix="add circuit.private_peering",
+        )
+    if not topology.onprem.edge_routers:
+        raise LabError(
+            "no on-prem edge routers: nothing terminates the circuit",
+            fix="add onprem.edge_routers (one per link)",
+        )
+    if topology.er_gateway is None:
+        raise LabError("no ExpressRoute gateway in 'gateways'", fix="add a gateway of type ExpressRoute")
+    vpn = topology.vpn_gateway
+    connection = topology.vpn_connection
+    if vpn is not None and connection is not None:
+        if vpn.bgp is None or not connection.enable_bgp:
+            raise LabError(
+                "the emulator runs the VPN with BGP only; this topology routes it statically",
+                fix="set gateways.<vpn>.bgp and connections.<ipsec>.enable_bgp: true",
+            )
+        if topology.onprem.vpn_appliance is None:
+            raise LabError("an IPsec connection but no on-prem VPN appliance", fix="add onprem.vpn_appliance")
+    if topology.vnet.gateway_subnet is None:
+        raise LabError(
+            "the VNet has no GatewaySubnet for the gateways", fix="add a subnet named GatewaySubnet"
+        )

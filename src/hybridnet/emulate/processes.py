@@ -1,0 +1,139 @@
+"""Running programs inside a lab namespace, and finding and stopping every one of them again.
+
+Programs are started with ``nsenter --net`` (which execs, so the PID we record is the program's)
+in their own session, so they outlive ``hybridnet up`` and ignore the terminal's Ctrl-C. Deleting
+a namespace does not stop what runs in it, so ``stop_all`` kills by PID first: the recorded ones
+and any other process whose network namespace is one of the lab's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.netns import namespace_path
+
+
+def command_in(namespace: str, argv: Sequence[str]) -> list[str]:
+    return ["nsenter", f"--net={namespace_path(namespace)}", "--", *argv]
+
+
+def spawn(
+    namespace: str, argv: Sequence[str], log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a long-running program in ``namespace`` with its output in ``log`` (0600)."""
+    descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        return subprocess.Popen(
+            command_in(namespace, argv),
+            stdin=subprocess.DEVNULL,
+            stdout=descriptor,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**_base_environment(), **(env or {})},
+        )
+    except FileNotFoundError as exc:
+        raise LabError(
+            f"cannot start {argv[0]}: {exc.strerror}", fix="install the lab's packages (scripts/setup.sh)"
+        ) from None
+    finally:
+        os.close(descriptor)
+
+
+def run(
+    namespace: str,
+    argv: Sequence[str],
+    timeout: float = 30.0,
+    input_text: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in ``namespace`` to completion and capture its output."""
+    try:
+        return subprocess.run(
+            command_in(namespace, argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input_text,
+            env={**_base_environment(), **(env or {})},
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(
+            exc.cmd, 124, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)"
+        )
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _base_environment() -> dict[str, str]:
+    return {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+def in_namespaces(inodes: Iterable[int]) -> list[int]:
+    """PIDs of every process whose network namespace is one of ``inodes``."""
+    wanted = set(inodes)
+    found = []
+    if not wanted:
+        return found
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry.name}/ns/net").st_ino in wanted:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def stop_all(pids: Iterable[int], grace_s: float = 0.5) -> list[int]:
+    """SIGTERM, a short grace period polled every 20 ms, then SIGKILL; returns PIDs that survived."""
+    pending = {pid for pid in pids if pid != os.getpid()}
+    for pid in pending:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while pending and time.monotonic() < deadline:
+        _reap(pending)
+        pending = {pid for pid in pending if alive(pid)}
+        if pending:
+            time.sleep(0.02)
+    for pid in pending:
+        _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while pending and time.monotonic() < deadline:
+        _reap(pending)
+        pending = {pid for pid in pending if alive(pid)}
+        if pending:
+            time.sleep(0.02)
+    return sorted(pending)
+
+
+def _signal(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
+def _reap(pids: set[int]) -> None:
+    """Collect our own children so they do not linger as zombies (others are reaped by init)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)

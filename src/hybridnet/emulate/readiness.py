@@ -1,0 +1,145 @@
+"""When is a lab ready? When traffic flows over ExpressRoute both ways and the VPN backup stands by.
+
+Checked from ground truth, cheapest first, every 50 ms: the kernel routes the daemons installed
+(on-prem core → VNet via a customer edge; VNet fabric → on-prem via the ExpressRoute gateway), then
+BFD on the circuit, every planned BGP session Established, the IPsec CHILD SAs installed and the
+tunnel sessions carrying prefixes, and the load balancer's first probe round.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hybridnet.emulate import netns
+from hybridnet.emulate.errors import LabNotReady
+from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
+
+if TYPE_CHECKING:
+    from hybridnet.emulate.lab import Lab
+
+POLL_S = 0.05
+
+
+def wait_ready(
+    lab: Lab, *, timeout_s: float, require_vpn: bool = True, progress: Callable[[str], None] | None = None
+) -> None:
+    say = progress or (lambda _message: None)
+    deadline = time.monotonic() + timeout_s
+    stages = [
+        ("traffic over ExpressRoute", lambda: expressroute_missing(lab)),
+        ("BFD on the circuit", lambda: bfd_missing(lab)),
+        ("BGP sessions", lambda: bgp_missing(lab, include_vpn=require_vpn)),
+        ("load balancer health probes", lambda: load_balancer_missing(lab)),
+    ]
+    if require_vpn:
+        stages.append(("VPN backup (IPsec SAs, BGP over the tunnels)", lambda: vpn_missing(lab)))
+    for title, missing in stages:
+        while True:
+            problems = missing()
+            if not problems:
+                say(f"ready: {title}")
+                break
+            if time.monotonic() > deadline:
+                reason = vpn_failure_reason(lab) if require_vpn else None
+                detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
+                raise LabNotReady(
+                    f"lab {lab.name} not ready after {timeout_s:.0f} s: {title}: {detail}",
+                    fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
+                    f"`hybridnet down --lab {lab.name}`",
+                )
+            time.sleep(POLL_S)
+
+
+def expressroute_missing(lab: Lab) -> list[str]:
+    topology = lab.plan.topology
+    core = topology.onprem.core_router.name
+    edge_addresses = {
+        a.local.ip for r in topology.onprem.edge_routers for a in lab.plan.node(r.name).addresses
+    }
+    problems = []
+    for prefix in topology.vnet.address_space:
+        hop, _ = netns.lookup(lab.namespace(core), prefix.network_address + 1)
+        if hop not in edge_addresses:
+            problems.append(f"{core} has no ExpressRoute route to {prefix}")
+    er_addresses = {a.local.ip for a in lab.plan.node(ER_GATEWAY_NODE).addresses}
+    for prefix in topology.onprem.address_space:
+        hop, _ = netns.lookup(lab.namespace(VNET_FABRIC_NODE), prefix.network_address + 1)
+        if hop not in er_addresses:
+            problems.append(f"{VNET_FABRIC_NODE} has no ExpressRoute route to {prefix}")
+    return problems
+
+
+def bfd_missing(lab: Lab) -> list[str]:
+    problems = []
+    for node, peer in lab.plan.bfd_peers:
+        states = {str(p.get("peer")): p.get("status") for p in lab.bfd_peers(node)}
+        if states.get(str(peer)) != "up":
+            problems.append(f"BFD {node} → {peer} is {states.get(str(peer), 'absent')}")
+    return problems
+
+
+def bgp_missing(lab: Lab, include_vpn: bool = True) -> list[str]:
+    problems = []
+    summaries: dict[str, dict[str, object]] = {}
+    for session in lab.plan.bgp_sessions:
+        if not include_vpn and session.role.startswith("VPN tunnel"):
+            continue
+        if session.node not in summaries:
+            summaries[session.node] = peers_of(lab.bgp_summary(session.node))
+        peer = summaries[session.node].get(str(session.peer_address), {})
+        state = peer.get("state", "absent") if isinstance(peer, dict) else "absent"
+        if state != "Established":
+            problems.append(f"BGP {session.node} → {session.peer_node} ({session.peer_address}) is {state}")
+    return problems
+
+
+def peers_of(summary: dict[str, object]) -> dict[str, object]:
+    section = summary.get("ipv4Unicast", summary) if isinstance(summary, dict) else {}
+    peers = section.get("peers", {}) if isinstance(section, dict) else {}
+    return peers if isinstance(peers, dict) else {}
+
+
+def vpn_missing(lab: Lab) -> list[str]:
+    problems = []
+    for node, connection in lab.plan.tunnels:
+        installed = any(
+            child.get("state") == "INSTALLED"
+            for sa in lab.ipsec_sas(node)
+            for name, ike in sa.items()
+            if name == connection
+            for child in ike.get("child-sas", {}).values()
+        )
+        if not installed:
+            problems.append(f"IPsec {node} {connection}: no CHILD SA installed")
+    for session in lab.plan.bgp_sessions:
+        if not session.role.startswith("VPN tunnel"):
+            continue
+        peer = peers_of(lab.bgp_summary(session.node)).get(str(session.peer_address), {})
+        received = peer.get("pfxRcd", 0) if isinstance(peer, dict) else 0
+        if not received:
+            problems.append(f"{session.node} has received no prefix from {session.peer_node} over the tunnel")
+    return problems
+
+
+def vpn_failure_reason(lab: Lab) -> str | None:
+    for node, _connection in lab.plan.tunnels:
+        reason = lab.charon(node).failure_reason()
+        if reason:
+            return reason
+    return None
+
+
+def load_balancer_missing(lab: Lab) -> list[str]:
+    fabric = lab.plan.node(VNET_FABRIC_NODE)
+    if not fabric.load_balancer:
+        return []
+    try:
+        health = json.loads(
+            (lab.node_directory(VNET_FABRIC_NODE) / "health.json").read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError):
+        return ["the load balancer has not probed its backends yet"]
+    return [] if health.get("rounds", 0) >= 1 else ["the load balancer has not probed its backends yet"]

@@ -1,0 +1,53 @@
+"""Writing one node's files into the lab's private directory, keys included, all 0600.
+
+The pre-shared key only ever exists in the swanctl.conf written here (the plan carries a slot, not
+the key), inside /run/hybridnet/<lab> which only root can enter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from hybridnet.emulate.keys import LabKeys
+from hybridnet.emulate.plan import SECRET_SLOT, Node
+from hybridnet.emulate.state import make_private_directory, write_private
+
+if TYPE_CHECKING:
+    from hybridnet.emulate.lab import Lab
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("hybridnet.emulate", "templates"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def render_strongswan_conf(node: str, directory: Path) -> str:
+    return _ENVIRONMENT.get_template("strongswan.conf.j2").render(
+        node=node, log_file=directory / "charon.log", vici_socket=directory / "charon.vici"
+    )
+
+
+def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
+    directory = lab.node_directory(node.name)
+    make_private_directory(directory.parent)
+    make_private_directory(directory)
+    if node.frr_config:
+        write_private(directory / "frr.conf", node.frr_config)
+    if node.swanctl_config:
+        key = keys.onprem if node.side == "onprem" else keys.azure
+        write_private(directory / "swanctl.conf", node.swanctl_config.replace(SECRET_SLOT, key))
+        write_private(directory / "strongswan.conf", render_strongswan_conf(node.name, directory))
+    if node.tunnel is not None and node.tunnel.script:
+        write_private(directory / "tunnel.sh", node.tunnel.script, mode=0o700)
+    if node.nftables:
+        write_private(directory / "nsg.nft", node.nftables)
+    if node.load_balancer:
+        write_private(directory / "ilb.json", node.load_balancer)
+    return directory
