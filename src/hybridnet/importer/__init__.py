@@ -128,7 +128,7 @@ def read_resources(
             facts.setdefault("resource_group", group)
             facts.setdefault("location", scope.location)
         else:
-            exported = exported_resources(document, str(path))
+            exported = _one_group(exported_resources(document, str(path)), resource_group, str(path))
             resources += exported
             facts.setdefault(
                 "resource_group",
@@ -136,6 +136,30 @@ def read_resources(
             )
             facts.setdefault("location", next((r.location for r in exported if r.location), None))
     return resources, facts
+
+
+def _one_group(
+    resources: list[AzureResource], resource_group: str | None, source: str
+) -> list[AzureResource]:
+    """An export of several resource groups (``az resource list`` over a subscription) is narrowed to
+    the one asked for; the model describes one hub."""
+    groups = sorted({r.resource_group for r in resources if r.resource_group}, key=str.lower)
+    if resource_group is not None:
+        chosen = [r for r in resources if (r.resource_group or "").lower() == resource_group.lower()]
+        if not chosen:
+            raise TopologyError(
+                f"no resource of resource group {resource_group!r} in the export",
+                file=source,
+                fix=f"choose one of: {', '.join(groups) or '(none named)'}",
+            )
+        return chosen
+    if len(groups) > 1:
+        raise TopologyError(
+            f"the export spans {len(groups)} resource groups ({', '.join(groups)})",
+            file=source,
+            fix="choose the hub's group with --resource-group",
+        )
+    return resources
 
 
 def import_files(

@@ -121,4 +121,3 @@ def _circuit(
             report.skip(f"ExpressRoute circuit {other.name}", "the model holds one circuit", other.origin)
     mine = [p for p in peerings if p.name.split("/")[0] == chosen.name]
     return map_gateways.circuit(chosen, mine, report)
-

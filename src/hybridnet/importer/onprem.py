@@ -39,7 +39,8 @@ def default_onprem(document: dict[str, Any], report: ImportReport) -> dict[str, 
     if asn is None:
         asn = DEFAULT_ONPREM_ASN
         report.assume("onprem.asn", f"no BGP ASN for on-prem in Azure: {DEFAULT_ONPREM_ASN} assumed")
-    space = list((lng or {}).get("address_prefixes") or [])
+    peer = (lng or {}).get("bgp", {}).get("peer_address")
+    space = [p for p in (lng or {}).get("address_prefixes") or [] if peer is None or str(p) != f"{peer}/32"]
     if not space:
         space = [DEFAULT_ONPREM_SPACE]
         report.assume(
