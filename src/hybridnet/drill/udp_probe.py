@@ -52,7 +52,8 @@ def run_reflector(writer: RecordWriter, lifetime: Lifetime, bind_host: str, port
     received_total = 0
     duplicates = 0
     previous_recv_ns = 0
-    writer.write("ready", role="udp-reflector", port=sock.getsockname()[1], reflector_id=reflector_id)
+    writer.write("ready", role="udp-reflector", port=sock.getsockname()[1], reflector_id=reflector_id,
+                 t_ns=time.monotonic_ns())
     try:
         while not lifetime.expired():
             readable, _, _ = select.select([sock], [], [], POLL_S)

@@ -1,0 +1,108 @@
+"""Start, watch and stop one probe agent, optionally inside a network namespace.
+
+The drill runs several agents at once (reflectors in workloads, senders on on-prem hosts, the TCP
+stream, HTTP requests). Each gets its own JSON-lines file; this class waits for the agent's
+``ready`` record with a bounded poll, and stops it with SIGTERM so it writes its summary. ``ip netns
+exec`` execs the interpreter in place, so the process id is the agent's own and signals reach it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hybridnet.drill.probes import Record, read_records
+
+
+class AgentError(RuntimeError):
+    """A probe agent did not start or did not finish as expected."""
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.01) -> None:
+    """Poll ``condition`` until it holds; raise AgentError naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AgentError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(poll_s)
+
+
+class AgentProcess:
+    """One running probe agent and its output file."""
+
+    def __init__(self, name: str, mode_args: Sequence[str], out: Path, namespace: str | None = None,
+                 python: str = sys.executable, ready_timeout_s: float = 10.0) -> None:
+        self.name = name
+        self.out = out
+        prefix = ["ip", "netns", "exec", namespace] if namespace else []
+        argv = [*prefix, python, "-m", "hybridnet.drill.probe_agent", *mode_args, "--out", str(out)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s,
+                       f"probe agent {name} to start")
+        except AgentError:
+            self.kill()
+            raise
+        if self.ready is None:
+            raise AgentError(f"probe agent {name} exited at start: {self._stderr()}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def records(self) -> list[Record]:
+        return read_records(self.out) if self.out.exists() else []
+
+    @property
+    def ready(self) -> Record | None:
+        return next((r for r in self.records() if r.get("kind") == "ready"), None)
+
+    @property
+    def port(self) -> int:
+        ready = self.ready
+        if ready is None or "port" not in ready:
+            raise AgentError(f"probe agent {self.name} has no port")
+        return int(ready["port"])
+
+    def count(self, kind: str) -> int:
+        return sum(1 for r in self.records() if r.get("kind") == kind)
+
+    def signal(self, signum: signal.Signals) -> None:
+        """SIGSTOP/SIGCONT a reflector to simulate a stalled host; any signal to this agent only."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signum)
+
+    def finish(self, timeout_s: float = 30.0) -> list[Record]:
+        """Wait for the agent to end by itself (count or duration reached) and return its records."""
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AgentError(f"probe agent {self.name} did not finish within {timeout_s:g} s") from None
+        if self.process.returncode != 0:
+            raise AgentError(f"probe agent {self.name} failed ({self.process.returncode}): {self._stderr()}")
+        return self.records()
+
+    def stop(self, timeout_s: float = 10.0) -> list[Record]:
+        """SIGTERM (after SIGCONT, in case it is stopped) and wait for its summary."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            os.kill(self.process.pid, signal.SIGTERM)
+        return self.finish(timeout_s)
+
+    def kill(self) -> None:
+        """Last resort (cleanup after a failure): no summary is written."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def _stderr(self) -> str:
+        if self.process.stderr is None or self.process.poll() is None:
+            return ""
+        return self.process.stderr.read().strip()[-500:]
