@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybridnet.model import Topology, default_topology
-from hybridnet.routing import Fate, GatewayKind, analyse, failure_points, routing_design, scenario
+from hybridnet.routing import Fate, GatewayKind, OnPremBgp, analyse, failure_points, routing_design, scenario
 
 REFERENCE = default_topology()
 PARTS = tuple(point.name for point in failure_points(routing_design(REFERENCE)))
@@ -129,3 +129,16 @@ def test_prefixes_announced_over_the_vpn_only_are_pinned_exactly_while_er_is_up(
             assert "unexpected-path" in outcome.flags
         elif _er_survives(failed):
             assert outcome.reverse.gateway is GatewayKind.ER, flow.label
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.tuples(preferences, preferences), preferences, prepends, failures)
+def test_flows_do_not_depend_on_whether_edges_can_reach_reflected_next_hops(
+    ce_preference: tuple[int, int], vpn_preference: int, prepend: tuple[int, int, int], failed: frozenset[str]
+) -> None:
+    """Only the core sends on-prem traffic towards Azure, and its choice is the same either way."""
+    topology = _with_policy(ce_preference, vpn_preference, prepend)
+    chosen = [scenario(failed, PARTS)]
+    plain = analyse(topology, chosen)
+    reachable = analyse(topology, chosen, bgp=OnPremBgp(reflected_next_hops_reachable=True))
+    assert plain.results[0].by_class == reachable.results[0].by_class

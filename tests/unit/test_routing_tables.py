@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 from hybridnet.model import Topology, load
-from hybridnet.routing import NextHop, Via, analyse, scenario
+from hybridnet.routing import NextHop, OnPremBgp, Via, analyse, scenario
 from hybridnet.routing.diff import compare
 from hybridnet.routing.export import analysis_to_dict
 from hybridnet.routing.tables import routing_table
@@ -37,18 +37,28 @@ def test_with_everything_up_each_node_points_along_expressroute(reference: Topol
     table = routing_table(reference, scenario(set()))
     assert table["onprem-core"][VNET] == (NextHop("onprem-ce1", Via.ER), NextHop("onprem-ce2", Via.ER))
     assert table["onprem-ce1"][VNET] == (NextHop("msee-primary", Via.ER),)
-    assert table["onprem-vpn"][VNET] == (NextHop("onprem-core", Via.ER),)  # the reflected CE route wins
+    # The core reflects CE1's route with CE1's next hop, which the appliance cannot reach (rendered
+    # wiring): it keeps its own routes over both tunnels, and the core never sends it VNet traffic.
+    assert table["onprem-vpn"][VNET] == (NextHop("vpn-gateway-0", Via.VPN), NextHop("vpn-gateway-1", Via.VPN))
     assert table["vnet-fabric"][ONPREM] == (NextHop("er-gateway", Via.ER),)
     assert table["er-gateway"][ONPREM] == (NextHop("msee-primary", Via.ER), NextHop("msee-secondary", Via.ER))
     assert table["vpn-gateway-0"][ONPREM] == (NextHop("onprem-vpn", Via.VPN),)  # learned, not used
     assert table["msee-primary"][ONPREM] == (NextHop("onprem-ce1", Via.ER),)
 
 
-def test_a_ce_whose_link_is_cut_reaches_the_vnet_through_the_core(reference: Topology) -> None:
+def test_a_ce_whose_link_is_cut_has_no_route_and_the_core_uses_the_other(reference: Topology) -> None:
     table = routing_table(reference, scenario({"primary-link"}))
-    assert table["onprem-ce1"][VNET] == (NextHop("onprem-core", Via.ER),)
+    assert VNET not in table.get("onprem-ce1", {})
     assert table["onprem-core"][VNET] == (NextHop("onprem-ce2", Via.ER),)
     assert ONPREM not in table["msee-primary"]
+
+
+def test_with_reachable_reflected_next_hops_a_cut_ce_sends_through_the_core(reference: Topology) -> None:
+    table = routing_table(
+        reference, scenario({"primary-link"}), bgp=OnPremBgp(reflected_next_hops_reachable=True)
+    )
+    assert table["onprem-ce1"][VNET] == (NextHop("onprem-core", Via.ER),)
+    assert table["onprem-vpn"][VNET] == (NextHop("onprem-core", Via.ER),)  # LP 150 beats its own 100
 
 
 def test_with_the_circuit_down_nodes_point_along_the_vpn(reference: Topology) -> None:
@@ -65,7 +75,7 @@ def test_with_the_circuit_down_nodes_point_along_the_vpn(reference: Topology) ->
 
 def test_router_ids_decide_between_the_ces_without_multipath(reference: Topology) -> None:
     ranks = {"onprem-ce2": 1, "onprem-ce1": 2}
-    table = routing_table(reference, scenario(set()), router_ids=ranks, multipath=False)
+    table = routing_table(reference, scenario(set()), bgp=OnPremBgp(router_ids=ranks, multipath=False))
     assert table["onprem-core"][VNET] == (NextHop("onprem-ce2", Via.ER),)
 
 

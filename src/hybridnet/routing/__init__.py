@@ -7,7 +7,7 @@ emulator names its nodes, so a lab test can compare the prediction with the rout
 
 from hybridnet.routing.analysis import Analysis, Flag, Flow, FlowResult, ScenarioResult, analyse
 from hybridnet.routing.bestpath import Via
-from hybridnet.routing.decisions import NextHop, RoutingError, default_router_ids
+from hybridnet.routing.decisions import NextHop, OnPremBgp, RoutingError, default_router_ids
 from hybridnet.routing.design import (
     ER_GATEWAY,
     MSEE_NODES,
@@ -27,6 +27,7 @@ from hybridnet.routing.scenarios import (
     parse_scenario,
     scenario,
 )
+from hybridnet.routing.tables import RoutingTable, routing_table
 
 __all__ = [
     "ALL_UP",
@@ -42,9 +43,11 @@ __all__ = [
     "FlowResult",
     "GatewayKind",
     "NextHop",
+    "OnPremBgp",
     "Path",
     "RoutingDesign",
     "RoutingError",
+    "RoutingTable",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",
@@ -55,6 +58,7 @@ __all__ = [
     "failure_scenarios",
     "parse_scenario",
     "routing_design",
+    "routing_table",
     "scenario",
     "vpn_gateway_node",
 ]

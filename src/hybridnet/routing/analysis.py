@@ -7,7 +7,7 @@ result object, so the analysis costs (scenarios × prefix classes), not (scenari
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Network
@@ -17,7 +17,7 @@ from hybridnet.routing.bestpath import Via
 from hybridnet.routing.decisions import (
     Choices,
     NextHop,
-    default_router_ids,
+    OnPremBgp,
     onprem_prefix_choices,
     vnet_choices,
 )
@@ -104,8 +104,7 @@ def analyse(
     scenarios: Iterable[Scenario] | None = None,
     *,
     depth: int = 2,
-    router_ids: Mapping[str, int] | None = None,
-    multipath: bool = True,
+    bgp: OnPremBgp = OnPremBgp(),
     onprem_prefixes: Iterable[IPv4Network] = (),
 ) -> Analysis:
     """Predict every flow's path in every scenario (by default all single and double failures).
@@ -115,7 +114,6 @@ def analyse(
     """
     design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
     chosen = tuple(scenarios) if scenarios is not None else failure_scenarios(design, depth)
-    ids = dict(router_ids) if router_ids is not None else default_router_ids(design)
     prefixes = design.onprem_prefixes()
     extra = set(onprem_prefixes) - set(prefixes)
     if extra:
@@ -135,9 +133,7 @@ def analyse(
         for subnet, vnet_index in zip(design.vnet_subnets, subnet_class, strict=True):
             flows.append(Flow(prefix, subnet.name, subnet.prefix))
             flow_class.append(base + vnet_index)
-    results = tuple(
-        _scenario_result(design, item, onprem_classes, vnet_classes, ids, multipath) for item in chosen
-    )
+    results = tuple(_scenario_result(design, item, onprem_classes, vnet_classes, bgp) for item in chosen)
     return Analysis(design, tuple(flows), tuple(flow_class), results)
 
 
@@ -150,11 +146,10 @@ def _scenario_result(
     scenario: Scenario,
     onprem_classes: tuple[PrefixClass, ...],
     vnet_classes: list[VnetClass],
-    router_ids: Mapping[str, int],
-    multipath: bool,
+    bgp: OnPremBgp,
 ) -> ScenarioResult:
     state = live_state(design, scenario.failed)
-    to_vnet = vnet_choices(design, state, router_ids, multipath)
+    to_vnet = vnet_choices(design, state, bgp)
     cache: dict[Announcers, Choices] = {}
 
     def towards(announcers: Announcers) -> Choices:

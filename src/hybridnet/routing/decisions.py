@@ -51,6 +51,25 @@ Choices = dict[str, tuple[NextHop, ...]]
 """Node name → its next hops (several when it uses equal-cost multipath); absent means no route."""
 
 
+@dataclass(frozen=True)
+class OnPremBgp:
+    """How the on-prem routers run BGP where the topology model says nothing: as ``render.frr``
+    configures them, which is what the lab runs and users deploy."""
+
+    router_ids: Mapping[str, int] | None = None
+    """Rank of each router's ID for the last tie-break; None: ``default_router_ids``."""
+    multipath: bool = True
+    """``maximum-paths``: the core spreads over the CEs, the appliance over both tunnels."""
+    reflected_next_hops_reachable: bool = False
+    """Whether a CE or the VPN appliance can reach the next hop of a route the core reflects to it.
+    The rendered wiring gives each of them a /30 to the core and no route to the others' /30s, and
+    the core keeps next hops when it reflects, so FRR marks reflected routes inaccessible: each edge
+    device only ever uses what it learns itself. True models ``next-hop-self force`` or an IGP."""
+
+    def ranks(self, design: RoutingDesign) -> Mapping[str, int]:
+        return self.router_ids if self.router_ids is not None else default_router_ids(design)
+
+
 def default_router_ids(design: RoutingDesign) -> dict[str, int]:
     """Router-ID order for the last BGP tie-break: core, CEs, VPN appliance, in the model's order.
 
@@ -64,12 +83,10 @@ def default_router_ids(design: RoutingDesign) -> dict[str, int]:
     return {name: rank for rank, name in enumerate(order)}
 
 
-def vnet_choices(
-    design: RoutingDesign, state: LiveState, router_ids: Mapping[str, int], multipath: bool = True
-) -> Choices:
+def vnet_choices(design: RoutingDesign, state: LiveState, bgp: OnPremBgp) -> Choices:
     """Every node's next hops towards a VNet prefix."""
     choices: Choices = {}
-    for speaker, best in onprem_bgp(design, state, router_ids, multipath).items():
+    for speaker, best in onprem_bgp(design, state, bgp).items():
         hops = tuple(
             dict.fromkeys(
                 NextHop(_physical_hop(design, speaker, route.next_hop), route.via) for route in best
@@ -88,15 +105,15 @@ def vnet_choices(
     return choices
 
 
-def onprem_bgp(
-    design: RoutingDesign, state: LiveState, router_ids: Mapping[str, int], multipath: bool = True
-) -> dict[str, tuple[BgpRoute, ...]]:
+def onprem_bgp(design: RoutingDesign, state: LiveState, bgp: OnPremBgp) -> dict[str, tuple[BgpRoute, ...]]:
     """Each on-prem BGP speaker's best path(s) to a VNet prefix once the iBGP sessions have settled.
 
     The core is a route reflector for the CEs and the VPN appliance (as ``render.frr`` configures
     them): clients announce their best path only when they learned it over eBGP, the core reflects
-    its single best path to every client but the one it came from, and next hops are kept.
+    its single best path to every client but the one it came from, and next hops are kept (so a
+    client can only use it if ``bgp.reflected_next_hops_reachable``).
     """
+    router_ids, multipath = bgp.ranks(design), bgp.multipath
     core, clients = design.core, design.bgp_speakers[1:]
     learned = _ebgp_routes(design, state)
     announced: dict[str, BgpRoute | None] = dict.fromkeys(clients)
@@ -111,7 +128,7 @@ def onprem_bgp(
         reflected = best[core][0] if best[core] else None
         for client in clients:
             candidates = list(learned.get(client, ()))
-            if reflected is not None and reflected.next_hop != client:
+            if reflected is not None and reflected.next_hop != client and bgp.reflected_next_hops_reachable:
                 candidates.append(reflected)
             best[client] = bgp_best(candidates, router_ids, multipath)
         settled = {

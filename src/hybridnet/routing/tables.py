@@ -7,11 +7,10 @@ names, next hops name the next node and the kind of route (ER, VPN, or internal 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from ipaddress import IPv4Network
 
 from hybridnet.model import Topology
-from hybridnet.routing.decisions import NextHop, default_router_ids, onprem_prefix_choices, vnet_choices
+from hybridnet.routing.decisions import NextHop, OnPremBgp, onprem_prefix_choices, vnet_choices
 from hybridnet.routing.design import RoutingDesign, routing_design
 from hybridnet.routing.prefixes import announcements
 from hybridnet.routing.scenarios import Scenario, live_state
@@ -24,15 +23,13 @@ def routing_table(
     topology: Topology | RoutingDesign,
     scenario: Scenario,
     *,
-    router_ids: Mapping[str, int] | None = None,
-    multipath: bool = True,
+    bgp: OnPremBgp = OnPremBgp(),
 ) -> RoutingTable:
     """Predict every node's chosen next hop for every prefix that crosses the hybrid link."""
     design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
     state = live_state(design, scenario.failed)
-    ids = dict(router_ids) if router_ids is not None else default_router_ids(design)
     table: RoutingTable = {}
-    for node, hops in vnet_choices(design, state, ids, multipath).items():
+    for node, hops in vnet_choices(design, state, bgp).items():
         for prefix in design.vnet_prefixes:
             table.setdefault(node, {})[prefix] = hops
     by_announcers: dict[frozenset[str], dict[str, tuple[NextHop, ...]]] = {}
