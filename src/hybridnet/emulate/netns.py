@@ -194,15 +194,19 @@ def routes(name: str) -> list[dict[str, object]]:
 def lookup(name: str, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
     """Where the namespace sends a packet for ``destination``: (next hop or None if on-link, interface)."""
     with opened(name) as handle:
-        try:
-            answer = handle.route("get", dst=str(destination))[0]
-        except Exception:
-            return None, None
-        gateway = answer.get_attr("RTA_GATEWAY")
-        oif = answer.get_attr("RTA_OIF")
-        links = handle.get_links(oif) if oif else []
-        interface = links[0].get_attr("IFLA_IFNAME") if links else None
-        return (IPv4Address(gateway) if gateway else None), interface
+        return lookup_in(handle, destination)
+
+
+def lookup_in(handle: NetNS, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
+    try:
+        answer = handle.route("get", dst=str(destination))[0]
+    except Exception:  # noqa: BLE001 - netlink answers "unreachable" with an error
+        return None, None
+    gateway = answer.get_attr("RTA_GATEWAY")
+    oif = answer.get_attr("RTA_OIF")
+    links = handle.get_links(oif) if oif else []
+    interface = links[0].get_attr("IFLA_IFNAME") if links else None
+    return (IPv4Address(gateway) if gateway else None), interface
 
 
 _PROTOCOLS = {2: "kernel", 3: "boot", 4: "static", 186: "bgp", 187: "isis", 188: "ospf", 196: "static"}

@@ -1,0 +1,208 @@
+"""What a running lab looks like now: nodes, BGP sessions, BFD peers, IPsec SAs and the paths taken.
+
+Paths are read from the kernel FIB of each namespace the packet would cross (the routes the
+daemons installed), hop by hop, so they show where traffic really goes, both directions.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any
+
+from pyroute2 import NetNS
+
+from hybridnet.emulate import netns
+from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.plan import MSEE_NODES
+from hybridnet.emulate.readiness import peers_of
+
+if TYPE_CHECKING:
+    from hybridnet.emulate.lab import Lab
+
+EXPRESSROUTE = "ExpressRoute"
+VPN = "VPN"
+UNREACHABLE = "unreachable"
+MAX_HOPS = 16
+
+
+@dataclass
+class PathReport:
+    source: str
+    destination: str
+    address: str
+    hops: list[str]
+    via: str
+
+
+@dataclass
+class LabStatus:
+    lab: str
+    phase: str
+    key_note: str
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    bgp: list[dict[str, Any]] = field(default_factory=list)
+    bfd: list[dict[str, Any]] = field(default_factory=list)
+    ipsec: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[PathReport] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def trace_path(
+    lab: Lab,
+    source: str,
+    destination: IPv4Address,
+    name: str | None = None,
+    handles: dict[str, NetNS] | None = None,
+) -> PathReport:
+    """Follow the FIBs from ``source`` towards ``destination``; label the way it goes.
+
+    ``handles`` caches open namespace handles across several traces (the caller closes them).
+    """
+    own = handles is None
+    handles = {} if handles is None else handles
+    try:
+        return _trace(lab, source, destination, name, handles)
+    finally:
+        if own:
+            for handle in handles.values():
+                handle.close()
+
+
+def _trace(
+    lab: Lab, source: str, destination: IPv4Address, name: str | None, handles: dict[str, NetNS]
+) -> PathReport:
+    hops = [source]
+    current = source
+    owner = lab.plan.owner_of(destination)
+    via = UNREACHABLE
+    for _ in range(MAX_HOPS):
+        if owner == current:
+            via = "local"
+            break
+        if current not in handles:
+            handles[current] = NetNS(lab.namespace(current))
+        gateway, interface = netns.lookup_in(handles[current], destination)
+        if gateway is None and interface is None:
+            break
+        following = lab.plan.owner_of(gateway) if gateway is not None else owner
+        if following is None or following in hops:
+            break
+        hops.append(following)
+        current = following
+    if hops[-1] == owner:
+        via = path_label(hops)
+    return PathReport(source, name or str(destination), str(destination), hops, via)
+
+
+def path_label(hops: list[str]) -> str:
+    if any(hop in MSEE_NODES.values() for hop in hops):
+        return EXPRESSROUTE
+    if any(hop.startswith("vpn-gateway-") for hop in hops):
+        return VPN
+    return "direct"
+
+
+def onprem_paths(lab: Lab) -> list[PathReport]:
+    """On-prem host → every workload and load-balancer frontend, and each workload → that host."""
+    topology = lab.plan.topology
+    hosts = [host for subnet in topology.onprem.subnets for host in subnet.hosts]
+    reports = []
+    handles: dict[str, NetNS] = {}
+    try:
+        for host in hosts[:1]:
+            for workload in topology.workloads:
+                reports.append(trace_path(lab, host.name, workload.address, workload.name, handles))
+            for balancer in topology.load_balancers:
+                reports.append(trace_path(lab, host.name, balancer.frontend.address, balancer.name, handles))
+            for workload in topology.workloads:
+                reports.append(trace_path(lab, workload.name, host.address, host.name, handles))
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return reports
+
+
+def lab_status(lab: Lab) -> LabStatus:
+    status = LabStatus(
+        lab=lab.name,
+        phase=lab.state.phase,
+        key_note="generated for this lab" if lab.state.generated_key else "from the topology",
+    )
+    for node in lab.plan.nodes:
+        status.nodes.append(
+            {
+                "name": node.name,
+                "role": node.role,
+                "side": node.side,
+                "namespace": lab.namespace(node.name),
+                "processes": {
+                    r.program: r.pid in lab.pids(node.name)
+                    for r in lab.state.processes
+                    if r.node == node.name
+                },
+            }
+        )
+    routers = sorted({session.node for session in lab.plan.bgp_sessions})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        summaries = dict(
+            zip(routers, pool.map(lambda node: peers_of(lab.bgp_summary(node)), routers), strict=True)
+        )
+        bfd_nodes = sorted({node for node, _ in lab.plan.bfd_peers})
+        bfd = dict(zip(bfd_nodes, pool.map(lab.bfd_peers, bfd_nodes), strict=True))
+    for session in lab.plan.bgp_sessions:
+        peer = summaries[session.node].get(str(session.peer_address), {})
+        peer = peer if isinstance(peer, dict) else {}
+        status.bgp.append(
+            {
+                "node": session.node,
+                "peer": str(session.peer_address),
+                "peer_node": session.peer_node,
+                "role": session.role,
+                "state": peer.get("state", "absent"),
+                "uptime": peer.get("peerUptime", ""),
+                "prefixes_received": peer.get("pfxRcd", 0),
+            }
+        )
+    for node, address in lab.plan.bfd_peers:
+        peers = {str(p.get("peer")): p for p in bfd[node]}
+        peer = peers.get(str(address), {})
+        status.bfd.append(
+            {
+                "node": node,
+                "peer": str(address),
+                "status": peer.get("status", "absent"),
+                "detect_ms": peer.get("detect-multiplier", 0) * peer.get("receive-interval", 0),
+            }
+        )
+    for node, connection in lab.plan.tunnels:
+        status.ipsec.append(_ipsec_entry(lab, node, connection))
+    status.paths = onprem_paths(lab)
+    return status
+
+
+def _ipsec_entry(lab: Lab, node: str, connection: str) -> dict[str, Any]:
+    charon = lab.charon(node)
+    try:
+        sas = charon.security_associations()
+    except LabError as error:
+        return {
+            "node": node,
+            "connection": connection,
+            "ike": "unreachable",
+            "child": "",
+            "reason": str(error),
+        }
+    ike_state, child_state = "absent", "absent"
+    for sa in sas:
+        for name, ike in sa.items():
+            if name != connection:
+                continue
+            ike_state = ike.get("state", "?")
+            children = list(ike.get("child-sas", {}).values())
+            child_state = children[0].get("state", "?") if children else "none"
+    reason = None if child_state == "INSTALLED" else charon.failure_reason()
+    return {"node": node, "connection": connection, "ike": ike_state, "child": child_state, "reason": reason}
