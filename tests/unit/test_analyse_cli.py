@@ -110,3 +110,18 @@ def test_an_invalid_topology_is_reported_with_its_location(tmp_path: Path) -> No
     code, output = run(str(broken))
     assert code == 2
     assert "broken.yaml:" in output and "local_preference" in output
+
+
+def test_parts_lists_what_can_fail_for_named_scenarios() -> None:
+    code, output = run("--parts")
+    assert code == 0
+    for part in (
+        "primary-link",
+        "circuit",
+        "er-gateway",
+        "vpn-tunnel-1",
+        "vpn-gateway-0",
+        "onprem-ce2",
+        "onprem-vpn",
+    ):
+        assert part in output

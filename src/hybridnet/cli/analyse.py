@@ -28,6 +28,7 @@ from hybridnet.routing import (
     Scenario,
     ScenarioError,
     analyse,
+    failure_points,
     failure_scenarios,
     parse_scenario,
     routing_design,
@@ -84,13 +85,20 @@ def analyse_command(
     flagged: Annotated[
         bool, typer.Option("--flagged", help="Show only scenarios where a flow is flagged.")
     ] = False,
+    parts: Annotated[
+        bool, typer.Option("--parts", help="List the parts that can fail (names for --scenario) and exit.")
+    ] = False,
 ) -> None:
     """Predict every flow's path (on-prem prefix ↔ VNet subnet) both ways in every failure scenario.
 
-    Flags flows that are asymmetric (out over one gateway, back over the other), black-holed, or on
-    an unexpected path (the VPN while ExpressRoute is up).
-    """
+    Flags flows that are asymmetric (out over one gateway, back over the other), black-holed, or on an unexpected path (the VPN while ExpressRoute is up).
+
+    Exit 0: clean failover; 1: a flow is asymmetric or unexpected anywhere, or lost with at most one part down (with --against: the designs differ); 2: bad input.
+    """  # noqa: E501 - typer keeps docstring line breaks in --help
     topology = load_topology(file)
+    if parts:
+        _print_parts(topology)
+        return
     chosen = _scenarios(topology, depth, scenarios or [], only_named)
     if against is not None:
         other = load_topology(against)
@@ -310,6 +318,15 @@ def _print_changes(before: Analysis, after: Analysis, changes: list[FlowChange])
     console.print(table)
     scenario_count = len({change.scenario for change in changes})
     console.print(f"{label}: {len(changes)} flow change(s) in {scenario_count} scenario(s)", highlight=False)
+
+
+def _print_parts(topology: Topology) -> None:
+    table = Table(title=f"Parts of {topology.name} that can fail", title_justify="left")
+    table.add_column("Part", no_wrap=True)
+    table.add_column("What fails")
+    for point in failure_points(routing_design(topology)):
+        table.add_row(point.name, point.description)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
