@@ -22,7 +22,7 @@ from hybridnet.importer.expressions import ArmExpressionError
 from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
 from hybridnet.importer.report import ImportReport
 from hybridnet.importer.resources import AzureResource
-from hybridnet.importer.template import evaluate_template, parameter_values
+from hybridnet.importer.template import SECURE_TYPES, evaluate_template, parameter_values
 from hybridnet.model import Topology, TopologyError, TopologyErrors
 
 DEFAULT_RESOURCE_GROUP = "hybridnet-rg"
@@ -97,6 +97,16 @@ def _classify(paths: list[Path]) -> list[tuple[Path, Any, Path | None, Any]]:
     return items
 
 
+def _clear_text_secrets(template: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    declared = template.get("parameters") or {}
+    secure = {k.lower() for k, v in declared.items() if str(v.get("type", "")).lower() in SECURE_TYPES}
+    return sorted(
+        name
+        for name, value in values.items()
+        if name.lower() in secure and not str(value).startswith("<secure parameter")
+    )
+
+
 def _metadata(template: dict[str, Any]) -> dict[str, Any]:
     found = (template.get("metadata") or {}).get("hybridnet")
     return found if isinstance(found, dict) else {}
@@ -118,6 +128,12 @@ def read_resources(
             resources += scope.resources
             for item in skipped:
                 report.skip(f"{item.type} {item.name}", item.reason, str(path))
+            for name in _clear_text_secrets(document, values):
+                report.assume(
+                    f"parameter {name}",
+                    "the parameters file holds this secure value in clear text; it "
+                    "was not imported (move it to Key Vault)",
+                )
             for name in sorted(scope.secure_parameters):
                 report.assume(
                     f"parameter {name}",

@@ -1,0 +1,182 @@
+"""Import from ARM templates: render -> import round-trips, and templates written the usual way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hybridnet.importer import NOT_CARRIED_BY_AZURE, azure_side, import_files
+from hybridnet.importer.writer import topology_yaml
+from hybridnet.model import Topology, TopologyError, default_topology, load, loads
+from hybridnet.render.arm import render_arm
+from tests.conftest import reference_document, topology_from
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _rendered(topology: Topology, directory: Path) -> list[Path]:
+    return render_arm(topology).write(directory)
+
+
+def test_round_trip_keeps_everything_azure_carries(tmp_path: Path) -> None:
+    """Equal topology, defined honestly: every field an Azure resource carries comes back exactly;
+    the rest (NOT_CARRIED_BY_AZURE: on-prem devices, keys, MTU, timers, runtime addresses) is defaulted."""
+    original = default_topology()
+    imported = import_files(_rendered(original, tmp_path)).topology
+    assert azure_side(imported) == azure_side(original)
+    assert len(NOT_CARRIED_BY_AZURE) >= 5
+
+
+def test_round_trip_with_the_onprem_file_gives_an_equal_topology(tmp_path: Path) -> None:
+    original = default_topology()
+    imported = import_files(_rendered(original, tmp_path), base=original).topology
+    assert imported.model_dump() == original.model_dump()
+
+
+def test_round_trip_of_the_2016_example(tmp_path: Path) -> None:
+    legacy = load(EXAMPLES / "ra-2016.yaml")
+    imported = import_files(_rendered(legacy, tmp_path)).topology
+    assert azure_side(imported) == azure_side(legacy)
+    assert [g.sku for g in imported.gateways] == ["Standard", "Standard"]
+
+
+def test_round_trip_of_a_variant_with_custom_policy_route_table_and_static_vpn(tmp_path: Path) -> None:
+    document = reference_document()
+    ipsec = next(c for c in document["connections"] if c["type"] == "IPsec")
+    ipsec["ipsec_policy"] = {
+        "ike_encryption": "GCMAES256",
+        "ike_integrity": "GCMAES256",
+        "dh_group": "ECP384",
+        "ipsec_encryption": "GCMAES256",
+        "ipsec_integrity": "GCMAES256",
+        "pfs_group": "ECP384",
+        "sa_lifetime_s": 3600,
+        "sa_data_size_kb": 102400000,
+    }
+    document["route_tables"] = [
+        {
+            "name": "rt-web",
+            "disable_bgp_route_propagation": False,
+            "routes": [
+                {
+                    "name": "to-fw",
+                    "prefix": "10.9.0.0/16",
+                    "next_hop_type": "VirtualAppliance",
+                    "next_hop_ip": "10.0.2.10",
+                }
+            ],
+        }
+    ]
+    document["vnet"]["subnets"][1]["route_table"] = "rt-web"
+    document["vnet"]["dns_servers"] = ["10.0.2.4", "10.0.2.5"]
+    variant = topology_from(document)
+    imported = import_files(_rendered(variant, tmp_path)).topology
+    assert azure_side(imported) == azure_side(variant)
+
+
+def test_written_yaml_loads_back_to_the_same_topology(tmp_path: Path) -> None:
+    original = default_topology()
+    result = import_files(_rendered(original, tmp_path), base=original)
+    text = topology_yaml(result.topology, result.report)
+    assert text.startswith("# hybridnet topology written by `hybridnet import`")
+    assert loads(text).model_dump() == original.model_dump()
+
+
+def test_an_inline_key_is_never_written(tmp_path: Path) -> None:
+    legacy = load(EXAMPLES / "ra-2016.yaml")  # holds shared_key: {value: 123secret}
+    result = import_files(_rendered(legacy, tmp_path), base=legacy)
+    assert result.topology.vpn_connection.shared_key.is_inline  # in memory, from the user's own file
+    text = topology_yaml(result.topology, result.report)
+    assert "123secret" not in text and "HYBRIDNET_VPN_SHARED_KEY" in text
+
+
+@pytest.fixture
+def hub() -> tuple[Topology, list[str]]:
+    result = import_files(
+        [FIXTURES / "hub-template.json", FIXTURES / "hub-template.parameters.json"],
+        resource_group="rg-fabrikam-hub",
+    )
+    return result.topology, result.report.lines()
+
+
+def test_template_expressions_loops_and_conditions_are_evaluated(hub: tuple[Topology, list[str]]) -> None:
+    topology, _ = hub
+    assert topology.vnet.name == "fabrikam-hub-vnet"
+    assert [(s.name, str(s.prefix)) for s in topology.vnet.subnets] == [
+        ("GatewaySubnet", "10.60.255.224/27"),
+        ("snet-web", "10.60.1.0/24"),
+    ]
+    vpn = topology.vpn_gateway
+    assert (vpn.name, vpn.sku, vpn.generation, vpn.active_active) == (
+        "fabrikam-vpngw",
+        "VpnGw2AZ",
+        "Generation2",
+        True,
+    )
+    assert [i.public_ip.name for i in vpn.instances] == ["fabrikam-vpngw-pip1", "fabrikam-vpngw-pip2"]
+    assert [str(i.apipa_addresses[0]) for i in vpn.instances] == ["169.254.21.1", "169.254.22.1"]
+    assert topology.er_gateway.name == "fabrikam-ergw"
+    assert topology.circuit.name == "fabrikam-erc" and topology.circuit.private_peering.vlan_id == 600
+    assert topology.er_connection.routing_weight == 10
+    assert topology.vpn_connection.dpd_timeout_s == 30 and topology.vpn_connection.enable_bgp is True
+    lng = topology.local_network_gateways[0]
+    assert (str(lng.gateway_ip), lng.bgp.asn) == ("203.0.113.20", 65030)
+    assert topology.onprem.asn == 65030
+    assert [str(p) for p in topology.onprem.address_space] == ["192.168.0.0/16", "172.20.0.0/16"]
+
+
+def test_the_report_names_what_was_skipped_and_assumed(hub: tuple[Topology, list[str]]) -> None:
+    _, lines = hub
+    text = "\n".join(lines)
+    assert "bastionHosts fabrikam-bastion: its condition is false" in text
+    assert "linked template https://example.org/templates/monitoring.json is not fetched" in text
+    assert "parameter vpnSharedKey: the parameters file holds this secure value in clear text" in text
+    assert "onprem.edge_routers" in text
+    assert "123secret" not in text
+
+
+def test_a_missing_required_parameter_is_a_clear_error() -> None:
+    with pytest.raises(TopologyError, match=r"onPremGatewayAddress.*no value"):
+        import_files([FIXTURES / "hub-template.json"])
+
+
+def test_a_parameters_file_alone_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TopologyError, match="template before it"):
+        import_files([FIXTURES / "hub-template.parameters.json"])
+
+
+def test_inline_nested_deployment_is_evaluated_in_its_own_scope(tmp_path: Path) -> None:
+    inner = render_arm(default_topology()).template
+    outer = {
+        "$schema": inner["$schema"],
+        "contentVersion": "1.0.0.0",
+        "parameters": {"key": {"type": "securestring"}},
+        "resources": [
+            {
+                "type": "Microsoft.Resources/deployments",
+                "apiVersion": "2022-09-01",
+                "name": "hub",
+                "properties": {
+                    "mode": "Incremental",
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "parameters": {"location": {"value": "northeurope"}},
+                    "template": inner,
+                },
+            }
+        ],
+    }
+    path = tmp_path / "outer.json"
+    path.write_text(json.dumps(outer))
+    imported = import_files([path]).topology
+    assert azure_side(imported)["gateways"] == azure_side(default_topology())["gateways"]
+
+
+def test_a_file_that_is_not_json_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{\n  "resources": [\n')
+    with pytest.raises(TopologyError) as error:
+        import_files([path])
+    assert error.value.file == str(path) and "not JSON" in str(error.value)
