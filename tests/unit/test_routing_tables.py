@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hybridnet.model import Topology, load
 from hybridnet.routing import NextHop, OnPremBgp, Via, analyse, scenario
+from hybridnet.routing.crosscheck import compare_routes, path_matches
 from hybridnet.routing.diff import compare
 from hybridnet.routing.export import analysis_to_dict
 from hybridnet.routing.tables import routing_table
@@ -122,3 +123,28 @@ def test_the_json_export_groups_flows_routed_alike() -> None:
     assert groups == {"192.168.0.0/16": 0, "192.168.1.0/24": 1}
     all_up = {group["group"]: group for group in data["scenarios"][0]["groups"]}
     assert all_up[0]["flags"] == [] and all_up[1]["flags"] == ["asymmetric", "unexpected-path"]
+
+
+def test_the_crosscheck_names_each_route_the_lab_disagrees_on(reference: Topology) -> None:
+    predicted = routing_table(reference, scenario({"primary-link"}))
+    installed = {
+        node: {prefix: [hop.node for hop in hops] for prefix, hops in table.items()}
+        for node, table in predicted.items()
+    }
+    assert compare_routes(predicted, installed, predicted) == []
+    installed["onprem-core"][VNET] = ["onprem-vpn"]
+    del installed["vnet-fabric"][ONPREM]
+    mismatches = compare_routes(predicted, installed, predicted)
+    assert [str(m) for m in mismatches] == [
+        "onprem-core 10.0.0.0/16: predicted onprem-ce2, installed onprem-vpn",
+        "vnet-fabric 192.168.0.0/16: predicted er-gateway, installed no route",
+    ]
+
+
+def test_a_traceroute_matches_one_predicted_branch(reference: Topology) -> None:
+    web = analyse(reference, depth=0).result("all-up", "192.168.0.0/16", "web")
+    assert path_matches(web.forward, ["onprem-ce2", "msee-secondary", "er-gateway", "vnet-fabric"])
+    assert path_matches(
+        web.forward, ["onprem-core", "onprem-ce1", "msee-primary", "er-gateway", "vnet-fabric"]
+    )
+    assert not path_matches(web.forward, ["onprem-vpn", "vpn-gateway-0", "vnet-fabric"])
