@@ -424,6 +424,21 @@ def down(name: str) -> dict[str, list[str]]:
     return {"namespaces": names, "processes": [str(p) for p in victims], "leftover": leftover}
 
 
+def footprint(name: str, pids: Sequence[int] = ()) -> dict[str, list[str]]:
+    """What of lab ``name`` exists on the system now: namespaces, netns mounts, files, live processes.
+
+    ``pids`` are the lab's processes as recorded while it ran (a namespace's processes cannot be
+    found once the namespace is gone). Empty lists everywhere means nothing leaked.
+    """
+    prefix = namespace_prefix(name)
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
+              if f"/{prefix}" in line]
+    directory = lab_directory(name)
+    return {"namespaces": netns.existing(prefix), "mounts": mounts,
+            "files": [str(directory)] if directory.exists() else [],
+            "processes": [str(pid) for pid in pids if processes.alive(pid)]}
+
+
 def _python() -> str:
     return "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
