@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from hybridnet.drill.agent_process import AgentProcess, wait_until
+from hybridnet.drill.path_checks import connection_mss, largest_df_payload, netns_runner
 from hybridnet.drill.probes import PathByTtl, analyse_udp, paths_around
+from hybridnet.drill.result import PathMtuResult
 
 pytestmark = [
     pytest.mark.lab,
@@ -167,3 +169,43 @@ def test_a_link_cut_loses_requests_and_the_path_goes_dark(network: MiniNetwork, 
     change_s = analysis.lost_at_s[0]
     paths = paths_around(analysis.segments, figures.outages, change_s)
     assert paths == ("ExpressRoute", "none", "ExpressRoute")
+
+
+def _vpn_path_with_tunnel_mtu(network: MiniNetwork, mtu: int) -> None:
+    network.use("VPN")
+    network.run("r2", "ip", "link", "set", "r3", "mtu", str(mtu))
+    network.run("r3", "ip", "link", "set", "r2", "mtu", str(mtu))
+
+
+def test_df_search_finds_the_tunnel_mtu(network: MiniNetwork) -> None:
+    runner = netns_runner(network.ns("host"))
+    assert largest_df_payload(runner, WORKLOAD_ADDRESS) == 1472  # the one-router path: plain Ethernet
+    _vpn_path_with_tunnel_mtu(network, 1400)
+    assert largest_df_payload(runner, WORKLOAD_ADDRESS) == 1372  # as the prototype measured over the VPN
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="nftables is not installed")
+@pytest.mark.parametrize("clamp", [False, True])
+def test_mss_check_tells_whether_clamping_protects_tcp(network: MiniNetwork, tmp_path: Path,
+                                                       clamp: bool) -> None:
+    _vpn_path_with_tunnel_mtu(network, 1400)
+    if clamp:  # what the on-prem tunnel end does with tcp_mss_clamp: 1350 (+ 40 bytes of headers < 1400)
+        network.run("r2", "nft", "add table inet clamp; add chain inet clamp forward "
+                    "{ type filter hook forward priority mangle; }; add rule inet clamp forward "
+                    "tcp flags syn tcp option maxseg size set 1350")
+    sink = AgentProcess("sink", ["tcp-sink", "--bind", WORKLOAD_ADDRESS, "--port", "7001",
+                                 "--duration", "20"], tmp_path / "sink.jsonl", network.ns("workload"))
+    source = AgentProcess("source", ["tcp-source", "--target", WORKLOAD_ADDRESS, "--port", "7001",
+                                     "--rate-kbps", "64", "--duration", "5"],
+                          tmp_path / "source.jsonl", network.ns("host"))
+    try:
+        wait_until(lambda: source.count("progress") >= 2, 10, "the stream to flow")
+        # The sink has sent nothing large: its MSS is what the host's SYN said after the clamp.
+        mss = connection_mss(netns_runner(network.ns("workload")), local_port=7001, remote=HOST_ADDRESS)
+    finally:
+        source.kill()
+        sink.kill()
+    assert mss is not None
+    result = PathMtuResult(path="VPN", largest_df_payload=1372, mss_observed=mss)
+    assert result.mss_protects is clamp
+    assert (mss <= 1350) is clamp

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from hybridnet.drill.path_checks import (
+    connection_mss,
     largest_df_payload,
     local_runner,
-    observed_mss,
     parse_ss_mss,
     parse_traceroute,
     path_from_hops,
@@ -72,8 +72,8 @@ def clamped_connection() -> Iterator[int]:
 
 
 @pytest.mark.skipif(shutil.which("ss") is None, reason="iproute2 is not installed")
-def test_observed_mss_shows_the_clamp(clamped_connection: int) -> None:
-    mss = observed_mss(local_runner, "127.0.0.1", clamped_connection)
+def test_connection_mss_shows_the_mss_the_peer_advertised(clamped_connection: int) -> None:
+    mss = connection_mss(local_runner, remote="127.0.0.1", remote_port=clamped_connection)
     assert mss is not None and 1200 <= mss <= 1310
     protected = PathMtuResult(path="VPN", largest_df_payload=1372, mss_observed=mss)
     assert protected.path_mtu == 1400 and protected.mss_protects is True

@@ -67,14 +67,23 @@ def parse_ss_mss(ss_output: str) -> list[int]:
     return [int(value) for value in _MSS.findall(ss_output)]
 
 
-def observed_mss(runner: Runner, destination: str, port: int) -> int | None:
-    """The MSS of an established connection to ``destination:port`` as the kernel negotiated it.
+def connection_mss(runner: Runner, *, local_port: int | None = None, remote: str | None = None,
+                   remote_port: int | None = None) -> int | None:
+    """The MSS of established connections matching the filter (the smallest, if several).
 
-    With clamping on the tunnel router the SYN's MSS option is rewritten, so this shows the clamp;
-    without it it shows the interface's MSS, which a 1400-byte tunnel will not carry.
+    Ask the side that has sent no full-sized segment — the TCP stream's *sink*, or a client that
+    only connected: its MSS is what the peer's SYN advertised after any clamping on the way. The
+    sending side's MSS is lowered by path-MTU discovery whenever ICMP gets back, which would hide a
+    missing clamp that breaks TCP as soon as ICMP is filtered (as on many real paths).
     """
-    completed = runner(["ss", "-tinH", "state", "established", "dst", destination, "dport", "=", f":{port}"])
-    values = parse_ss_mss(completed.stdout)
+    argv = ["ss", "-tinH", "state", "established"]
+    if remote is not None:
+        argv += ["dst", remote]
+    if remote_port is not None:
+        argv += ["dport", "=", f":{remote_port}"]
+    if local_port is not None:
+        argv += ["sport", "=", f":{local_port}"]
+    values = parse_ss_mss(runner(argv).stdout)
     return min(values) if values else None
 
 
