@@ -119,7 +119,11 @@ class HttpFigures:
 
 @dataclass(frozen=True)
 class PathMtuResult:
-    """The largest packet that passes a path with DF set, and whether MSS clamping protects TCP."""
+    """The largest packet that passes a path with DF set, and whether MSS clamping protects TCP.
+
+    ``mss_observed`` is the MSS as the receiving side of a connection sees it (see
+    ``path_checks.connection_mss``): the SYN's MSS after any clamp, not lowered by PMTU discovery.
+    """
 
     path: PathLabel
     largest_df_payload: int
