@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
+from typing import NamedTuple
 
 from hybridnet.model import GATEWAY_SUBNET, MICROSOFT_ASN, Topology
 
@@ -28,6 +29,10 @@ must prefer ExpressRoute by local preference (emulation-notes)."""
 
 VPN_GATEWAY_ROUTE_LIMIT = 4000
 """Prefixes the VPN gateway accepts from one BGP peer before it drops the session (BGP FAQ)."""
+
+
+Accepted = Callable[[tuple[IPv4Network, ...], str], frozenset[IPv4Network]]
+"""Filters one session's announcements the way Azure does, noting what it drops."""
 
 
 def vpn_gateway_node(index: int) -> str:
@@ -114,12 +119,9 @@ class RoutingDesign:
 
     @property
     def bgp_speakers(self) -> tuple[str, ...]:
-        """The on-prem iBGP mesh: core, CEs and the VPN appliance."""
+        """The on-prem BGP speakers: the core (route reflector) first, then its clients."""
         appliance = (self.vpn_appliance,) if self.vpn_appliance and self.vpn_tunnels else ()
         return (self.core, *self.edge_routers, *appliance)
-
-    def er_link(self, edge_router: str) -> ErLink | None:
-        return next((link for link in self.er_links if link.edge_router == edge_router), None)
 
     def onprem_prefixes(self) -> tuple[IPv4Network, ...]:
         """The on-prem side of the flows: its address space and every prefix it announces."""
@@ -162,43 +164,7 @@ def routing_design(topology: Topology) -> RoutingDesign:
             "no ExpressRoute connection joins the gateway to the circuit: ExpressRoute carries nothing"
         )
 
-    appliance = onprem.vpn_appliance
-    gateway = topology.vpn_gateway
-    connection = next(
-        (c for c in topology.ipsec_connections if gateway is not None and c.vpn_gateway == gateway.name), None
-    )
-    tunnels: tuple[VpnTunnel, ...] = ()
-    vpn_bgp = False
-    vpn_asn = AZURE_GATEWAY_ASN
-    vpn_advertised: frozenset[IPv4Network] = frozenset()
-    vpn_as_path: tuple[int, ...] = ()
-    vpn_dropped = False
-    if appliance is not None and gateway is not None and connection is not None:
-        tunnels = tuple(VpnTunnel(i, vpn_gateway_node(i)) for i in range(len(gateway.instances)))
-        vpn_bgp = gateway.bgp is not None and connection.enable_bgp
-        lng = topology.local_network_gateway(connection.local_network_gateway)
-        if vpn_bgp:
-            assert gateway.bgp is not None
-            vpn_asn = gateway.bgp.asn
-            lng_asn = lng.bgp.asn if lng is not None and lng.bgp is not None else onprem.asn
-            vpn_as_path = (lng_asn,) * (1 + appliance.as_path_prepend)
-            vpn_advertised = accepted(onprem.advertised_over_vpn(), f"VPN appliance {appliance.name}")
-            if len(vpn_advertised) > VPN_GATEWAY_ROUTE_LIMIT:
-                vpn_dropped = True
-                notes.append(
-                    f"{appliance.name} announces {len(vpn_advertised)} prefixes over the VPN, more than "
-                    f"the {VPN_GATEWAY_ROUTE_LIMIT} the VPN gateway accepts: it drops the BGP session"
-                )
-        else:
-            prefixes = lng.address_prefixes if lng is not None else ()
-            vpn_advertised = accepted(tuple(prefixes), f"local network gateway of {connection.name}")
-            notes.append(
-                "the VPN uses static routing: Azure sends the local network gateway's prefixes over it"
-            )
-    elif appliance is not None or gateway is not None:
-        notes.append(
-            "the VPN is incomplete (appliance, VPN gateway and IPsec connection are all needed): no VPN path"
-        )
+    vpn = _vpn_side(topology, accepted, notes)
 
     space = tuple(onprem.address_space) + tuple(subnet.prefix for subnet in onprem.subnets)
     subnets, user_routes = _vnet_subnets(topology)
@@ -215,22 +181,63 @@ def routing_design(topology: Topology) -> RoutingDesign:
         er_gateway=er_gateway,
         er_connected=er_connection is not None,
         er_weight=er_connection.routing_weight if er_connection else 0,
-        vpn_appliance=appliance.name if appliance is not None else None,
-        vpn_tunnels=tunnels,
-        vpn_bgp=vpn_bgp,
-        vpn_asn=vpn_asn,
-        vpn_local_preference=appliance.local_preference if appliance is not None else 0,
-        vpn_as_path=vpn_as_path,
-        vpn_advertised=vpn_advertised,
-        vpn_dropped=vpn_dropped,
+        vpn_appliance=onprem.vpn_appliance.name if onprem.vpn_appliance is not None else None,
+        vpn_tunnels=vpn.tunnels,
+        vpn_bgp=vpn.bgp,
+        vpn_asn=vpn.asn,
+        vpn_local_preference=onprem.vpn_appliance.local_preference if onprem.vpn_appliance is not None else 0,
+        vpn_as_path=vpn.as_path,
+        vpn_advertised=vpn.advertised,
+        vpn_dropped=vpn.dropped,
         notes=tuple(notes),
     )
     return design
 
 
+class _VpnSide(NamedTuple):
+    tunnels: tuple[VpnTunnel, ...] = ()
+    bgp: bool = False
+    asn: int = AZURE_GATEWAY_ASN
+    as_path: tuple[int, ...] = ()
+    advertised: frozenset[IPv4Network] = frozenset()
+    dropped: bool = False
+
+
+def _vpn_side(topology: Topology, accepted: Accepted, notes: list[str]) -> _VpnSide:
+    """The VPN as Azure sees it: one tunnel per gateway instance, BGP or static, what it carries."""
+    appliance = topology.onprem.vpn_appliance
+    gateway = topology.vpn_gateway
+    connection = next(
+        (c for c in topology.ipsec_connections if gateway is not None and c.vpn_gateway == gateway.name), None
+    )
+    if appliance is None or gateway is None or connection is None:
+        if appliance is not None or gateway is not None:
+            notes.append(
+                "the VPN is incomplete (it needs an appliance, a VPN gateway and an IPsec connection): "
+                "no VPN path"
+            )
+        return _VpnSide()
+    tunnels = tuple(VpnTunnel(i, vpn_gateway_node(i)) for i in range(len(gateway.instances)))
+    lng = topology.local_network_gateway(connection.local_network_gateway)
+    if gateway.bgp is None or not connection.enable_bgp:
+        notes.append("the VPN uses static routing: Azure sends the local network gateway's prefixes over it")
+        prefixes = tuple(lng.address_prefixes) if lng is not None else ()
+        return _VpnSide(tunnels, advertised=accepted(prefixes, f"local network gateway of {connection.name}"))
+    lng_asn = lng.bgp.asn if lng is not None and lng.bgp is not None else topology.onprem.asn
+    advertised = accepted(topology.onprem.advertised_over_vpn(), f"VPN appliance {appliance.name}")
+    dropped = len(advertised) > VPN_GATEWAY_ROUTE_LIMIT
+    if dropped:
+        notes.append(
+            f"{appliance.name} announces {len(advertised)} prefixes over the VPN, more than "
+            f"the {VPN_GATEWAY_ROUTE_LIMIT} the VPN gateway accepts: it drops the BGP session"
+        )
+    as_path = (lng_asn,) * (1 + appliance.as_path_prepend)
+    return _VpnSide(tunnels, True, gateway.bgp.asn, as_path, advertised, dropped)
+
+
 def _er_links(
     topology: Topology,
-    accepted: Callable[[tuple[IPv4Network, ...], str], frozenset[IPv4Network]],
+    accepted: Accepted,
     notes: list[str],
 ) -> tuple[ErLink, ...]:
     peering = topology.circuit.private_peering

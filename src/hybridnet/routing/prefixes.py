@@ -91,11 +91,3 @@ def classify(
         )
         membership.append(classes.setdefault(key, len(classes)))
     return tuple(classes), membership
-
-
-def covering_announcements(
-    design: RoutingDesign, prefix: IPv4Network
-) -> list[tuple[IPv4Network, Announcers]]:
-    """The announcements covering one prefix, most specific first (for explanations and tests)."""
-    announced = announcements(design)
-    return [(p, announced[p]) for p in _CoverIndex(announced).covering(prefix)]
