@@ -165,3 +165,30 @@ def test_default_rendered_template_passes_every_psrule_gateway_rule(tmp_path: Pa
 
     topology = import_files(render_arm(default_topology()).write(tmp_path)).topology
     assert {f.psrule for f in check(topology)} & set(PSRULE_GATEWAY_RULES) == set()
+
+
+def test_resources_of_an_unexpected_shape_are_reported_not_a_traceback() -> None:
+    result = import_files([EXPORT.parent / "odd-shapes.json"])
+    unmapped = {u.what: u.reason for u in result.report.unmapped}
+    assert unmapped["Microsoft.Network/virtualNetworkGateways g"].startswith("unexpected shape")
+    assert unmapped["Microsoft.Network/loadBalancers lb"].startswith("unexpected shape")
+    assert result.topology.vnet.name == "v" and result.topology.gateways == ()
+
+
+def test_a_value_the_model_rejects_names_the_field(tmp_path: Path) -> None:
+    entries = json.loads((EXPORT.parent / "odd-shapes.json").read_text())
+    entries.append(
+        {
+            "name": "lgw",
+            "type": "Microsoft.Network/localNetworkGateways",
+            "properties": {
+                "gatewayIpAddress": "999.1.1.1",
+                "localNetworkAddressSpace": {"addressPrefixes": []},
+            },
+        }
+    )
+    path = tmp_path / "bad-ip.json"
+    path.write_text(json.dumps(entries))
+    with pytest.raises(TopologyError) as error:
+        import_files([path])
+    assert "local_network_gateways.0.gateway_ip" in str(error.value)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hybridnet.importer.assemble import assemble
+from hybridnet.importer.assemble import SHAPE_ERRORS, assemble
 from hybridnet.importer.exported import exported_resources, is_export
 from hybridnet.importer.expressions import ArmExpressionError
 from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
@@ -124,7 +124,14 @@ def read_resources(
             meta = _metadata(document)
             group = resource_group or meta.get("resourceGroup") or DEFAULT_RESOURCE_GROUP
             values = parameter_values(parameters, str(parameters_path)) if parameters is not None else {}
-            scope, skipped = evaluate_template(document, values, str(path), group)
+            try:
+                scope, skipped = evaluate_template(document, values, str(path), group)
+            except SHAPE_ERRORS as exc:
+                raise TopologyError(
+                    f"the template has a shape the importer does not understand ({exc!r})",
+                    file=str(path),
+                    fix="check it with `az deployment group validate`",
+                ) from None
             resources += scope.resources
             for item in skipped:
                 report.skip(f"{item.type} {item.name}", item.reason, str(path))
@@ -184,7 +191,14 @@ def import_files(
     """A validated topology from templates and exports; ``base`` supplies what Azure cannot know."""
     report = ImportReport()
     resources, facts = read_resources(paths, resource_group, report)
-    document = assemble(resources, report)
+    try:
+        document = assemble(resources, report)
+    except SHAPE_ERRORS as exc:
+        raise TopologyError(
+            f"a virtual network or circuit has a shape the importer does not understand ({exc!r})",
+            file=", ".join(report.sources),
+            fix="check the resource's JSON against an export",
+        ) from None
     group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
     document["resource_group"] = group
     document["location"] = facts.get("location") or (base.location if base else "centralus")

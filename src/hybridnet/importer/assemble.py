@@ -4,6 +4,7 @@ what has no place in the model."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from hybridnet.importer import map_gateways, map_network
@@ -64,26 +65,23 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
     vnet_resource = _pick_vnet(groups.pop("virtualnetworks", []), gateways, report)
     vnet = map_network.virtual_network(vnet_resource, groups.pop("virtualnetworks/subnets", []), report)
     document: dict[str, Any] = {"vnet": vnet}
-    document["nsgs"] = [
-        map_network.network_security_group(r, report) for r in groups.pop("networksecuritygroups", [])
-    ]
-    document["route_tables"] = [map_network.route_table(r, report) for r in groups.pop("routetables", [])]
+    document["nsgs"] = _each(
+        groups.pop("networksecuritygroups", []), report, map_network.network_security_group
+    )
+    document["route_tables"] = _each(groups.pop("routetables", []), report, map_network.route_table)
     pips = {r.name: r for r in groups.pop("publicipaddresses", [])}
-    document["gateways"] = [
-        g for g in (map_gateways.gateway(r, pips, vnet["name"], report) for r in gateways) if g
-    ]
+    document["gateways"] = _each(gateways, report, map_gateways.gateway, pips, vnet["name"])
     used = {p["name"] for g in document["gateways"] for p in _gateway_pips(g)}
     for name, pip in pips.items():
         if name not in used:
             report.skip(f"public IP {name}", "not attached to a gateway of the VNet", pip.origin)
-    lngs = [map_gateways.local_network_gateway(r, report) for r in groups.pop("localnetworkgateways", [])]
-    document["local_network_gateways"] = [lng for lng in lngs if lng]
-    connections = [map_gateways.connection(r, report) for r in groups.pop("connections", [])]
-    document["connections"] = [c for c in connections if c]
+    document["local_network_gateways"] = _each(
+        groups.pop("localnetworkgateways", []), report, map_gateways.local_network_gateway
+    )
+    document["connections"] = _each(groups.pop("connections", []), report, map_gateways.connection)
     document["circuit"] = _circuit(groups, document["connections"], report)
     document["load_balancers"], document["workloads"] = [], []
-    for resource in groups.pop("loadbalancers", []):
-        lb, workloads = map_network.load_balancer(resource, vnet, report)
+    for lb, workloads in _each(groups.pop("loadbalancers", []), report, map_network.load_balancer, vnet):
         if lb is not None:
             document["load_balancers"].append(lb)
             document["workloads"] += workloads
@@ -93,6 +91,25 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
             report.skip(f"{resource.type} {resource.name}", reason, resource.origin)
     report.imported = [f"{r.type} {r.name}" for r in resources]
     return document
+
+
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _each(
+    resources: list[AzureResource], report: ImportReport, mapping: Callable[..., Any], *context: Any
+) -> list[Any]:
+    """Map every resource; one whose JSON has an unexpected shape is reported, not a traceback."""
+    mapped = []
+    for resource in resources:
+        try:
+            result = mapping(resource, *context, report) if context else mapping(resource, report)
+        except SHAPE_ERRORS as exc:
+            report.skip(f"{resource.type} {resource.name}", f"unexpected shape ({exc!r})", resource.origin)
+            continue
+        if result is not None:
+            mapped.append(result)
+    return mapped
 
 
 def _gateway_pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
