@@ -92,6 +92,13 @@ def arm(
         console.print(
             "both files validate against the ARM JSON schemas (2019-04-01, Microsoft.Network 2023-09-01)"
         )
+    prompt = "" if key_vault_id else " (az prompts for vpnSharedKey)"
+    console.print(
+        f"deploy with: az deployment group create --resource-group {model.resource_group} "
+        f"--template-file {written[0]} --parameters @{written[1]}{prompt}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def device(
