@@ -21,7 +21,7 @@ from hybridnet.routing.decisions import (
     onprem_prefix_choices,
     vnet_choices,
 )
-from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, routing_design
+from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, key_of, routing_design
 from hybridnet.routing.paths import Fate, GatewayKind, Path, trace
 from hybridnet.routing.prefixes import Announcers, PrefixClass, classify
 from hybridnet.routing.scenarios import LiveState, Scenario, failure_scenarios, live_state
@@ -115,11 +115,10 @@ def analyse(
     design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
     chosen = tuple(scenarios) if scenarios is not None else failure_scenarios(design, depth)
     prefixes = design.onprem_prefixes()
-    extra = set(onprem_prefixes) - set(prefixes)
+    extra = tuple(onprem_prefixes)
     if extra:
-        prefixes = tuple(
-            sorted({*prefixes, *extra}, key=lambda net: (int(net.network_address), net.prefixlen))
-        )
+        every = {key_of(prefix): prefix for prefix in (*prefixes, *extra)}
+        prefixes = tuple(every[key] for key in sorted(every))
     onprem_classes, onprem_member = classify(design, prefixes)
     vnet_keys = [
         (any(subnet.prefix.subnet_of(vnet) for vnet in design.vnet_prefixes), SubnetRouting.of(subnet))

@@ -4,9 +4,9 @@ Two kinds of destination cover every flow:
 
 * a VNet prefix: Azure announces all of them the same way (over ExpressRoute and the VPN), so one
   set of choices serves every VNet prefix. On-prem this is a real BGP computation: the CEs and the
-  VPN appliance learn the prefix over eBGP, share their best path over the iBGP mesh with the core
-  and each other, and every router picks its best; a router whose best path is one it learned over
-  iBGP stops announcing its own eBGP path, so the mesh is iterated until it settles;
+  VPN appliance learn the prefix over eBGP and announce their best path to the core, a route
+  reflector, which picks its best and reflects it back; an edge device whose best path becomes a
+  reflected one stops announcing its own, so the exchange is iterated until it settles;
 * an on-prem prefix, identified by the set of routers that announce it: Azure's choice only depends
   on who announces it over which session, so prefixes announced alike share one computation.
 """
@@ -36,7 +36,7 @@ from hybridnet.routing.scenarios import LiveState
 
 
 class RoutingError(RuntimeError):
-    """The modelled BGP mesh does not settle (it cannot with the policies the model allows)."""
+    """The modelled iBGP exchange does not settle (it cannot with the policies the model allows)."""
 
 
 @dataclass(frozen=True)

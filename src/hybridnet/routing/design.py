@@ -31,8 +31,16 @@ VPN_GATEWAY_ROUTE_LIMIT = 4000
 """Prefixes the VPN gateway accepts from one BGP peer before it drops the session (BGP FAQ)."""
 
 
-Accepted = Callable[[tuple[IPv4Network, ...], str], frozenset[IPv4Network]]
+Accepted = Callable[[tuple[IPv4Network, ...], str], tuple[IPv4Network, ...]]
 """Filters one session's announcements the way Azure does, noting what it drops."""
+
+
+PrefixKey = tuple[int, int]
+"""A prefix as (network address, length): hashing ``IPv4Network`` is slow at 10,000 prefixes."""
+
+
+def key_of(prefix: IPv4Network) -> PrefixKey:
+    return int(prefix.network_address), prefix.prefixlen
 
 
 def vpn_gateway_node(index: int) -> str:
@@ -50,7 +58,7 @@ class ErLink:
     local_preference: int
     as_path: tuple[int, ...]
     """The AS path the MSEE sees on on-prem prefixes (peer ASN, prepended as configured)."""
-    advertised: frozenset[IPv4Network]
+    advertised: tuple[IPv4Network, ...]
     dropped: bool
     """The CE announces more prefixes than the circuit SKU accepts: Azure drops the session."""
 
@@ -109,7 +117,7 @@ class RoutingDesign:
     vpn_local_preference: int
     vpn_as_path: tuple[int, ...]
     """The AS path the VPN gateway sees on on-prem prefixes (BGP), empty for static routing."""
-    vpn_advertised: frozenset[IPv4Network]
+    vpn_advertised: tuple[IPv4Network, ...]
     vpn_dropped: bool
     notes: tuple[str, ...]
 
@@ -125,10 +133,10 @@ class RoutingDesign:
 
     def onprem_prefixes(self) -> tuple[IPv4Network, ...]:
         """The on-prem side of the flows: its address space and every prefix it announces."""
-        every = set(self.onprem_address_space) | self.vpn_advertised
-        for link in self.er_links:
-            every |= link.advertised
-        return tuple(sorted(every, key=lambda net: (int(net.network_address), net.prefixlen)))
+        every = {key_of(prefix): prefix for prefix in self.onprem_address_space}
+        for prefixes in (self.vpn_advertised, *(link.advertised for link in self.er_links)):
+            every.update((key_of(prefix), prefix) for prefix in prefixes)
+        return tuple(every[key] for key in sorted(every))
 
 
 def routing_design(topology: Topology) -> RoutingDesign:
@@ -137,15 +145,19 @@ def routing_design(topology: Topology) -> RoutingDesign:
     vnet_prefixes = tuple(topology.vnet.address_space)
     notes: list[str] = []
 
-    def accepted(prefixes: tuple[IPv4Network, ...], session: str) -> frozenset[IPv4Network]:
+    vnet_masks = [(int(vnet.network_address), int(vnet.netmask), vnet.prefixlen) for vnet in vnet_prefixes]
+
+    def accepted(prefixes: tuple[IPv4Network, ...], session: str) -> tuple[IPv4Network, ...]:
         # Azure filters on-prem announcements equal to or inside a VNet prefix (azure-facts §3.7).
-        kept = set()
+        # Integer arithmetic, not ipaddress: this runs for every one of 10,000 prefixes.
+        kept: dict[PrefixKey, IPv4Network] = {}
         for prefix in prefixes:
-            if any(prefix.subnet_of(vnet) for vnet in vnet_prefixes):
+            address, length = key_of(prefix)
+            if any(length >= size and address & mask == network for network, mask, size in vnet_masks):
                 notes.append(f"{session}: {prefix} lies inside the VNet address space; Azure ignores it")
             else:
-                kept.add(prefix)
-        return frozenset(kept)
+                kept[(address, length)] = prefix
+        return tuple(kept.values())
 
     er_links = _er_links(topology, accepted, notes)
     er_gateway = topology.er_gateway is not None
@@ -199,7 +211,7 @@ class _VpnSide(NamedTuple):
     bgp: bool = False
     asn: int = AZURE_GATEWAY_ASN
     as_path: tuple[int, ...] = ()
-    advertised: frozenset[IPv4Network] = frozenset()
+    advertised: tuple[IPv4Network, ...] = ()
     dropped: bool = False
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from hybridnet.routing.design import RoutingDesign, UserRoute
+from hybridnet.routing.design import PrefixKey, RoutingDesign, UserRoute, key_of
 
 Announcers = frozenset[str]
 
@@ -38,34 +38,36 @@ class PrefixClass:
 def announcements(design: RoutingDesign) -> dict[IPv4Network, Announcers]:
     """Each announced on-prem prefix → the routers that announce it to Azure (sessions Azure drops
     for exceeding the route limit announce nothing)."""
-    found: dict[IPv4Network, set[str]] = {}
-    for link in design.er_links:
-        if not link.dropped:
-            for prefix in link.advertised:
-                found.setdefault(prefix, set()).add(link.edge_router)
+    return dict(_announced(design).values())
+
+
+def _announced(design: RoutingDesign) -> dict[PrefixKey, tuple[IPv4Network, Announcers]]:
+    found: dict[PrefixKey, tuple[IPv4Network, set[str]]] = {}
+    sessions = [(link.edge_router, link.advertised) for link in design.er_links if not link.dropped]
     if design.vpn_appliance is not None and design.vpn_tunnels and not design.vpn_dropped:
-        for prefix in design.vpn_advertised:
-            found.setdefault(prefix, set()).add(design.vpn_appliance)
-    return {prefix: frozenset(names) for prefix, names in found.items()}
+        sessions.append((design.vpn_appliance, design.vpn_advertised))
+    for announcer, prefixes in sessions:
+        for prefix in prefixes:
+            found.setdefault(key_of(prefix), (prefix, set()))[1].add(announcer)
+    return {key: (prefix, frozenset(names)) for key, (prefix, names) in found.items()}
 
 
 class _CoverIndex:
     """Finds the prefixes of a set that cover an address block, with one dict lookup per length."""
 
-    def __init__(self, prefixes: Iterable[IPv4Network]) -> None:
-        self._by_key = {(int(p.network_address), p.prefixlen): p for p in prefixes}
-        self._lengths = sorted({length for _, length in self._by_key}, reverse=True)
+    def __init__(self, keys: Iterable[PrefixKey]) -> None:
+        self._keys = set(keys)
+        self._lengths = sorted({length for _, length in self._keys}, reverse=True)
 
-    def covering(self, prefix: IPv4Network) -> list[IPv4Network]:
+    def covering(self, key: PrefixKey) -> list[PrefixKey]:
         """Covering prefixes, the most specific first (the prefix itself included when present)."""
-        address = int(prefix.network_address)
+        address, own_length = key
         found = []
         for length in self._lengths:
-            if length <= prefix.prefixlen:
-                key = (address & (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF, length)
-                match = self._by_key.get(key)
-                if match is not None:
-                    found.append(match)
+            if length <= own_length:
+                candidate = (address & (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF, length)
+                if candidate in self._keys:
+                    found.append(candidate)
         return found
 
 
@@ -73,21 +75,23 @@ def classify(
     design: RoutingDesign, prefixes: Iterable[IPv4Network]
 ) -> tuple[tuple[PrefixClass, ...], list[int]]:
     """Group on-prem prefixes by how they are routed: the distinct classes, and each prefix's class."""
-    announced = announcements(design)
-    udrs: dict[IPv4Network, list[UserRoute]] = {}
+    announced = _announced(design)
+    udrs: dict[PrefixKey, list[UserRoute]] = {}
     for route in design.user_routes:
-        udrs.setdefault(route.prefix, []).append(route)
+        udrs.setdefault(key_of(route.prefix), []).append(route)
+    nobody: Announcers = frozenset()
     links = {
-        prefix: ChainLink(announced.get(prefix, frozenset()), tuple(udrs.get(prefix, ())))
-        for prefix in {*announced, *udrs}
+        key: ChainLink(announced[key][1] if key in announced else nobody, tuple(udrs.get(key, ())))
+        for key in {*announced, *udrs}
     }
     route_index = _CoverIndex(links)
-    space_index = _CoverIndex(design.onprem_space)
+    space_index = _CoverIndex(key_of(prefix) for prefix in design.onprem_space)
     classes: dict[PrefixClass, int] = {}
     membership = []
     for prefix in prefixes:
-        key = PrefixClass(
-            tuple(links[p] for p in route_index.covering(prefix)), bool(space_index.covering(prefix))
+        key = key_of(prefix)
+        found = PrefixClass(
+            tuple(links[k] for k in route_index.covering(key)), bool(space_index.covering(key))
         )
-        membership.append(classes.setdefault(key, len(classes)))
+        membership.append(classes.setdefault(found, len(classes)))
     return tuple(classes), membership
