@@ -180,3 +180,31 @@ def test_a_file_that_is_not_json_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(TopologyError) as error:
         import_files([path])
     assert error.value.file == str(path) and "not JSON" in str(error.value)
+
+
+def test_linked_templates_saved_beside_the_parent_are_imported_like_the_2016_reference() -> None:
+    """The 2016 deployment links its building blocks and parameter files by URL; saved locally under the
+    same names they are read (never fetched), and the result is the 2016 example's Azure side."""
+    linked = FIXTURES / "ra-2016-linked"
+    result = import_files(
+        [
+            linked / "azuredeploy.json",
+            linked / "expressRouteCircuit.json",
+            linked / "expressRouteCircuit.parameters.json",
+        ],
+        resource_group="ra-hybrid-vpn-er-rg",
+    )
+    expected = azure_side(load(EXAMPLES / "ra-2016.yaml"))
+    imported = azure_side(result.topology)
+    assert {k: v for k, v in imported.items() if k != "name"} == {
+        k: v for k, v in expected.items() if k != "name"
+    }
+    assert "123secret" not in "\n".join(result.report.lines())
+
+
+def test_a_linked_template_that_is_not_saved_locally_is_reported(tmp_path: Path) -> None:
+    parent = json.loads((FIXTURES / "ra-2016-linked" / "azuredeploy.json").read_text())
+    (tmp_path / "azuredeploy.json").write_text(json.dumps(parent))
+    with pytest.raises(TopologyError, match="no virtual network") as error:
+        import_files([tmp_path / "azuredeploy.json"])
+    assert "vnet-n-subnet.json is not fetched; save it next to the template" in str(error.value)

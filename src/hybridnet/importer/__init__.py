@@ -125,7 +125,7 @@ def read_resources(
             group = resource_group or meta.get("resourceGroup") or DEFAULT_RESOURCE_GROUP
             values = parameter_values(parameters, str(parameters_path)) if parameters is not None else {}
             try:
-                scope, skipped = evaluate_template(document, values, str(path), group)
+                scope, skipped = evaluate_template(document, values, str(path), group, search_dir=path.parent)
             except SHAPE_ERRORS as exc:
                 raise TopologyError(
                     f"the template has a shape the importer does not understand ({exc!r})",
@@ -199,6 +199,11 @@ def import_files(
             file=", ".join(report.sources),
             fix="check the resource's JSON against an export",
         ) from None
+    except TopologyError as error:
+        if report.unmapped:  # what was skipped is usually why something is missing: say it
+            skipped = "; ".join(f"{u.what}: {u.reason}" for u in report.unmapped[:3])
+            error.fix = f"{error.fix}; not imported: {skipped}"
+        raise
     group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
     document["resource_group"] = group
     document["location"] = facts.get("location") or (base.location if base else "centralus")

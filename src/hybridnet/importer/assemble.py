@@ -85,11 +85,12 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
         if lb is not None:
             document["load_balancers"].append(lb)
             document["workloads"] += workloads
+    groups.pop("deployments", None)  # nested deployments: their resources are already in the list
     for kind, leftovers in sorted(groups.items()):
         reason = _NOT_MODELLED.get(kind, "this resource type is not part of the topology model")
         for resource in leftovers:
             report.skip(f"{resource.type} {resource.name}", reason, resource.origin)
-    report.imported = [f"{r.type} {r.name}" for r in resources]
+    report.imported = [f"{r.type} {r.name}" for r in resources if r.kind.lower() != "deployments"]
     return document
 
 

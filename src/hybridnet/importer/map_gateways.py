@@ -35,7 +35,7 @@ def public_ip(resource: AzureResource | None, name: str) -> dict[str, Any]:
     document: dict[str, Any] = {"name": name}
     if resource is None:
         return document
-    sku = _sku_name(resource)
+    sku = _sku_name(resource) or "Basic"  # ARM's default for a public IP declared without a SKU
     if sku in ("Basic", "Standard"):
         document["sku"] = sku
     allocation = resource.prop("publicIPAllocationMethod")

@@ -9,7 +9,9 @@ reported, so the user can import the linked file itself.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hybridnet.importer.expressions import ArmExpressionError, evaluate_string, evaluate_value
@@ -31,6 +33,7 @@ class TemplateScope:
     location: str
     subscription_id: str = PLACEHOLDER_SUBSCRIPTION
     secure_parameters: set[str] = field(default_factory=set)
+    search_dir: Path | None = None
     _variables: dict[str, Any] = field(default_factory=dict)
     _evaluating: set[str] = field(default_factory=set)
     _copies: dict[str, int] = field(default_factory=dict)
@@ -157,9 +160,11 @@ def evaluate_template(
     source: str,
     resource_group: str,
     location: str | None = None,
+    search_dir: Path | None = None,
 ) -> tuple[TemplateScope, list[SkippedResource]]:
     """Every resource the template deploys, evaluated; plus what it declares but does not deploy."""
     scope = TemplateScope(template, values, source, resource_group, location or "centralus")
+    scope.search_dir = search_dir
     if location is None and _has(template.get("parameters") or {}, "location"):
         declared_location = scope.parameter("location")
         scope.location = (
@@ -221,32 +226,79 @@ def _declare(
 def _nested_deployment(
     scope: TemplateScope, raw: dict[str, Any], name: str, skipped: list[SkippedResource]
 ) -> None:
+    """An inline template, or a linked one found next to the parent (same file name): its resources
+    join the parent's, and its outputs are what ``reference('<deployment>').outputs`` returns."""
     properties = raw.get("properties") or {}
-    if "templateLink" in properties or "template" not in properties:
-        link = (properties.get("templateLink") or {}).get("uri", "?")
-        skipped.append(
-            SkippedResource(
-                "Microsoft.Resources/deployments",
-                name,
-                f"linked template {link} is not fetched; import that file with its parameters instead",
+    if "template" in properties:
+        template, source = properties["template"], f"{scope.source} > {name}"
+        inner = (properties.get("expressionEvaluationOptions") or {}).get("scope", "outer").lower() == "inner"
+        if not inner:  # outer scope: the nested template's expressions see the parent's parameters
+            _expand(scope, template.get("resources") or [], None, skipped)
+            return
+    else:
+        link = evaluate_value(properties.get("templateLink") or {}, scope)
+        found = _local_copy(scope, link)
+        if found is None:
+            where = link.get("relativePath") or link.get("uri") or "?"
+            skipped.append(
+                SkippedResource(
+                    "Microsoft.Resources/deployments",
+                    name,
+                    f"linked template {where} is not fetched; save it next to the "
+                    "template under the same file name, or import it directly",
+                )
             )
-        )
-        return
-    inner = (properties.get("expressionEvaluationOptions") or {}).get("scope", "outer").lower() == "inner"
-    if not inner:  # outer scope: the nested template's expressions see the parent's parameters
-        _expand(scope, properties["template"].get("resources") or [], None, skipped)
-        return
+            return
+        template, source = _read_json(found, scope.source), str(found)
     values = {
         k: evaluate_value(v.get("value"), scope)
         for k, v in (properties.get("parameters") or {}).items()
         if isinstance(v, dict) and "value" in v
     }
+    parameters_file = _local_copy(scope, evaluate_value(properties.get("parametersLink") or {}, scope))
+    if parameters_file is not None:
+        values = {
+            **parameter_values(_read_json(parameters_file, scope.source), str(parameters_file)),
+            **values,
+        }
     nested, nested_skipped = evaluate_template(
-        properties["template"], values, f"{scope.source} > {name}", scope.resource_group, scope.location
+        template, values, source, scope.resource_group, scope.location, search_dir=scope.search_dir
     )
     scope.resources += nested.resources
     scope.secure_parameters |= nested.secure_parameters
     skipped += nested_skipped
+    outputs = {}
+    for key, output in (template.get("outputs") or {}).items():
+        try:
+            outputs[key] = {"type": output.get("type"), "value": evaluate_value(output.get("value"), nested)}
+        except ArmExpressionError:
+            continue  # an output that needs runtime values (IP addresses): nothing reads it here
+    scope.resources.append(
+        AzureResource(
+            "Microsoft.Resources/deployments",
+            name,
+            {"outputs": outputs},
+            origin=f"{scope.source}: deployment {name}",
+        )
+    )
+
+
+def _local_copy(scope: TemplateScope, link: Any) -> Path | None:
+    """A linked file saved beside the parent template, by its file name (the URI is never fetched)."""
+    if not isinstance(link, dict) or scope.search_dir is None:
+        return None
+    reference = link.get("relativePath") or link.get("uri")
+    if not isinstance(reference, str) or not reference:
+        return None
+    candidate = scope.search_dir / reference.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return candidate if candidate.is_file() else None
+
+
+def _read_json(path: Path, source: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArmExpressionError(f"cannot read the linked file {path}: {exc}", file=source) from None
 
 
 def _evaluate_properties(scope: TemplateScope) -> None:
