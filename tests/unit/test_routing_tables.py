@@ -10,7 +10,7 @@ from hybridnet.routing import NextHop, OnPremBgp, Via, analyse, scenario
 from hybridnet.routing.crosscheck import compare_routes, path_matches
 from hybridnet.routing.diff import compare
 from hybridnet.routing.export import analysis_to_dict
-from hybridnet.routing.tables import routing_table
+from hybridnet.routing.tables import comparable_routes, routing_table
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 VNET = IPv4Network("10.0.0.0/16")
@@ -131,10 +131,12 @@ def test_the_crosscheck_names_each_route_the_lab_disagrees_on(reference: Topolog
         node: {prefix: [hop.node for hop in hops] for prefix, hops in table.items()}
         for node, table in predicted.items()
     }
-    assert compare_routes(predicted, installed, predicted) == []
+    scope = comparable_routes(reference)
+    assert compare_routes(predicted, installed, scope) == []
     installed["onprem-core"][VNET] = ["onprem-vpn"]
     del installed["vnet-fabric"][ONPREM]
-    mismatches = compare_routes(predicted, installed, predicted)
+    installed.setdefault("onprem-ce1", {})[ONPREM] = ["blackhole"]  # the CE's own Null0 anchor: not compared
+    mismatches = compare_routes(predicted, installed, scope)
     assert [str(m) for m in mismatches] == [
         "onprem-core 10.0.0.0/16: predicted onprem-ce2, installed onprem-vpn",
         "vnet-fabric 192.168.0.0/16: predicted er-gateway, installed no route",
@@ -148,3 +150,11 @@ def test_a_traceroute_matches_one_predicted_branch(reference: Topology) -> None:
         web.forward, ["onprem-core", "onprem-ce1", "msee-primary", "er-gateway", "vnet-fabric"]
     )
     assert not path_matches(web.forward, ["onprem-vpn", "vpn-gateway-0", "vnet-fabric"])
+
+
+def test_comparable_routes_cover_each_side_of_the_hybrid_link(reference: Topology) -> None:
+    scope = comparable_routes(reference)
+    assert set(scope) == EMULATOR_NODES
+    assert scope["onprem-core"] == scope["onprem-ce1"] == scope["onprem-vpn"] == (VNET,)
+    assert scope["msee-primary"] == scope["er-gateway"] == scope["vpn-gateway-1"] == (VNET, ONPREM)
+    assert scope["vnet-fabric"] == (ONPREM,)

@@ -35,13 +35,12 @@ class RouteMismatch:
 
 
 def compare_routes(
-    predicted: RoutingTable, installed: InstalledRoutes, nodes: Iterable[str]
+    predicted: RoutingTable, installed: InstalledRoutes, scope: Mapping[str, Iterable[IPv4Network]]
 ) -> list[RouteMismatch]:
-    """Every (node, prefix) where the lab's route differs from the prediction, for the given nodes
-    and every prefix the prediction covers (a prefix predicted nowhere is not compared)."""
-    prefixes = sorted({prefix for table in predicted.values() for prefix in table})
+    """Every (node, prefix) in ``scope`` (see ``tables.comparable_routes``) where the lab's route
+    differs from the prediction."""
     mismatches = []
-    for node in nodes:
+    for node, prefixes in scope.items():
         mine, theirs = predicted.get(node, {}), installed.get(node, {})
         for prefix in prefixes:
             expected = frozenset(hop.node for hop in mine.get(prefix, ()))

@@ -11,7 +11,7 @@ from ipaddress import IPv4Network
 
 from hybridnet.model import Topology
 from hybridnet.routing.decisions import NextHop, OnPremBgp, onprem_prefix_choices, vnet_choices
-from hybridnet.routing.design import RoutingDesign, routing_design
+from hybridnet.routing.design import ER_GATEWAY, VNET_FABRIC, RoutingDesign, routing_design
 from hybridnet.routing.prefixes import announcements
 from hybridnet.routing.scenarios import Scenario, live_state
 
@@ -39,3 +39,22 @@ def routing_table(
         for node, hops in by_announcers[announcers].items():
             table.setdefault(node, {})[prefix] = hops
     return table
+
+
+def comparable_routes(topology: Topology | RoutingDesign) -> dict[str, tuple[IPv4Network, ...]]:
+    """Per node, the prefixes whose route the prediction covers: a lab test compares these only.
+
+    On-prem routers: the VNet prefixes (their on-prem routes are the LAN's business). MSEEs and
+    gateways: the VNet prefixes and every announced on-prem prefix. The fabric: the on-prem
+    prefixes (the VNet's own subnets are connected to it).
+    """
+    design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
+    vnet = tuple(design.vnet_prefixes)
+    onprem = tuple(sorted(announcements(design)))
+    scope = {speaker: vnet for speaker in design.bgp_speakers}
+    for node in (*(link.msee for link in design.er_links), *(t.gateway_node for t in design.vpn_tunnels)):
+        scope[node] = vnet + onprem
+    if design.er_gateway:
+        scope[ER_GATEWAY] = vnet + onprem
+    scope[VNET_FABRIC] = onprem
+    return scope
