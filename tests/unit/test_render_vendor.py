@@ -70,6 +70,18 @@ def test_vpn_appliance_runs_ikev2_route_based_tunnels_with_bgp_mss_clamp_and_end
     assert "peer-as 65515;" in jvpn and "local-address 169.254.22.2;" in jvpn
 
 
+def test_core_router_reflects_routes_between_the_edges_and_the_vpn_appliance(
+    ios: dict[str, str], jun: dict[str, str]
+) -> None:
+    core = ios["onprem-core/ios-xe.cfg"]
+    for device in ("100.64.0.2", "100.64.0.6", "100.64.0.10"):
+        assert f"  neighbor {device} route-reflector-client" in core
+    assert "  network 192.168.1.0 mask 255.255.255.0" in core
+    jcore = jun["onprem-core/junos.conf"]
+    assert "cluster 100.64.0.1;" in jcore and "neighbor 100.64.0.10 {" in jcore
+    assert "prefix-list ONPREM-LANS {\n        192.168.1.0/24;" in jcore
+
+
 def test_shared_key_is_a_placeholder_unless_given(ios: dict[str, str], jun: dict[str, str]) -> None:
     placeholder = "REPLACE-with-the-key-from-environment-variable-HYBRIDNET_VPN_SHARED_KEY"
     assert ios["onprem-vpn/ios-xe.cfg"].count(f"pre-shared-key {placeholder}") == 2

@@ -15,7 +15,7 @@ from ipaddress import IPv4Network
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from hybridnet.model import IpsecPolicy, Topology
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, edge_contexts, vpn_context
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
 
 WAN_INTERFACE = "GigabitEthernet1"
 CORE_INTERFACE = "GigabitEthernet2"
@@ -107,7 +107,7 @@ def _mask(network: IPv4Network) -> str:
 def render_onprem(
     topology: Topology, shared_key: str | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
 ) -> dict[str, str]:
-    """``<device>/ios-xe.cfg`` for each customer-edge router and the VPN appliance.
+    """``<device>/ios-xe.cfg`` for the core router, each customer-edge router and the VPN appliance.
 
     Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
     """
@@ -119,6 +119,10 @@ def render_onprem(
         "core_interface": CORE_INTERFACE,
         "er_interface": ER_INTERFACE,
     }
+    core = core_context(topology)
+    files[f"{core.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/core_router.cfg.j2").render(
+        **common, core=core
+    )
     for edge in edge_contexts(topology):
         files[f"{edge.router.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template(
             "cisco_iosxe/edge_router.cfg.j2"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from hybridnet.model import EdgeRouter, IpsecConnection, Topology, TopologyError
-from hybridnet.render.frr import INTERNAL_TIMERS, TransitLink, onprem_wiring, vpn_peerings
+from hybridnet.render.frr import INTERNAL_TIMERS, LanAttachment, TransitLink, onprem_wiring, vpn_peerings
 from hybridnet.render.strongswan import AZURE_CHILD_LIFETIME_S, AZURE_IKE_LIFETIME_S, dpd_delay_s
 
 WAN_NEXT_HOP_PLACEHOLDER = "WAN-NEXT-HOP"
@@ -80,6 +80,32 @@ class VpnContext:
     transit: TransitLink
     internal_timers: tuple[int, int]
     wan_next_hop: str
+
+
+@dataclass(frozen=True)
+class CoreContext:
+    """The core router: iBGP route reflector for the edges and the VPN appliance, gateway of the LANs."""
+
+    name: str
+    asn: int
+    transit: tuple[TransitLink, ...]
+    lans: tuple[LanAttachment, ...]
+    internal_timers: tuple[int, int]
+
+    @property
+    def router_id(self) -> IPv4Address | None:
+        return self.transit[0].core_address.ip if self.transit else None
+
+
+def core_context(topology: Topology) -> CoreContext:
+    wiring = onprem_wiring(topology)
+    return CoreContext(
+        name=wiring.core,
+        asn=topology.onprem.asn,
+        transit=wiring.transit,
+        lans=wiring.lans,
+        internal_timers=INTERNAL_TIMERS,
+    )
 
 
 def edge_contexts(topology: Topology) -> list[EdgeContext]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, edge_contexts, vpn_context
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
 
 WAN_INTERFACE = "ge-0/0/0"
 ER_INTERFACE = "ge-0/0/0"
@@ -110,7 +110,7 @@ def _esp(policy: IpsecPolicy | None) -> tuple[Proposal, ...]:
 def render_onprem(
     topology: Topology, shared_key: str | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
 ) -> dict[str, str]:
-    """``<device>/junos.conf`` for each customer-edge router and the VPN appliance.
+    """``<device>/junos.conf`` for the core router, each customer-edge router and the VPN appliance.
 
     Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
     """
@@ -121,6 +121,10 @@ def render_onprem(
         "er_interface": ER_INTERFACE,
         "core_interface": CORE_INTERFACE,
     }
+    core = core_context(topology)
+    files[f"{core.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/core_router.conf.j2").render(
+        **common, core=core
+    )
     for edge in edge_contexts(topology):
         files[f"{edge.router.name}/junos.conf"] = _ENVIRONMENT.get_template(
             "junos/edge_router.conf.j2"
