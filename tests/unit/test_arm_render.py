@@ -47,10 +47,15 @@ def test_reference_template_validates_against_the_arm_schemas(reference_arm: Arm
     assert validate_parameters(reference_arm.parameters) == []
 
 
-def test_2016_example_template_validates_against_the_arm_schemas(legacy: Topology) -> None:
-    deployment = render_arm(legacy)
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_template_validates_against_the_arm_schemas(example: Path) -> None:
+    deployment = render_arm(load(example))
     assert validate_template(deployment.template) == []
     assert validate_parameters(deployment.parameters) == []
+
+
+def test_the_2016_example_is_among_the_validated_examples() -> None:
+    assert (EXAMPLES / "ra-2016.yaml").is_file()
 
 
 def test_key_vault_parameters_file_validates() -> None:

@@ -36,10 +36,16 @@ def test_round_trip_with_the_onprem_file_gives_an_equal_topology(tmp_path: Path)
     assert imported.model_dump() == original.model_dump()
 
 
-def test_round_trip_of_the_2016_example(tmp_path: Path) -> None:
-    legacy = load(EXAMPLES / "ra-2016.yaml")
-    imported = import_files(_rendered(legacy, tmp_path)).topology
-    assert azure_side(imported) == azure_side(legacy)
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_round_trip_of_every_example(example: Path, tmp_path: Path) -> None:
+    topology = load(example)
+    files = _rendered(topology, tmp_path)
+    assert azure_side(import_files(files).topology) == azure_side(topology)
+    assert import_files(files, base=topology).topology.model_dump() == topology.model_dump()
+
+
+def test_the_2016_example_keeps_its_legacy_skus(tmp_path: Path) -> None:
+    imported = import_files(_rendered(load(EXAMPLES / "ra-2016.yaml"), tmp_path)).topology
     assert [g.sku for g in imported.gateways] == ["Standard", "Standard"]
 
 
