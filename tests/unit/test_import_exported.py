@@ -192,3 +192,12 @@ def test_a_value_the_model_rejects_names_the_field(tmp_path: Path) -> None:
     with pytest.raises(TopologyError) as error:
         import_files([path])
     assert "local_network_gateways.0.gateway_ip" in str(error.value)
+
+
+def test_an_az_resource_list_without_properties_says_how_to_export(tmp_path: Path) -> None:
+    entries = [{k: v for k, v in e.items() if k != "properties"} for e in json.loads(EXPORT.read_text())]
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(entries))
+    with pytest.raises(TopologyError, match="no resource properties") as error:
+        import_files([path], resource_group="rg-hub-az")
+    assert "az resource show --ids" in (error.value.fix or "")

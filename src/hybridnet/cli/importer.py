@@ -23,7 +23,7 @@ def import_(
         list[Path],
         typer.Argument(
             help="ARM template (+ its parameters file) and/or JSON exports "
-            "(`az resource list -g RG`, `Get-AzResource -ExpandProperties`)."
+            "(`az resource show --ids ...`, `Get-AzResource -ExpandProperties`)."
         ),
     ],
     output: Annotated[
@@ -37,7 +37,10 @@ def import_(
         ),
     ] = None,
     resource_group: Annotated[
-        str | None, typer.Option(help="Resource group the template deploys to.")
+        str | None,
+        typer.Option(
+            help="Resource group the template deploys to, or the hub's group in a subscription-wide export."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
 ) -> None:

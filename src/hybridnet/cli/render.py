@@ -114,7 +114,7 @@ def device(
         ),
     ] = False,
 ) -> None:
-    """Render the on-prem device configurations: customer-edge routers and the VPN appliance."""
+    """Render the on-prem device configurations: core router, customer-edge routers and VPN appliance."""
     model = load_topology(topology)
     render_onprem = device_renderer(vendor)
     if with_key and output is None:

@@ -2,7 +2,7 @@
 
 Two kinds of input are read: an ARM template with its parameters file (evaluated as ARM would:
 parameters, variables, copy loops, resourceId(), reference()...) and a JSON export of deployed
-resources (``az resource list``, ``Get-AzResource -ExpandProperties``). Both become one list of
+resources (``az resource show --ids ...``, ``Get-AzResource -ExpandProperties``). Both become one list of
 resources, mapped onto the model; the report says what was assumed (on-prem devices, secrets) and
 what was left out.
 """
@@ -92,7 +92,7 @@ def _classify(paths: list[Path]) -> list[tuple[Path, Any, Path | None, Any]]:
             raise TopologyError(
                 "neither an ARM template, a parameters file nor a resource export",
                 file=str(path),
-                fix="export with `az resource list -g RG` or pass azuredeploy.json",
+                fix="export with `az resource show --ids ...` or pass azuredeploy.json",
             )
     return items
 

@@ -1,4 +1,4 @@
-"""Reading a JSON export of live resources: ``az resource list``/``az resource show`` output (camelCase)
+"""Reading a JSON export of live resources: ``az resource show --ids ...`` output (camelCase)
 or ``Get-AzResource -ExpandProperties | ConvertTo-Json -Depth 100`` (PascalCase envelope).
 
 Both are lists of objects with a name, a type and properties; a REST-style ``{"value": [...]}`` wrapper
@@ -47,6 +47,12 @@ def exported_resources(document: Any, source: str) -> list[AzureResource]:
         entries = document
     else:
         entries = [document]
+    if entries and all(isinstance(e, dict) and not _field(e, "properties") for e in entries):
+        raise ArmExpressionError(
+            "the export holds no resource properties (`az resource list` leaves them out)",
+            file=source,
+            fix='export with `az resource show --ids $(az resource list -g RG --query "[].id" -o tsv)`',
+        )
     resources = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -56,7 +62,7 @@ def exported_resources(document: Any, source: str) -> list[AzureResource]:
             raise ArmExpressionError(
                 f"entry {index} has no 'name' and 'type'",
                 file=source,
-                fix="export with `az resource list -g RG` or `Get-AzResource -ExpandProperties`",
+                fix="export with `az resource show --ids ...` or `Get-AzResource -ExpandProperties`",
             )
         properties = _field(entry, "properties") or {}
         if isinstance(properties, str) or _truncated(properties):
