@@ -299,3 +299,15 @@ def test_written_files_are_json_and_readable(tmp_path: Path, reference_arm: ArmD
     assert [p.name for p in written] == ["azuredeploy.json", "azuredeploy.parameters.json"]
     assert json.loads(written[0].read_text()) == reference_arm.template
     assert stat.S_IMODE(written[1].stat().st_mode) == 0o644
+
+
+def test_peering_and_expressroute_connection_wait_for_a_provisioned_circuit(
+    reference_arm: ArmDeployment,
+) -> None:
+    """A first deployment with circuitProvisioned=false creates the circuit (its service key goes to the
+    provider) without the peering and connection that would fail until the provider has provisioned it."""
+    parameter = reference_arm.template["parameters"]["circuitProvisioned"]
+    assert parameter["type"] == "bool" and parameter["defaultValue"] is True
+    conditional = {r["name"] for r in reference_arm.template["resources"] if "condition" in r}
+    assert conditional == {"ra-hybrid-vpn-er-erc/AzurePrivatePeering", "ra-hybrid-er-cn"}
+    assert "serviceKey" in reference_arm.template["outputs"]["circuitServiceKey"]["value"]

@@ -214,3 +214,14 @@ def test_a_linked_template_that_is_not_saved_locally_is_reported(tmp_path: Path)
     with pytest.raises(TopologyError, match="no virtual network") as error:
         import_files([tmp_path / "azuredeploy.json"])
     assert "vnet-n-subnet.json is not fetched; save it next to the template" in str(error.value)
+
+
+def test_a_first_stage_deployment_imports_without_peering_and_says_so(tmp_path: Path) -> None:
+    template, parameters = _rendered(default_topology(), tmp_path)
+    document = json.loads(parameters.read_text())
+    document["parameters"]["circuitProvisioned"] = {"value": False}
+    parameters.write_text(json.dumps(document))
+    result = import_files([template, parameters])
+    assert result.topology.circuit.private_peering is None and result.topology.er_connection is None
+    skipped = {u.what for u in result.report.unmapped}
+    assert "Microsoft.Network/connections ra-hybrid-er-cn" in skipped

@@ -17,7 +17,11 @@ from typing import Any
 
 from hybridnet.model import Topology
 from hybridnet.render import arm_resources as build
-from hybridnet.render.arm_resources import MD5_KEY_PARAMETER, SHARED_KEY_PARAMETER
+from hybridnet.render.arm_resources import (
+    CIRCUIT_PROVISIONED_PARAMETER,
+    MD5_KEY_PARAMETER,
+    SHARED_KEY_PARAMETER,
+)
 
 TEMPLATE_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMETERS_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
@@ -61,11 +65,22 @@ def _parameters(topology: Topology) -> dict[str, Any]:
             "metadata": {"description": "Azure region of every resource."},
         },
     }
+    parameters[CIRCUIT_PROVISIONED_PARAMETER] = {
+        "type": "bool",
+        "defaultValue": True,
+        "metadata": {
+            "description": "false for a first deployment, before the provider has provisioned the "
+            "circuit (give it the circuitServiceKey output): the peerings and the "
+            "ExpressRoute connection are then created by the next deployment."
+        },
+    }
     if topology.ipsec_connections:
         parameters[SHARED_KEY_PARAMETER] = {
             "type": "securestring",
-            "metadata": {"description": "Pre-shared key of the site-to-site VPN connection (printable ASCII, "
-                                        "no space, '-' or '~'). The on-prem VPN device uses the same key."},
+            "metadata": {
+                "description": "Pre-shared key of the site-to-site VPN connection (printable ASCII, "
+                "no space, '-' or '~'). The on-prem VPN device uses the same key."
+            },
         }
     peering = topology.circuit.private_peering
     if peering is not None and peering.md5_key is not None:

@@ -27,6 +27,7 @@ API_VERSION = "2023-09-01"
 LOCATION = "[parameters('location')]"
 SHARED_KEY_PARAMETER = "vpnSharedKey"
 MD5_KEY_PARAMETER = "privatePeeringMd5Key"
+CIRCUIT_PROVISIONED_PARAMETER = "circuitProvisioned"
 ZONES = ["1", "2", "3"]
 PRIVATE_PEERING = "AzurePrivatePeering"
 MICROSOFT_PEERING = "MicrosoftPeering"
@@ -52,6 +53,8 @@ def _gateway_ref(kind: str, name: str) -> Json:
 def _resource(kind: str, name: str, properties: Json, depends_on: list[str] | None = None,
               **extra: Any) -> Json:
     resource: Json = {"type": f"Microsoft.Network/{kind}", "apiVersion": API_VERSION, "name": name}
+    if extra.pop("needs_provisioned_circuit", False):
+        resource = {"condition": f"[parameters('{CIRCUIT_PROVISIONED_PARAMETER}')]", **resource}
     if "/" not in kind:
         resource["location"] = LOCATION
     resource.update(extra)
@@ -240,7 +243,7 @@ def expressroute_connection(connection: ExpressRouteConnection, circuit: Express
                resource_id("expressRouteCircuits", connection.circuit)]
     if circuit.private_peering is not None:
         depends.append(resource_id("expressRouteCircuits/peerings", connection.circuit, PRIVATE_PEERING))
-    return _resource("connections", connection.name, properties, depends)
+    return _resource("connections", connection.name, properties, depends, needs_provisioned_circuit=True)
 
 
 def expressroute_circuit(circuit: ExpressRouteCircuit) -> Json:
@@ -273,7 +276,7 @@ def circuit_peerings(circuit: ExpressRouteCircuit) -> list[Json]:
         if private.md5_key is not None:
             properties["sharedKey"] = f"[parameters('{MD5_KEY_PARAMETER}')]"
         peerings.append(_resource("expressRouteCircuits/peerings", f"{circuit.name}/{PRIVATE_PEERING}",
-                                  properties, depends))
+                                  properties, depends, needs_provisioned_circuit=True))
         depends = [*depends, resource_id("expressRouteCircuits/peerings", circuit.name, PRIVATE_PEERING)]
     microsoft = circuit.microsoft_peering
     if microsoft is not None:
@@ -288,7 +291,7 @@ def circuit_peerings(circuit: ExpressRouteCircuit) -> list[Json]:
             },
         }
         peerings.append(_resource("expressRouteCircuits/peerings", f"{circuit.name}/{MICROSOFT_PEERING}",
-                                  properties, depends))
+                                  properties, depends, needs_provisioned_circuit=True))
     return peerings
 
 
