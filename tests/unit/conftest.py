@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,6 @@ class Case:
     edits: tuple[Edit, ...] = ()
     path: str | None = None  # for failing cases: the model path the finding must point at
     severity: str | None = None  # for failing cases whose severity depends on context
-    extra: dict[str, str] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
         document = reference_document()

@@ -144,3 +144,18 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 2
     assert "onprem.asn" in result.stderr and "circuit.private_peering.vlan_id" in result.stderr
+
+
+def test_an_incomplete_ipsec_policy_names_the_missing_part(tmp_path: Path) -> None:
+    """Azure requires a custom policy to give all six algorithms; the schema makes each one required."""
+    policy = "    ipsec_policy: {ike_encryption: AES256, ike_integrity: SHA256, dh_group: DHGroup14}\n"
+    path = tmp_path / "policy.yaml"
+    path.write_text(_edited("    tunnel_mtu: 1400\n", "    tunnel_mtu: 1400\n" + policy), encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load(path)
+    fields = {error.field for error in caught.value.errors}  # type: ignore[attr-defined]
+    assert {
+        "connections.1.IPsec.ipsec_policy.ipsec_encryption",
+        "connections.1.IPsec.ipsec_policy.pfs_group",
+    } <= fields
+    assert all(error.line == _line_of(REFERENCE, "tunnel_mtu: 1400") + 1 for error in caught.value.errors)  # type: ignore[attr-defined]

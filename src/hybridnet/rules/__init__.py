@@ -30,7 +30,8 @@ def all_rules() -> tuple[Rule, ...]:
 
 def check(topology: Topology, rules: tuple[Rule, ...] | None = None) -> list[Finding]:
     """Run the rules (all by default) and return their findings, errors first, then by rule and path."""
-    findings = [finding for rule in (rules or all_rules()) for finding in rule(topology)]
+    selected = all_rules() if rules is None else rules
+    findings = [finding for rule in selected for finding in rule(topology)]
     return sorted(findings, key=Finding.sort_key)
 
 

@@ -7,7 +7,7 @@ topology came from a file, so the same finding works for files, the built-in def
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -59,7 +59,6 @@ class Finding:
     psrule: str | None = None
     file: str | None = None
     line: int | None = None
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def where(self) -> str:
         """``file:line`` when known, else the model path: what a user types into an editor."""
