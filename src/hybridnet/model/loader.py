@@ -6,6 +6,7 @@ ruamel.yaml keeps the line of every key, so a pydantic error path such as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from importlib import resources
@@ -43,7 +44,8 @@ def load(path: str | Path | None) -> Topology:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TopologyError("file not found", file=str(path), fix="check the path, or run `hybridnet init FILE`") from None
+        raise TopologyError("file not found", file=str(path),
+                            fix="check the path, or run `hybridnet init FILE`") from None
     except IsADirectoryError:
         raise TopologyError("is a directory, not a topology file", file=str(path)) from None
     except UnicodeDecodeError as exc:
@@ -133,10 +135,8 @@ def line_of(document: Any, path: list[str] | tuple[Any, ...]) -> int | None:
                 continue  # a discriminator tag or a model name in pydantic's path: not in the YAML
             lc = getattr(node, "lc", None)
             if lc is not None:
-                try:
+                with contextlib.suppress(KeyError, TypeError):
                     line = lc.key(key)[0] + 1
-                except (KeyError, TypeError):
-                    pass
             node = node[key]
         elif isinstance(node, list):
             try:
@@ -147,10 +147,8 @@ def line_of(document: Any, path: list[str] | tuple[Any, ...]) -> int | None:
                 break
             lc = getattr(node, "lc", None)
             if lc is not None:
-                try:
+                with contextlib.suppress(KeyError, TypeError):
                     line = lc.item(index)[0] + 1
-                except (KeyError, TypeError):
-                    pass
             node = node[index]
         else:
             break

@@ -124,7 +124,8 @@ class Topology(FrozenModel):
             if isinstance(connection, IpsecConnection):
                 gateway = self.gateway(connection.vpn_gateway)
                 if not isinstance(gateway, VpnGateway):
-                    problems.append((f"connections.{i}.vpn_gateway", f"no VPN gateway named {connection.vpn_gateway!r}"))
+                    problems.append((f"connections.{i}.vpn_gateway",
+                                     f"no VPN gateway named {connection.vpn_gateway!r}"))
                 if self.local_network_gateway(connection.local_network_gateway) is None:
                     problems.append((f"connections.{i}.local_network_gateway",
                                      f"no local network gateway named {connection.local_network_gateway!r}"))
