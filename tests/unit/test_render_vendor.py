@@ -41,10 +41,7 @@ def test_edge_routers_peer_with_the_msee_on_their_30_with_bfd_and_prefer_express
     jce1 = jun["onprem-ce1/junos.conf"]
     assert "address 172.16.0.1/30;" in jce1 and "vlan-id 300;" in jce1
     assert "peer-as 12076;" in jce1 and "neighbor 172.16.0.2 {" in jce1
-    assert (
-        "bfd-liveness-detection {\n                minimum-interval 300;\n                multiplier 3;"
-        in jce1
-    )
+    assert "bfd-liveness-detection {\n                minimum-interval 300;\n                multiplier 3;" in jce1
     assert "local-preference 150;" in jce1 and "import EXPRESSROUTE-IN;" in jce1
 
 
@@ -121,9 +118,7 @@ def test_as_path_prepend_and_md5_key_are_rendered() -> None:
     topology = topology_from(document)
     ios = cisco_iosxe.render_onprem(topology)
     assert " set as-path prepend 65010 65010" in ios["onprem-vpn/ios-xe.cfg"]
-    assert (
-        "password REPLACE-with-the-key-from-environment-variable-PEERING_MD5" in ios["onprem-ce1/ios-xe.cfg"]
-    )
+    assert "password REPLACE-with-the-key-from-environment-variable-PEERING_MD5" in ios["onprem-ce1/ios-xe.cfg"]
     assert 'as-path-prepend "65010 65010";' in junos.render_onprem(topology)["onprem-vpn/junos.conf"]
 
 
@@ -156,11 +151,15 @@ def test_render_device_cli_writes_files_and_keeps_keys_out_of_the_terminal(
 def test_render_device_cli_to_stdout_and_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", "device", "--vendor", "frr"])
     assert result.exit_code == 0 and "# ===== onprem-ce1/frr.conf =====" in result.output
-    result = runner.invoke(
-        app, ["render", "device", "--vendor", "cisco-iosxe", str(EXAMPLES / "ra-2016.yaml")]
-    )
-    assert (
-        result.exit_code == 2 and "no public IP address" in result.output and "Traceback" not in result.output
-    )
+    result = runner.invoke(app, ["render", "device", "--vendor", "cisco-iosxe", str(EXAMPLES / "ra-2016.yaml")])
+    assert result.exit_code == 2 and "no public IP address" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["render", "device", "--vendor", "nokia"])
     assert result.exit_code == 2
+
+
+def test_the_wan_next_hop_replaces_the_placeholder_where_the_vendor_needs_it() -> None:
+    result = runner.invoke(app, ["render", "device", "--vendor", "junos", "--wan-next-hop", "40.50.60.1"])
+    assert result.exit_code == 0
+    assert "route 198.51.100.10/32 next-hop 40.50.60.1;" in result.output and "WAN-NEXT-HOP" not in result.output
+    result = runner.invoke(app, ["render", "device", "--vendor", "strongswan", "--wan-next-hop", "40.50.60.1"])
+    assert result.exit_code == 2 and "WAN_GW" in result.output

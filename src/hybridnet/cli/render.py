@@ -34,6 +34,9 @@ RENDERERS = {
 }
 
 
+WAN_NEXT_HOP_VENDORS = (Vendor.cisco_iosxe, Vendor.junos)
+
+
 def device_renderer(vendor: Vendor) -> Callable[..., dict[str, str]]:
     """The vendor's ``render_onprem``, imported only when asked for."""
     module_name = RENDERERS[vendor]
@@ -113,15 +116,29 @@ def device(
             "--with-key", help="Put the real shared key in the files (needs -o; files are written 0600)."
         ),
     ] = False,
+    wan_next_hop: Annotated[
+        str | None,
+        typer.Option(
+            help="Internet next hop of the VPN appliance (cisco-iosxe, junos; default a placeholder)."
+        ),
+    ] = None,
 ) -> None:
     """Render the on-prem device configurations: core router, customer-edge routers and VPN appliance."""
     model = load_topology(topology)
     render_onprem = device_renderer(vendor)
     if with_key and output is None:
         fail("--with-key writes the pre-shared key: give -o DIR so it goes to files, not the terminal")
+    options: dict[str, str] = {}
+    if wan_next_hop is not None:
+        if vendor not in WAN_NEXT_HOP_VENDORS:
+            fail(
+                f"--wan-next-hop is for {' and '.join(v.value for v in WAN_NEXT_HOP_VENDORS)}; "
+                "the strongSwan tunnel script reads WAN_GW when it runs"
+            )
+        options["wan_next_hop"] = wan_next_hop
     try:
         key = _shared_key(model) if with_key else None
-        files = render_onprem(model, shared_key=key)
+        files = render_onprem(model, shared_key=key, **options)
     except TopologyError as error:
         report_topology_error(error)
         raise typer.Exit(2) from None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hybridnet.importer.expressions import ArmExpressionError
 from hybridnet.importer.resources import AzureResource
+from hybridnet.model import TopologyError
 
 _KEYS = {
     "name": ("name", "resourcename"),
@@ -48,7 +48,7 @@ def exported_resources(document: Any, source: str) -> list[AzureResource]:
     else:
         entries = [document]
     if entries and all(isinstance(e, dict) and not _field(e, "properties") for e in entries):
-        raise ArmExpressionError(
+        raise TopologyError(
             "the export holds no resource properties (`az resource list` leaves them out)",
             file=source,
             fix='export with `az resource show --ids $(az resource list -g RG --query "[].id" -o tsv)`',
@@ -56,17 +56,17 @@ def exported_resources(document: Any, source: str) -> list[AzureResource]:
     resources = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise ArmExpressionError(f"entry {index} is not a resource object", file=source)
+            raise TopologyError(f"entry {index} is not a resource object", file=source)
         kind, name = _field(entry, "type"), _field(entry, "name")
         if not isinstance(kind, str) or not isinstance(name, str):
-            raise ArmExpressionError(
+            raise TopologyError(
                 f"entry {index} has no 'name' and 'type'",
                 file=source,
                 fix="export with `az resource show --ids ...` or `Get-AzResource -ExpandProperties`",
             )
         properties = _field(entry, "properties") or {}
         if isinstance(properties, str) or _truncated(properties):
-            raise ArmExpressionError(
+            raise TopologyError(
                 f"the properties of {kind} {name} are truncated",
                 file=source,
                 fix="export again with `ConvertTo-Json -Depth 100`",
