@@ -98,9 +98,7 @@ def plan_azure(topology: Topology) -> SidePlan:
                 ),
             )
         )
-        links.append(
-            Link(Endpoint(name, "gw"), Endpoint(ER_GATEWAY_NODE, f"msee{index}"), role="microsoft-internal")
-        )
+        links.append(Link(Endpoint(name, "gw"), Endpoint(ER_GATEWAY_NODE, f"msee{index}"), role="microsoft-internal"))
         msees.append({"interface": f"msee{index}", "address": gw_end, "peer": msee_end.ip, "node": name})
         sessions += [
             BgpSession(name, customer, router.name, f"ExpressRoute {router.link}"),
@@ -123,20 +121,14 @@ def plan_azure(topology: Topology) -> SidePlan:
             frr_config=_template("er_gateway.conf.j2").render(**common, msees=msees, address=er_address),
         )
     )
-    links.append(
-        Link(Endpoint(ER_GATEWAY_NODE, "vnet"), Endpoint(VNET_FABRIC_NODE, "er"), role="gateway-subnet")
-    )
+    links.append(Link(Endpoint(ER_GATEWAY_NODE, "vnet"), Endpoint(VNET_FABRIC_NODE, "er"), role="gateway-subnet"))
     sessions += [
         BgpSession(ER_GATEWAY_NODE, fabric_gw.ip, VNET_FABRIC_NODE, "gateway to VNet fabric"),
         BgpSession(VNET_FABRIC_NODE, er_address, ER_GATEWAY_NODE, "gateway to VNet fabric"),
     ]
     vpn_addresses: list[IPv4Address] = []
     internet_addresses = (
-        [
-            Address(
-                "onprem", IPv4Interface(f"{INTERNET_TO_ONPREM}/32"), topology.onprem.vpn_appliance.public_ip
-            )
-        ]
+        [Address("onprem", IPv4Interface(f"{INTERNET_TO_ONPREM}/32"), topology.onprem.vpn_appliance.public_ip)]
         if topology.onprem.vpn_appliance
         else []
     )
@@ -155,15 +147,11 @@ def plan_azure(topology: Topology) -> SidePlan:
             )
         )
         links += [
-            Link(
-                Endpoint(node.name, "vnet"), Endpoint(VNET_FABRIC_NODE, f"vpn{index}"), role="gateway-subnet"
-            ),
+            Link(Endpoint(node.name, "vnet"), Endpoint(VNET_FABRIC_NODE, f"vpn{index}"), role="gateway-subnet"),
             Link(Endpoint(INTERNET_NODE, f"gw{index}"), Endpoint(node.name, "inet"), role="internet"),
         ]
         sessions += [
-            BgpSession(
-                node.name, peering_vpn["local"], topology.onprem.vpn_appliance.name, f"VPN tunnel {index}"
-            ),
+            BgpSession(node.name, peering_vpn["local"], topology.onprem.vpn_appliance.name, f"VPN tunnel {index}"),
             BgpSession(node.name, fabric_gw.ip, VNET_FABRIC_NODE, "gateway to VNet fabric"),
             BgpSession(VNET_FABRIC_NODE, address, node.name, "gateway to VNet fabric"),
         ]
@@ -210,9 +198,7 @@ def _vpn_gateway(topology: Topology, peering_vpn: dict, common: dict) -> tuple[N
     gateway = topology.vpn_gateway
     connection = topology.vpn_connection
     appliance = topology.onprem.vpn_appliance
-    assert (
-        gateway is not None and gateway.bgp is not None and appliance is not None and connection is not None
-    )
+    assert gateway is not None and gateway.bgp is not None and appliance is not None and connection is not None
     index = peering_vpn["index"]
     instance = gateway.instances[index]
     subnet = topology.vnet.gateway_subnet
@@ -255,9 +241,7 @@ def _vpn_gateway(topology: Topology, peering_vpn: dict, common: dict) -> tuple[N
             Address("inet", IPv4Interface(f"{public_ip}/32"), internet_address_towards_gateway(index)),
             Address("vnet", IPv4Interface(f"{address}/{subnet.prefix.prefixlen}")),
         ),
-        routes=(
-            Route(IPv4Network(f"{appliance.public_ip}/32"), gateway=internet_address_towards_gateway(index)),
-        ),
+        routes=(Route(IPv4Network(f"{appliance.public_ip}/32"), gateway=internet_address_towards_gateway(index)),),
         frr_config=frr_config,
         swanctl_config=swanctl,
         tunnel=tunnel,
@@ -300,9 +284,7 @@ def _vnet(
                     name=workload.name,
                     role=f"workload VM in subnet {subnet.name}",
                     side="azure",
-                    addresses=(
-                        Address("eth0", IPv4Interface(f"{workload.address}/{subnet.prefix.prefixlen}")),
-                    ),
+                    addresses=(Address("eth0", IPv4Interface(f"{workload.address}/{subnet.prefix.prefixlen}")),),
                     routes=(Route(IPv4Network("0.0.0.0/0"), gateway=subnet_gateway(subnet.prefix).ip),),
                     nftables=nsg_ruleset(nsg, virtual_network),
                     servers=(Server(workload.port, workload.protocol),),

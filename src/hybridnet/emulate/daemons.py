@@ -2,7 +2,8 @@
 
 FRR: one instance per namespace without pathspaces; every daemon gets explicit paths inside the
 node's private directory (pid files, ``zserv.api``, vty sockets, ``bfdd.sock``, logs), runs as root
-(the lab directory is 0700; group frrvty satisfies FRR's vty-group check) with a bounded fd table, and the node's integrated ``frr.conf`` (the
+(the lab directory is 0700; group frrvty satisfies FRR's vty-group check) with a bounded fd
+table, and the node's integrated ``frr.conf`` (the
 rendered file users deploy) is applied with ``vtysh -f`` once the daemons listen.
 
 strongSwan: ``charon-systemd`` (no PID file, stays in the foreground) with ``STRONGSWAN_CONF``
@@ -97,12 +98,28 @@ class FrrInstance:
             )
 
     def configure(self) -> None:
-        """Apply the node's integrated frr.conf, as ``vtysh -f`` does on a real router."""
-        result = self.vtysh_raw(["-f", str(self.config)])
+        """Apply the node's integrated frr.conf by pasting it into ``configure terminal``.
+
+        ``vtysh -f`` would do the same, but it brackets the file as a configuration transaction
+        after which bgpd keeps its peers on hold for about four seconds; pasted line by line (as
+        an operator would) the peers start after bgpd's ordinary one-second start timer.
+        """
+        text = "configure terminal\n" + self.config.read_text(encoding="utf-8")
+        try:
+            result = subprocess.run(
+                ["vtysh", "--vty_socket", str(self.run_dir)],
+                input=text,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LabError(f"vtysh on {self.node} did not finish applying the configuration") from None
         problems = [
-            line
+            line.strip()
             for line in (result.stdout + result.stderr).splitlines()
-            if line.startswith("%") or "Unknown command" in line or "error" in line.lower()
+            if line.lstrip().startswith("%") or "Unknown command" in line
         ]
         if result.returncode != 0 or problems:
             raise LabError(
@@ -111,17 +128,30 @@ class FrrInstance:
             )
 
     def close_gate(self) -> None:
-        """Refuse BGP connections (TCP reset) until this node's bgpd is configured.
+        """Refuse BGP connections (TCP reset) until this node's bgpd has released its peers.
 
-        A peer whose connection an unconfigured bgpd accepts and drops backs off (1, 2, 4 s...)
-        before it tries again; a refused SYN only costs it one connect-retry (1 s).
+        bgpd holds its peers for a second after ``vtysh -f`` ends ("config-pending hold"); a peer
+        whose connection a holding (or unconfigured) bgpd accepts and drops backs off (1, 2, 4 s...)
+        before it tries again, whereas a refused SYN only costs it one connect-retry (1 s) and the
+        node itself connects out the moment it is released.
         """
         result = processes.run(self.namespace, ["nft", "-f", "-"], input_text=_BGP_GATE)
         if result.returncode != 0:
             raise LabError(f"cannot hold BGP back on {self.node}: {result.stderr.strip()}")
 
-    def open_gate(self) -> None:
-        processes.run(self.namespace, ["nft", "delete", "table", "inet", "hybridnet_bgp_gate"])
+    def open_gate(self, timeout_s: float = 5.0) -> None:
+        """Accept BGP connections again, as soon as bgpd has let its peers out of the hold."""
+
+        def released() -> bool:
+            summary = self.show("show bgp ipv4 unicast summary json")
+            section = summary.get("ipv4Unicast", summary) if isinstance(summary, dict) else {}
+            peers = section.get("peers", {}) if isinstance(section, dict) else {}
+            return not peers or any(p.get("state") != "Idle" for p in peers.values() if isinstance(p, dict))
+
+        try:
+            wait_for(released, timeout_s, f"bgpd of {self.node} to release its peers", poll_s=0.2)
+        finally:
+            processes.run(self.namespace, ["nft", "delete", "table", "inet", "hybridnet_bgp_gate"])
 
     def vtysh_raw(self, arguments: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
         try:
@@ -189,9 +219,7 @@ class CharonInstance:
             check=False,
         )
         if result.returncode != 0:
-            lines = [
-                line for line in (result.stdout + result.stderr).splitlines() if "secret" not in line.lower()
-            ]
+            lines = [line for line in (result.stdout + result.stderr).splitlines() if "secret" not in line.lower()]
             raise LabError(
                 f"swanctl could not load the IPsec configuration of {self.node}: {' '.join(lines[-3:])}",
                 fix=f"see {self.swanctl} and {self.log}",

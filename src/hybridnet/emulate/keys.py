@@ -55,7 +55,5 @@ def lab_keys(topology: Topology, *, mismatch: bool = False) -> LabKeys:
         key, generated = random_key(), True
         note = f"{reference.describe()} not set: generated a random key for both ends (emulation only)"
     if mismatch:
-        return LabKeys(
-            key, random_key(), generated=generated, note=note + "; the Azure end got a different key"
-        )
+        return LabKeys(key, random_key(), generated=generated, note=note + "; the Azure end got a different key")
     return LabKeys(key, key, generated=generated, note=note)

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pyroute2 import NetNS
+
 from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, FrrInstance, wait_for
 from hybridnet.emulate.errors import LabError, LabNotReady
@@ -159,18 +161,25 @@ class Lab:
         return down(self.name)
 
     def _build(self, say: Progress) -> None:
+        """Namespaces, then cables, then each node's L2/L3: one netlink handle per namespace."""
         namespace_of = {node.name: self.namespace(node.name) for node in self.plan.nodes}
         for node in self.plan.nodes:
             netns.create(namespace_of[node.name])
-        for link in self.plan.links:
-            netns.connect(link, namespace_of)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda node: self._configure_node(node, namespace_of[node.name]), self.plan.nodes))
+        handles: dict[str, NetNS] = {}
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                handles = dict(zip(namespace_of, pool.map(NetNS, namespace_of.values()), strict=True))
+                for link in self.plan.links:
+                    netns.connect(handles[link.a.node], link, namespace_of[link.b.node])
+                list(pool.map(lambda node: self._configure_node(node, handles[node.name]), self.plan.nodes))
+        finally:
+            for handle in handles.values():
+                handle.close()
         say("addresses, bridges and routes configured")
 
-    def _configure_node(self, node: Node, namespace: str) -> None:
-        netns.set_sysctls(namespace, ROUTER_SYSCTLS if node.forwarding else HOST_SYSCTLS)
-        netns.configure(namespace, node.addresses, node.bridges, node.routes)
+    def _configure_node(self, node: Node, handle: NetNS) -> None:
+        netns.set_sysctls(self.namespace(node.name), ROUTER_SYSCTLS if node.forwarding else HOST_SYSCTLS)
+        netns.configure(handle, node.addresses, node.bridges, node.routes)
 
     def _start_daemons(self, keys: LabKeys, say: Progress) -> None:
         directories = {node.name: write_node_files(self, node, keys) for node in self.plan.nodes}
@@ -228,17 +237,22 @@ class Lab:
 
         with ThreadPoolExecutor(max_workers=len(self.plan.nodes)) as pool:
             futures = [pool.submit(start_node, node) for node in self.plan.nodes]
-            azure_first = sorted(charons.values(), key=lambda c: self.plan.node(c.node).side != "azure")
-            for charon in azure_first:
-                charon.wait_listening()
-                charon.load()
-                self._prepare_tunnel(self.plan.node(charon.node))
+            azure = [c for c in charons.values() if self.plan.node(c.node).side == "azure"]
+            onprem = [c for c in charons.values() if self.plan.node(c.node).side != "azure"]
+            # The on-prem end initiates: load it once the Azure ends can answer.
+            for group in (azure, onprem):
+                list(pool.map(self._load_charon, group))
             for future in futures:
                 future.result()
         say(
             f"daemons started: FRR on {sum(1 for n in self.plan.nodes if n.frr_config)} routers, "
             f"charon on {len(charons)} VPN ends"
         )
+
+    def _load_charon(self, charon: CharonInstance) -> None:
+        charon.wait_listening()
+        charon.load()
+        self._prepare_tunnel(self.plan.node(charon.node))
 
     def _prepare_tunnel(self, node: Node) -> None:
         """Once charon made its TUN device: drop libipsec's catch-all rule, address the tunnel."""
@@ -275,9 +289,7 @@ class Lab:
     def _nft(self, node: str, path: Path) -> None:
         result = processes.run(self.namespace(node), ["nft", "-f", str(path)])
         if result.returncode != 0:
-            raise LabError(
-                f"nftables rejected the rules of {node}: {result.stderr.strip()[:300]}", fix=f"see {path}"
-            )
+            raise LabError(f"nftables rejected the rules of {node}: {result.stderr.strip()[:300]}", fix=f"see {path}")
 
     def _recorder(self, node: str) -> Callable[[str, subprocess.Popen[bytes]], None]:
         return lambda program, popen: self._record(node, program, popen)
@@ -431,12 +443,18 @@ def footprint(name: str, pids: Sequence[int] = ()) -> dict[str, list[str]]:
     found once the namespace is gone). Empty lists everywhere means nothing leaked.
     """
     prefix = namespace_prefix(name)
-    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
-              if f"/{prefix}" in line]
+    mounts = [
+        line.split()[1]
+        for line in Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
+        if f"/{prefix}" in line
+    ]
     directory = lab_directory(name)
-    return {"namespaces": netns.existing(prefix), "mounts": mounts,
-            "files": [str(directory)] if directory.exists() else [],
-            "processes": [str(pid) for pid in pids if processes.alive(pid)]}
+    return {
+        "namespaces": netns.existing(prefix),
+        "mounts": mounts,
+        "files": [str(directory)] if directory.exists() else [],
+        "processes": [str(pid) for pid in pids if processes.alive(pid)],
+    }
 
 
 def _python() -> str:

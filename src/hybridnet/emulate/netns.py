@@ -90,35 +90,32 @@ def set_sysctls(name: str, values: dict[str, str]) -> None:
         raise LabError(f"cannot set sysctls in namespace {name}: {errors[0]}")
 
 
-def connect(link: Link, namespace_of: dict[str, str]) -> None:
-    """Create the veth pair of ``link`` with each end already in its node's namespace."""
-    a_ns, b_ns = namespace_of[link.a.node], namespace_of[link.b.node]
-    with opened(a_ns) as handle:
-        handle.link(
-            "add",
-            ifname=link.a.interface,
-            kind="veth",
-            mtu=link.mtu,
-            peer={"ifname": link.b.interface, "net_ns_fd": str(namespace_path(b_ns)), "mtu": link.mtu},
-        )
+def connect(handle: NetNS, link: Link, peer_namespace: str) -> None:
+    """Create the veth pair of ``link`` from the a-end's namespace, the b-end born in its own."""
+    handle.link(
+        "add",
+        ifname=link.a.interface,
+        kind="veth",
+        mtu=link.mtu,
+        peer={"ifname": link.b.interface, "net_ns_fd": str(namespace_path(peer_namespace)), "mtu": link.mtu},
+    )
 
 
 def configure(
-    name: str, addresses: tuple[Address, ...], bridges: tuple[Bridge, ...], routes: tuple[Route, ...]
+    handle: NetNS, addresses: tuple[Address, ...], bridges: tuple[Bridge, ...], routes: tuple[Route, ...]
 ) -> None:
     """Bridges, addresses, links up, then static routes: one node's L2/L3 set-up."""
-    with opened(name) as handle:
-        for bridge in bridges:
-            handle.link("add", ifname=bridge.name, kind="bridge")
-            master = _index(handle, bridge.name)
-            for member in bridge.members:
-                handle.link("set", index=_index(handle, member), master=master)
-        for item in addresses:
-            add_address(handle, item)
-        for link in handle.get_links():
-            handle.link("set", index=link["index"], state="up")
-        for route in routes:
-            add_route(handle, route)
+    for bridge in bridges:
+        handle.link("add", ifname=bridge.name, kind="bridge")
+        master = _index(handle, bridge.name)
+        for member in bridge.members:
+            handle.link("set", index=_index(handle, member), master=master)
+    for item in addresses:
+        add_address(handle, item)
+    for link in handle.get_links():
+        handle.link("set", index=link["index"], state="up")
+    for route in routes:
+        add_route(handle, route)
 
 
 def add_address(handle: NetNS, item: Address) -> None:
@@ -126,9 +123,7 @@ def add_address(handle: NetNS, item: Address) -> None:
     if item.peer is not None:
         handle.addr("replace", index=index, local=str(item.local.ip), address=str(item.peer), prefixlen=32)
     else:
-        handle.addr(
-            "replace", index=index, address=str(item.local.ip), prefixlen=item.local.network.prefixlen
-        )
+        handle.addr("replace", index=index, address=str(item.local.ip), prefixlen=item.local.network.prefixlen)
 
 
 def add_route(handle: NetNS, route: Route) -> None:
@@ -200,7 +195,7 @@ def lookup(name: str, destination: IPv4Address) -> tuple[IPv4Address | None, str
 def lookup_in(handle: NetNS, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
     try:
         answer = handle.route("get", dst=str(destination))[0]
-    except Exception:  # noqa: BLE001 - netlink answers "unreachable" with an error
+    except Exception:
         return None, None
     gateway = answer.get_attr("RTA_GATEWAY")
     oif = answer.get_attr("RTA_OIF")

@@ -43,9 +43,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
         for index, host in enumerate(subnet.hosts):
             port = f"{lan.interface}h{index}"
             members.append(port)
-            links.append(
-                Link(Endpoint(host.name, "eth0"), Endpoint(onprem.core_router.name, port), role="lan")
-            )
+            links.append(Link(Endpoint(host.name, "eth0"), Endpoint(onprem.core_router.name, port), role="lan"))
             nodes.append(
                 Node(
                     name=host.name,
@@ -67,12 +65,8 @@ def plan_onprem(topology: Topology) -> SidePlan:
                 role="on-prem transit",
             )
         )
-        sessions.append(
-            BgpSession(onprem.core_router.name, link.device_address.ip, link.device, "on-prem iBGP")
-        )
-        sessions.append(
-            BgpSession(link.device, link.core_address.ip, onprem.core_router.name, "on-prem iBGP")
-        )
+        sessions.append(BgpSession(onprem.core_router.name, link.device_address.ip, link.device, "on-prem iBGP"))
+        sessions.append(BgpSession(link.device, link.core_address.ip, onprem.core_router.name, "on-prem iBGP"))
     nodes.insert(
         0,
         Node(
@@ -113,9 +107,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
             )
         )
         microsoft = peering.microsoft_address(router.link)
-        sessions.append(
-            BgpSession(router.name, microsoft, MSEE_NODES[router.link], f"ExpressRoute {router.link}")
-        )
+        sessions.append(BgpSession(router.name, microsoft, MSEE_NODES[router.link], f"ExpressRoute {router.link}"))
         if peering.bfd.enabled:
             bfd_peers.append((router.name, microsoft))
     tunnels: list[tuple[str, str]] = []

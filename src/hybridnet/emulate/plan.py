@@ -248,6 +248,4 @@ def _check_supported(topology: Topology) -> None:
         if topology.onprem.vpn_appliance is None:
             raise LabError("an IPsec connection but no on-prem VPN appliance", fix="add onprem.vpn_appliance")
     if topology.vnet.gateway_subnet is None:
-        raise LabError(
-            "the VNet has no GatewaySubnet for the gateways", fix="add a subnet named GatewaySubnet"
-        )
+        raise LabError("the VNet has no GatewaySubnet for the gateways", fix="add a subnet named GatewaySubnet")

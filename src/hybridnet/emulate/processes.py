@@ -24,9 +24,7 @@ def command_in(namespace: str, argv: Sequence[str]) -> list[str]:
     return ["nsenter", f"--net={namespace_path(namespace)}", "--", *argv]
 
 
-def spawn(
-    namespace: str, argv: Sequence[str], log: Path, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
+def spawn(namespace: str, argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a long-running program in ``namespace`` with its output in ``log`` (0600)."""
     descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
@@ -65,9 +63,7 @@ def run(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        return subprocess.CompletedProcess(
-            exc.cmd, 124, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)"
-        )
+        return subprocess.CompletedProcess(exc.cmd, 124, _text(exc.stdout), _text(exc.stderr) + "\n(timed out)")
 
 
 def _text(value: bytes | str | None) -> str:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
 POLL_S = 0.05
+"""Kernel-route checks are cheap netlink dumps; checks that ask a daemon (vtysh) poll slower."""
+DAEMON_POLL_S = 0.2
 
 
 def wait_ready(
@@ -28,15 +30,15 @@ def wait_ready(
 ) -> None:
     say = progress or (lambda _message: None)
     deadline = time.monotonic() + timeout_s
-    stages = [
-        ("traffic over ExpressRoute", lambda: expressroute_missing(lab)),
-        ("BFD on the circuit", lambda: bfd_missing(lab)),
-        ("BGP sessions", lambda: bgp_missing(lab, include_vpn=require_vpn)),
-        ("load balancer health probes", lambda: load_balancer_missing(lab)),
+    stages: list[tuple[str, Callable[[], list[str]], float]] = [
+        ("traffic over ExpressRoute", lambda: expressroute_missing(lab), POLL_S),
+        ("BFD on the circuit", lambda: bfd_missing(lab), DAEMON_POLL_S),
+        ("BGP sessions", lambda: bgp_missing(lab, include_vpn=require_vpn), DAEMON_POLL_S),
+        ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
     ]
     if require_vpn:
-        stages.append(("VPN backup (IPsec SAs, BGP over the tunnels)", lambda: vpn_missing(lab)))
-    for title, missing in stages:
+        stages.append(("VPN backup (IPsec SAs, BGP over the tunnels)", lambda: vpn_missing(lab), DAEMON_POLL_S))
+    for title, missing, poll_s in stages:
         while True:
             problems = missing()
             if not problems:
@@ -50,15 +52,13 @@ def wait_ready(
                     fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
                     f"`hybridnet down --lab {lab.name}`",
                 )
-            time.sleep(POLL_S)
+            time.sleep(poll_s)
 
 
 def expressroute_missing(lab: Lab) -> list[str]:
     topology = lab.plan.topology
     core = topology.onprem.core_router.name
-    edge_addresses = {
-        a.local.ip for r in topology.onprem.edge_routers for a in lab.plan.node(r.name).addresses
-    }
+    edge_addresses = {a.local.ip for r in topology.onprem.edge_routers for a in lab.plan.node(r.name).addresses}
     problems = []
     for prefix in topology.vnet.address_space:
         hop, _ = netns.lookup(lab.namespace(core), prefix.network_address + 1)
@@ -137,9 +137,7 @@ def load_balancer_missing(lab: Lab) -> list[str]:
     if not fabric.load_balancer:
         return []
     try:
-        health = json.loads(
-            (lab.node_directory(VNET_FABRIC_NODE) / "health.json").read_text(encoding="utf-8")
-        )
+        health = json.loads((lab.node_directory(VNET_FABRIC_NODE) / "health.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ["the load balancer has not probed its backends yet"]
     return [] if health.get("rounds", 0) >= 1 else ["the load balancer has not probed its backends yet"]

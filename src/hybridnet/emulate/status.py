@@ -72,9 +72,7 @@ def trace_path(
                 handle.close()
 
 
-def _trace(
-    lab: Lab, source: str, destination: IPv4Address, name: str | None, handles: dict[str, NetNS]
-) -> PathReport:
+def _trace(lab: Lab, source: str, destination: IPv4Address, name: str | None, handles: dict[str, NetNS]) -> PathReport:
     hops = [source]
     current = source
     owner = lab.plan.owner_of(destination)
@@ -140,17 +138,13 @@ def lab_status(lab: Lab) -> LabStatus:
                 "side": node.side,
                 "namespace": lab.namespace(node.name),
                 "processes": {
-                    r.program: r.pid in lab.pids(node.name)
-                    for r in lab.state.processes
-                    if r.node == node.name
+                    r.program: r.pid in lab.pids(node.name) for r in lab.state.processes if r.node == node.name
                 },
             }
         )
     routers = sorted({session.node for session in lab.plan.bgp_sessions})
     with ThreadPoolExecutor(max_workers=8) as pool:
-        summaries = dict(
-            zip(routers, pool.map(lambda node: peers_of(lab.bgp_summary(node)), routers), strict=True)
-        )
+        summaries = dict(zip(routers, pool.map(lambda node: peers_of(lab.bgp_summary(node)), routers), strict=True))
         bfd_nodes = sorted({node for node, _ in lab.plan.bfd_peers})
         bfd = dict(zip(bfd_nodes, pool.map(lab.bfd_peers, bfd_nodes), strict=True))
     for session in lab.plan.bgp_sessions:

@@ -20,9 +20,9 @@ def serve_tcp(name: str, port: int) -> None:
     listener.bind(("0.0.0.0", port))
     listener.listen(64)
     body = f"{name}\n".encode()
-    response = (
-        b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-        % (len(body), body)
+    response = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+        len(body),
+        body,
     )
     while True:
         connection, _ = listener.accept()
