@@ -72,6 +72,27 @@ FAILING = [
     ),
 ]
 
+FAILING += [
+    fail(
+        "HN-VPN-008",
+        "bgp-address-outside-gateway-subnet",
+        setting("gateways.1.instances.0.bgp_address", "10.0.1.228"),
+        path="gateways.1.instances.0.bgp_address",
+    ),
+    fail(
+        "HN-VPN-009",
+        "lng-points-elsewhere",
+        setting("local_network_gateways.0.gateway_ip", "40.50.60.71"),
+        path="local_network_gateways.0.gateway_ip",
+    ),
+    fail(
+        "HN-VPN-010",
+        "one-bgp-address-for-two-instances",
+        setting("onprem.vpn_appliance.bgp_addresses", ["169.254.21.2"]),
+        path="onprem.vpn_appliance.bgp_addresses",
+    ),
+]
+
 PASSING = [
     passes(
         "HN-VPN-001",
@@ -98,6 +119,17 @@ PASSING = [
     passes("HN-VPN-005", "peer-is-an-appliance-address"),
     passes("HN-VPN-006", "weight-on-expressroute-only"),
     passes("HN-VPN-007", "any-to-any-selectors"),
+    passes("HN-VPN-008", "bgp-addresses-in-gateway-subnet"),
+    passes("HN-VPN-008", "no-default-bgp-address", removing("gateways.1.instances.0.bgp_address")),
+    passes("HN-VPN-009", "lng-points-at-appliance"),
+    passes("HN-VPN-010", "one-address-per-instance"),
+    passes(
+        "HN-VPN-010",
+        "active-standby-needs-one",
+        setting("gateways.1.active_active", False),
+        removing("gateways.1.instances.1"),
+        setting("onprem.vpn_appliance.bgp_addresses", ["169.254.21.2"]),
+    ),
 ]
 
 

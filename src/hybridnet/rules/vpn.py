@@ -148,3 +148,50 @@ def policy_based_selectors(topology: Topology) -> Iterator[Problem]:
                       f"{len(topology.vnet.address_space)} = {count} selector pair(s), one per on-prem and "
                       "VNet "
                       "prefix", "configure each pair on the device (or use route-based any-to-any selectors)")
+
+
+@rule("HN-VPN-008", "The VPN gateway's default BGP addresses are in GatewaySubnet", Severity.ERROR, BGP_FAQ)
+def bgp_address_in_gateway_subnet(topology: Topology) -> Iterator[Problem]:
+    """Azure takes each instance's default BGP peer address from the GatewaySubnet; an address elsewhere is
+    one the gateway will never have, so on-prem peers with nothing."""
+    subnet = topology.vnet.gateway_subnet
+    if subnet is None:
+        return
+    for gateway in topology.vpn_gateways:
+        for i, instance in enumerate(gateway.instances):
+            address = instance.bgp_address
+            if address is not None and address not in subnet.prefix:
+                yield Problem(f"{gateway_path(topology, gateway)}.instances.{i}.bgp_address",
+                              f"BGP address {address} of {gateway.name} instance {i} is outside GatewaySubnet "
+                              f"{subnet.prefix}", f"use an address inside {subnet.prefix}")
+
+
+@rule("HN-VPN-009", "The local network gateway points at the on-prem VPN appliance", Severity.ERROR, VPN_FAQ)
+def lng_points_at_appliance(topology: Topology) -> Iterator[Problem]:
+    """Azure opens IKE towards the local network gateway's address; if that is not the appliance's public
+    IP, the tunnel never comes up and the backup path exists only on paper."""
+    appliance = topology.onprem.vpn_appliance
+    if appliance is None:
+        return
+    for lng in topology.local_network_gateways:
+        if lng.gateway_ip != appliance.public_ip:
+            yield Problem(f"{lng_path(topology, lng)}.gateway_ip",
+                          f"local network gateway {lng.name} points at {lng.gateway_ip} but the on-prem VPN "
+                          f"appliance {appliance.name} has public IP {appliance.public_ip}",
+                          f"set gateway_ip: {appliance.public_ip}")
+
+
+@rule("HN-VPN-010", "On-prem peers with every active gateway instance", Severity.WARNING, HIGHLY_AVAILABLE)
+def peers_with_every_instance(topology: Topology) -> Iterator[Problem]:
+    """An active-active gateway offers one tunnel and one BGP session per instance; an appliance with fewer
+    BGP addresses uses only one of them, and loses the VPN when that instance fails."""
+    appliance = topology.onprem.vpn_appliance
+    connection = topology.vpn_connection
+    if appliance is None or connection is None or not connection.enable_bgp:
+        return
+    for gateway in topology.vpn_gateways:
+        if gateway.active_active and len(appliance.bgp_addresses) < len(gateway.instances):
+            yield Problem("onprem.vpn_appliance.bgp_addresses",
+                          f"{gateway.name} is active-active with {len(gateway.instances)} instances but "
+                          f"{appliance.name} has {len(appliance.bgp_addresses)} BGP address(es): only one tunnel "
+                          "carries routes", "give the appliance one BGP address per gateway instance")
