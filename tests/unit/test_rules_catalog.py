@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tests.unit as unit_tests
 from hybridnet.model import default_topology, load
-from hybridnet.rules import Severity, all_rules, check
+from hybridnet.rules import Severity, all_rules, check, check_file
 from tests.unit.conftest import Case
 
 
@@ -55,3 +55,12 @@ def test_findings_come_worst_first() -> None:
     findings = check(load(Path(__file__).parents[2] / "examples" / "ra-2016.yaml"))
     ranks = [finding.severity.rank for finding in findings]
     assert ranks == sorted(ranks)
+
+
+def test_check_file_locates_findings_in_the_file() -> None:
+    path = Path(__file__).parents[2] / "examples" / "ra-2016.yaml"
+    findings = check_file(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [legacy] = [f for f in findings if f.rule_id == "HN-PSR-001"]
+    assert legacy.file == str(path)
+    assert legacy.line is not None and "sku: Standard" in lines[legacy.line - 1]

@@ -6,7 +6,9 @@ per topic; importing this package registers them all.
 
 from __future__ import annotations
 
-from hybridnet.model import Topology
+from pathlib import Path
+
+from hybridnet.model import Topology, load
 from hybridnet.rules import (  # noqa: F401  (importing registers the rules)
     addressing,
     asn,
@@ -35,11 +37,19 @@ def check(topology: Topology, rules: tuple[Rule, ...] | None = None) -> list[Fin
     return sorted(findings, key=Finding.sort_key)
 
 
+def check_file(path: str | Path) -> list[Finding]:
+    """Load a topology file and check it, each finding carrying the file and line to edit.
+
+    Raises ``TopologyError`` (located) when the file cannot be read or is not a valid topology.
+    """
+    return locate_in_file(check(load(path)), Path(path), shown_as=str(path))
+
+
 def has_errors(findings: list[Finding]) -> bool:
     return any(finding.severity is Severity.ERROR for finding in findings)
 
 
 __all__ = [
-    "Finding", "Problem", "Rule", "Severity", "Source", "all_rules", "check", "has_errors", "locate",
+    "Finding", "Problem", "Rule", "Severity", "Source", "all_rules", "check", "check_file", "has_errors", "locate",
     "locate_in_file",
 ]
