@@ -41,27 +41,34 @@ def test_paused_reflector_shows_as_an_outage_of_the_pause_length(agents: StartAg
                     "--interval-ms", str(INTERVAL_MS), "--count", "150", "--drain-ms", "300",
                     "--duration", "20")
     wait_until(lambda: sender.count("reply") >= 30, 5.0, "30 replies before the pause")
+    # Clock readings on both sides of each signal: the test itself may be descheduled around a kill().
+    pausing_at = time.monotonic_ns()
     reflector.signal(signal.SIGSTOP)
     paused_at = time.monotonic_ns()
     sent_at_pause = sender.count("sent")
     wait_until(lambda: sender.count("sent") >= sent_at_pause + 40, 5.0, "40 probes sent into the pause")
+    resuming_at = time.monotonic_ns()
     reflector.signal(signal.SIGCONT)
     resumed_at = time.monotonic_ns()
     records = sender.finish()
     reflector.stop()
 
-    pause_ms = (resumed_at - paused_at) / 1e6
+    shortest_pause_ms = (resuming_at - paused_at) / 1e6
+    longest_pause_ms = (resumed_at - pausing_at) / 1e6
     analysis = analyse_udp(records, origin_ns=paused_at, direction="onprem-to-vnet",
                            path_of=PathByTtl.calibrated(64).label_reply)
     figures = analysis.figures
     assert figures.sent == 150
     # The kernel queued the requests while the reflector was stopped: late, but none lost.
     assert figures.lost == 0 and figures.received == 150
-    assert pause_ms - 2.0 <= figures.outage_ms <= pause_ms + INTERVAL_MS + SCHEDULING_SLACK_MS
-    assert len(figures.outages) == 1
-    assert figures.outages[0].start_s <= 0.0 < figures.outages[0].end_s
+    upper_ms = longest_pause_ms + INTERVAL_MS + SCHEDULING_SLACK_MS
+    assert shortest_pause_ms - 1.0 <= figures.outage_ms <= upper_ms
+    pause = max(figures.outages, key=lambda o: o.outage_ms)
+    assert pause.start_s <= 0.0 < pause.end_s
+    # Other gaps are scheduling jitter on two shared cores, far shorter than the pause.
+    assert all(o.outage_ms < shortest_pause_ms / 2 for o in figures.outages if o is not pause)
     # The reflector read nothing while stopped, so it saw the same gap on its side.
-    assert pause_ms - 2.0 <= figures.request_outage_ms <= pause_ms + INTERVAL_MS + SCHEDULING_SLACK_MS
+    assert shortest_pause_ms - 1.0 <= figures.request_outage_ms <= upper_ms
     assert {s.path for s in analysis.samples} == {"ExpressRoute"}  # TTL 64 on loopback, as calibrated
 
 
