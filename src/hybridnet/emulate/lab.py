@@ -105,7 +105,8 @@ class Lab:
             lab.state.phase = "started"
             lab.state.save()
             if wait:
-                wait_ready(lab, timeout_s=timeout_s, require_vpn=require_vpn, progress=say)
+                reached = wait_ready(lab, timeout_s=timeout_s, require_vpn=require_vpn, progress=say)
+                lab.timings.update({title: moment - started for title, moment in reached.items()})
                 lab.timings["ready_s"] = time.monotonic() - started
                 lab.state.phase = "ready"
                 lab.state.save()

@@ -20,6 +20,8 @@ from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
+EXPRESSROUTE_READY = "traffic over ExpressRoute"
+VPN_READY = "VPN backup (IPsec SAs, BGP over the tunnels)"
 POLL_S = 0.05
 """Kernel-route checks are cheap netlink dumps; checks that ask a daemon (vtysh) poll slower."""
 DAEMON_POLL_S = 0.2
@@ -27,21 +29,24 @@ DAEMON_POLL_S = 0.2
 
 def wait_ready(
     lab: Lab, *, timeout_s: float, require_vpn: bool = True, progress: Callable[[str], None] | None = None
-) -> None:
+) -> dict[str, float]:
+    """Wait stage by stage; return when (``time.monotonic()``) each stage was reached."""
     say = progress or (lambda _message: None)
     deadline = time.monotonic() + timeout_s
+    reached: dict[str, float] = {}
     stages: list[tuple[str, Callable[[], list[str]], float]] = [
-        ("traffic over ExpressRoute", lambda: expressroute_missing(lab), POLL_S),
+        (EXPRESSROUTE_READY, lambda: expressroute_missing(lab), POLL_S),
         ("BFD on the circuit", lambda: bfd_missing(lab), DAEMON_POLL_S),
         ("BGP sessions", lambda: bgp_missing(lab, include_vpn=require_vpn), DAEMON_POLL_S),
         ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
     ]
     if require_vpn:
-        stages.append(("VPN backup (IPsec SAs, BGP over the tunnels)", lambda: vpn_missing(lab), DAEMON_POLL_S))
+        stages.append((VPN_READY, lambda: vpn_missing(lab), DAEMON_POLL_S))
     for title, missing, poll_s in stages:
         while True:
             problems = missing()
             if not problems:
+                reached[title] = time.monotonic()
                 say(f"ready: {title}")
                 break
             if time.monotonic() > deadline:
@@ -53,6 +58,7 @@ def wait_ready(
                     f"`hybridnet down --lab {lab.name}`",
                 )
             time.sleep(poll_s)
+    return reached
 
 
 def expressroute_missing(lab: Lab) -> list[str]:
