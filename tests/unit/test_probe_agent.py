@@ -128,7 +128,9 @@ def test_tcp_stream_over_loopback_delivers_every_byte_with_matching_checksum(age
     stream = tcp_stream_result(source_records, sink_records)
     assert stream.survived and stream.checksum_ok and stream.nothing_lost, stream.error
     assert stream.bytes_sent == stream.bytes_received
-    assert 0.8 * 2048 * 1024 <= stream.bytes_sent <= 1.1 * 2048 * 1024  # 1 s at 2 MiB/s
+    # 1 s at 2 MiB/s: the limiter never runs ahead by more than one 16 KiB chunk; it may fall behind
+    # when the source is starved of CPU on a busy machine.
+    assert 0.6 * 2048 * 1024 <= stream.bytes_sent <= 2048 * 1024 + 16384
     source_summary = next(r for r in source_records if r["kind"] == "summary")
     sink_summary = next(r for r in sink_records if r["kind"] == "summary")
     assert sink_summary["received_sha256"] == source_summary["sent_sha256"]
