@@ -65,22 +65,19 @@ def _print_table(findings: list[Finding], label: str) -> None:
     table = Table(show_lines=True, title=f"hybridnet check: {label}", title_justify="left")
     table.add_column("Severity", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
-    table.add_column("Where", overflow="fold", max_width=34)
-    table.add_column("Finding and fix", ratio=1)
+    table.add_column("Where, finding and fix", ratio=1)
     for finding in findings:
-        where = Text(finding.path)
-        if finding.line is not None:
-            where = Text(f"line {finding.line}\n", style="bold").append(finding.path, style="dim")
-        body = Text(finding.message).append(f"\nfix: {finding.fix}", style="green")
+        where = f"line {finding.line}: {finding.path}" if finding.line is not None else finding.path
+        body = Text(where, style="bold").append(f"\n{finding.message}", style="default")
+        body.append(f"\nfix: {finding.fix}", style="green")
         rule_cell = Text(finding.rule_id)
         if finding.psrule:
             rule_cell.append(f"\n{finding.psrule}", style="dim")
-        body.append(f"\nsource: {finding.source.title}", style="dim")
-        table.add_row(Text(finding.severity.value, style=_STYLE[finding.severity]), rule_cell, where, body)
+        table.add_row(Text(finding.severity.value, style=_STYLE[finding.severity]), rule_cell, body)
     console.print(table)
     console.print(
         f"{label}: [bold red]{counts['error']} error(s)[/], [yellow]{counts['warning']} warning(s)[/], "
-        f"[cyan]{counts['info']} note(s)[/] from {rules} rules",
+        f"[cyan]{counts['info']} note(s)[/] from {rules} rules (sources: --format json, --list-rules)",
         highlight=False,
     )
 
