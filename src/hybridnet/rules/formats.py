@@ -88,7 +88,7 @@ def _sarif_result(finding: Finding, index: dict[str, int], uri: str | None) -> d
 
 
 def _sarif_location(finding: Finding, uri: str | None) -> dict[str, Any]:
-    location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "member"}]}
+    location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": finding.path, "kind": "property"}]}
     if uri is not None:
         physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
         if finding.line is not None:
