@@ -65,7 +65,9 @@ def run_reflector(writer: RecordWriter, lifetime: Lifetime, bind_host: str, port
                 continue
             _magic, seq, sent_ns = REQUEST.unpack_from(payload)
             ttl = _ttl_of(ancillary)
-            if seq < max_seq and not seen[seq >> 3] & (1 << (seq & 7)):
+            if seq >= max_seq:  # beyond the bitmap: counted, but duplicates go unnoticed
+                received_total += 1
+            elif not seen[seq >> 3] & (1 << (seq & 7)):
                 seen[seq >> 3] |= 1 << (seq & 7)
                 received_total += 1
             else:
