@@ -146,11 +146,13 @@ def analyse_udp(records: Iterable[Record], *, origin_ns: int, direction: Directi
 def _outages(first_replies: list[Record], sent: dict[int, int], answered: set[int], threshold_ns: int,
              origin_ns: int) -> list[Outage]:
     outages: list[Outage] = []
+    unanswered_sent_ns = sorted(t for seq, t in sent.items() if seq not in answered)
     for before, after in pairwise(first_replies):
         start, end = int(before["recv_ns"]), int(after["recv_ns"])
         if end - start > threshold_ns:
-            lost = sum(1 for seq, t in sent.items()
-                       if start - threshold_ns <= t < end and seq not in answered)
+            # Probes sent from shortly before the last reply (still in flight then) until the first one after.
+            lost = (bisect_left(unanswered_sent_ns, end)
+                    - bisect_left(unanswered_sent_ns, start - threshold_ns))
             outages.append(Outage(start_s=(start - origin_ns) / 1e9, end_s=(end - origin_ns) / 1e9,
                                   lost=lost))
     return outages
