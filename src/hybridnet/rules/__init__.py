@@ -16,6 +16,7 @@ from hybridnet.rules import (  # noqa: F401  (importing registers the rules)
     expressroute,
     gateway_subnet,
     ipsec,
+    nsg,
     psrule,
     routing_intent,
     vpn,

@@ -51,6 +51,10 @@ TBB_VPN_README = Source(
     "overlap)",
     "https://github.com/mspnp/template-building-blocks/tree/v1.0.0/templates/buildingBlocks/vpn-gateway-vpn-connection",
 )
+NSG_DEFAULTS = Source(
+    "Azure docs: Network security groups, default security rules and the VirtualNetwork service tag",
+    f"{_LEARN}/virtual-network/network-security-groups-overview#default-security-rules",
+)
 SECRETS = Source(
     "hybridnet policy: pre-shared keys are referenced (env or file), never stored in a shared topology file"
 )
