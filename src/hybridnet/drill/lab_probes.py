@@ -1,0 +1,236 @@
+"""The drill's probe agents, placed in the lab: UDP both ways, the TCP stream, HTTP, MSS and DF checks.
+
+An on-prem host and a workload each run a UDP reflector, and each sends a sequence probe to the
+other, so both directions are measured by their own sender. The TCP stream runs from the host to
+the workload for the whole drill; HTTP requests go to the application through the internal load
+balancer. The workload's NSG (an nftables ruleset in its namespace) would drop the probes, as
+Azure's would: the drill opens a pinhole for exactly the probe ports from exactly the host, and
+closes it afterwards — the same NSG rule one adds in Azure to run such a probe.
+
+Replies are read live from the agents' JSON-lines files (incrementally), so the drill can wait
+for traffic to settle on a path without re-reading whole files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from bisect import bisect_left
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybridnet.drill.agent_process import AgentError, AgentProcess, wait_until
+from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload
+from hybridnet.drill.probes import Record
+from hybridnet.drill.result import Direction, PathMtuResult
+from hybridnet.emulate.errors import LabError
+
+if TYPE_CHECKING:
+    from hybridnet.emulate.lab import Lab
+
+UDP_PORT = 47000
+TCP_STREAM_PORT = 47001
+MSS_PORT = 47002
+PINHOLE_COMMENT = "hybridnet-drill-probe"
+AGENT_DURATION_S = 3600.0
+
+
+class RecordTail:
+    """Follows one agent's JSON-lines file: new complete lines on each ``poll``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._partial = b""
+        self.reply_recv_ns: list[int] = []
+
+    def poll(self) -> list[Record]:
+        try:
+            with self.path.open("rb") as stream:
+                stream.seek(self._offset)
+                chunk = stream.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+        self.reply_recv_ns += [int(r["recv_ns"]) for r in records if r.get("kind") == "reply"]
+        return records
+
+    def replies_since(self, t_ns: int) -> int:
+        return len(self.reply_recv_ns) - bisect_left(self.reply_recv_ns, t_ns)
+
+    def last_reply_ns(self) -> int:
+        return self.reply_recv_ns[-1] if self.reply_recv_ns else 0
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Who probes whom: an on-prem host and a workload VM (node names and addresses)."""
+
+    host: str
+    host_address: IPv4Address
+    workload: str
+    workload_address: IPv4Address
+    http_url: str | None
+
+    @classmethod
+    def choose(cls, lab: Lab, host: str | None = None, workload: str | None = None) -> Endpoints:
+        topology = lab.plan.topology
+        hosts = {h.name: h.address for s in topology.onprem.subnets for h in s.hosts}
+        workloads = {w.name: w.address for w in topology.workloads}
+        if not hosts or not workloads:
+            raise LabError("the drill needs an on-prem host and a workload to probe between",
+                           fix="add onprem.subnets[].hosts and workloads to the topology")
+        host = host or next(iter(hosts))
+        workload = workload or next(iter(workloads))
+        if host not in hosts:
+            raise LabError(f"no on-prem host named {host!r}", fix=f"use one of: {', '.join(hosts)}")
+        if workload not in workloads:
+            raise LabError(f"no workload named {workload!r}", fix=f"use one of: {', '.join(workloads)}")
+        url = None
+        for balancer in topology.load_balancers:
+            port = balancer.rules[0].frontend_port if balancer.rules else 80
+            url = f"http://{balancer.frontend.address}:{port}/"
+            break
+        return cls(host, hosts[host], workload, workloads[workload], url)
+
+
+def open_pinhole(lab: Lab, endpoints: Endpoints) -> None:
+    """Let the probe ports in through the workload's NSG, from the probing host only."""
+    rule = (f"ip saddr {endpoints.host_address} meta l4proto {{ tcp, udp }} "
+            f"th dport {{ {UDP_PORT}, {TCP_STREAM_PORT}, {MSS_PORT} }} accept comment \"{PINHOLE_COMMENT}\"")
+    result = lab.run(endpoints.workload, ["nft", f"insert rule inet hybridnet_nsg inbound {rule}"])
+    if result.returncode != 0:
+        raise LabError(f"cannot open the probe ports in the NSG of {endpoints.workload}: "
+                       f"{result.stderr.strip()[:200]}")
+
+
+def close_pinhole(lab: Lab, endpoints: Endpoints) -> None:
+    listing = lab.run(endpoints.workload, ["nft", "-a", "list", "chain", "inet", "hybridnet_nsg", "inbound"])
+    for handle in re.findall(rf'comment "{PINHOLE_COMMENT}" # handle (\d+)', listing.stdout):
+        lab.run(endpoints.workload, ["nft", "delete", "rule", "inet", "hybridnet_nsg", "inbound", "handle", handle])
+
+
+class ProbeFleet:
+    """Every long-running probe agent of one drill run, and their live record tails."""
+
+    def __init__(self, lab: Lab, endpoints: Endpoints, directory: Path, interval_ms: float,
+                 tcp_rate_kbps: int, tcp_user_timeout_ms: int) -> None:
+        self.lab = lab
+        self.endpoints = endpoints
+        self.directory = directory
+        self.interval_ms = interval_ms
+        self._tcp_rate_kbps = tcp_rate_kbps
+        self._tcp_user_timeout_ms = tcp_user_timeout_ms
+        self.agents: dict[str, AgentProcess] = {}
+        self.tails: dict[Direction, RecordTail] = {}
+
+    def _start(self, name: str, node: str, args: list[str]) -> AgentProcess:
+        agent = AgentProcess(name, [*args, "--duration", str(AGENT_DURATION_S)], self.directory / f"{name}.jsonl",
+                             namespace=self.lab.namespace(node), ready_timeout_s=20.0)
+        self.agents[name] = agent
+        return agent
+
+    def start(self) -> None:
+        e = self.endpoints
+        interval = ["--interval-ms", f"{self.interval_ms:g}"]
+        self._start("reflector-workload", e.workload, ["udp-reflect", "--port", str(UDP_PORT)])
+        self._start("reflector-host", e.host, ["udp-reflect", "--port", str(UDP_PORT)])
+        self._start("tcp-sink", e.workload, ["tcp-sink", "--port", str(TCP_STREAM_PORT)])
+        self._start("udp-onprem-to-vnet", e.host,
+                    ["udp-send", "--target", str(e.workload_address), "--port", str(UDP_PORT), *interval])
+        self._start("udp-vnet-to-onprem", e.workload,
+                    ["udp-send", "--target", str(e.host_address), "--port", str(UDP_PORT), *interval])
+        self._start("tcp-source", e.host, ["tcp-source", "--target", str(e.workload_address), "--port",
+                                            str(TCP_STREAM_PORT), "--rate-kbps", str(self._tcp_rate_kbps),
+                                            "--user-timeout-ms", str(self._tcp_user_timeout_ms)])
+        if e.http_url:
+            self._start("http", e.host, ["http-get", "--url", e.http_url, "--interval-ms", "200"])
+        self.tails = {"onprem-to-vnet": RecordTail(self.agents["udp-onprem-to-vnet"].out),
+                      "vnet-to-onprem": RecordTail(self.agents["udp-vnet-to-onprem"].out)}
+
+    def poll(self) -> None:
+        for tail in self.tails.values():
+            tail.poll()
+
+    def flowing(self, since_ns: int, now_ns: int) -> bool:
+        """Replies arrive in both directions: at least half the probes since ``since_ns`` answered,
+        the last one recently."""
+        self.poll()
+        expected = (now_ns - since_ns) / (self.interval_ms * 1e6)
+        recent_ns = max(3 * self.interval_ms, 100.0) * 1e6
+        return all(tail.replies_since(since_ns) >= 0.5 * expected and now_ns - tail.last_reply_ns() <= recent_ns
+                   for tail in self.tails.values())
+
+    def stop(self) -> dict[str, list[Record]]:
+        """Stop the senders and requester first, then the stream, then the reflectors; all records."""
+        records: dict[str, list[Record]] = {}
+        order = ["udp-onprem-to-vnet", "udp-vnet-to-onprem", "http", "tcp-source", "tcp-sink",
+                 "reflector-workload", "reflector-host"]
+        for name in order:
+            agent = self.agents.get(name)
+            if agent is None:
+                continue
+            try:
+                records[name] = agent.finish(timeout_s=60) if name == "tcp-sink" else agent.stop(timeout_s=60)
+            except AgentError:
+                agent.kill()
+                records[name] = agent.records()
+        return records
+
+    def kill(self) -> None:
+        for agent in self.agents.values():
+            agent.kill()
+
+
+def flush_path_mtu_cache(runner: Runner) -> None:
+    """Forget learned path MTUs: a host keeps one for ten minutes, also after failback."""
+    runner(["ip", "route", "flush", "cache"])
+
+
+def measure_path_mtu(lab: Lab, endpoints: Endpoints, directory: Path, path: str) -> PathMtuResult | None:
+    """Largest DF packet host → workload and the MSS the workload sees on a fresh TCP connection."""
+    host_runner = lab.runner(endpoints.host)
+    flush_path_mtu_cache(host_runner)
+    payload = largest_df_payload(host_runner, str(endpoints.workload_address))
+    if payload is None:
+        return None
+    mss = None
+    sink = source = None
+    try:
+        sink = AgentProcess("mss-sink", ["tcp-sink", "--port", str(MSS_PORT), "--duration", "20"],
+                            directory / f"mss-sink-{time.monotonic_ns()}.jsonl",
+                            namespace=lab.namespace(endpoints.workload))
+        source = AgentProcess("mss-source", ["tcp-source", "--target", str(endpoints.workload_address),
+                                             "--port", str(MSS_PORT), "--rate-kbps", "64", "--duration", "3"],
+                              directory / f"mss-source-{time.monotonic_ns()}.jsonl",
+                              namespace=lab.namespace(endpoints.host))
+        workload_runner = lab.runner(endpoints.workload)
+        found: list[int] = []
+
+        def seen() -> bool:
+            value = connection_mss(workload_runner, local_port=MSS_PORT)
+            if value is not None:
+                found.append(value)
+            return value is not None
+
+        wait_until(seen, 10.0, "the MSS probe connection", poll_s=0.1)
+        mss = found[-1]
+    except (AgentError, subprocess.SubprocessError):
+        mss = None
+    finally:
+        for agent in (source, sink):
+            if agent is not None:
+                agent.kill()
+    return PathMtuResult(path=path, largest_df_payload=payload, mss_observed=mss)

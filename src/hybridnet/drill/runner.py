@@ -1,0 +1,360 @@
+"""Run a scenario on a running lab and measure it: the drill itself.
+
+For each step the runner acts (apply or undo the fault, or just watch), then waits — with bounded
+polls, never fixed sleeps — until the daemons' installed routes point the expected way in both
+directions *and* probe replies flow again for a while, or the step's timeout from the topology's
+timers runs out. It records each step's window on the drill's monotonic clock; afterwards the
+probe records are cut into those windows and analysed (``probes``), the path of every reply is
+named from its IP TTL (calibrated from the hop counts the routes give), and everything becomes a
+DrillResult for ``report/``. Whatever happens, the fault is undone, the agents are stopped and the
+NSG pinhole is closed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pyroute2 import NetNS
+
+from hybridnet.drill.faults import Fault
+from hybridnet.drill.lab_probes import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
+from hybridnet.drill.path_checks import parse_traceroute, path_from_hops
+from hybridnet.drill.prediction import predict_detection
+from hybridnet.drill.probes import Record, analyse_udp, combined_path, records_between, step_from_analysis
+from hybridnet.drill.result import (
+    Direction,
+    DrillResult,
+    Event,
+    PathMtuResult,
+    StepResult,
+    TcpStreamResult,
+    summarise_repeats,
+)
+from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
+from hybridnet.drill.stream_checks import MissingSummary, http_figures, tcp_stream_result
+from hybridnet.drill.watch import ControlPlaneWatch, gateway_labels
+from hybridnet.emulate.readiness import bfd_missing, bgp_missing, expressroute_missing, vpn_missing
+from hybridnet.emulate.status import trace_path
+
+if TYPE_CHECKING:
+    from hybridnet.emulate.lab import Lab
+
+Progress = Callable[[str], None]
+DIRECTIONS: tuple[Direction, Direction] = ("onprem-to-vnet", "vnet-to-onprem")
+SENDERS: dict[Direction, str] = {"onprem-to-vnet": "udp-onprem-to-vnet", "vnet-to-onprem": "udp-vnet-to-onprem"}
+LEAD_IN_S = 0.3
+POLL_S = 0.1
+WHOLE_AGAIN_TIMEOUT_S = 120.0
+DEFAULT_TTL = 64
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    interval_ms: float = 10.0
+    host: str | None = None
+    workload: str | None = None
+    tcp_rate_kbps: int = 256
+    path_checks: bool = True
+    watch_poll_s: float = 0.1
+    max_outage_ms: float | None = None
+
+
+@dataclass
+class StepWindow:
+    """What the runner saw of one step while it ran; turned into StepResults afterwards."""
+
+    step: Step
+    start_ns: int
+    end_ns: int = 0
+    change_ns: int | None = None
+    settled: bool = True
+    path_mtu: PathMtuResult | None = None
+
+
+class DrillRun:
+    """One run of a scenario on a ready lab."""
+
+    def __init__(self, lab: Lab, scenario: Scenario, options: DrillOptions, origin_ns: int, started_at: str,
+                 progress: Progress | None = None) -> None:
+        self.lab = lab
+        self.scenario = scenario
+        self.fault: Fault = scenario.fault
+        self.options = options
+        self.origin_ns = origin_ns
+        self.started_at = started_at
+        self.say = progress or (lambda _message: None)
+        self.endpoints = Endpoints.choose(lab, options.host, options.workload)
+        self.events: list[Event] = []
+        self.windows: list[StepWindow] = []
+        self.hops: dict[tuple[str, str], int] = {}  # (direction, path) → routers crossed
+        self._handles: dict[str, NetNS] = {}
+        self._fault_applied = False
+
+    # ------------------------------------------------------------------ running
+    def run(self) -> DrillResult:
+        directory = self.lab.directory / "drill" / f"run-{time.monotonic_ns()}"
+        directory.mkdir(parents=True, mode=0o700)
+        wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S, expressroute=True)
+        open_pinhole(self.lab, self.endpoints)
+        budget_ms = detection_budget_s(self.lab.plan.topology, self.fault) * 1000
+        fleet = ProbeFleet(self.lab, self.endpoints, directory, self.options.interval_ms,
+                           self.options.tcp_rate_kbps, int(min(600_000, max(30_000, 2 * budget_ms + 60_000))))
+        watch = ControlPlaneWatch(self.lab, self.origin_ns, self.options.watch_poll_s)
+        records: dict[str, list[Record]] = {}
+        try:
+            self.say("starting probes")
+            fleet.start()
+            watch.start()
+            start = time.monotonic_ns()
+            self._poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
+                             30.0)
+            for step in self.scenario.steps:
+                self._run_step(step, fleet)
+            time.sleep(LEAD_IN_S)  # the last probes of the last step get their replies
+            records = fleet.stop()
+        except BaseException:
+            fleet.kill()
+            raise
+        finally:
+            self.events += watch.stop()
+            if self._fault_applied:
+                self.fault.undo(self.lab)
+            close_pinhole(self.lab, self.endpoints)
+            for handle in self._handles.values():
+                handle.close()
+        return self._result(records)
+
+    def _event(self, source: str, kind: str, detail: str = "", node: str = "", t_ns: int | None = None) -> None:
+        t_s = ((t_ns or time.monotonic_ns()) - self.origin_ns) / 1e9
+        self.events.append(Event(t_s, source, kind, detail, node))  # type: ignore[arg-type]
+
+    def _poll_until(self, condition: Callable[[], bool], timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(POLL_S)
+        return condition()
+
+    def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
+        topology = self.lab.plan.topology
+        self.say(f"{step.name} …")
+        window = StepWindow(step, start_ns=time.monotonic_ns())
+        self._event("drill", "step", step.name)
+        if step.action == "apply":
+            window.change_ns = time.monotonic_ns()
+            self._fault_applied = True
+            self.fault.apply(self.lab)
+            self._event("fault", "fault applied", f"{self.fault.title}: {self.fault.description} "
+                        f"(took {(time.monotonic_ns() - window.change_ns) / 1e6:.0f} ms)", t_ns=window.change_ns)
+        elif step.action == "undo":
+            window.change_ns = time.monotonic_ns()
+            problems = self.fault.undo(self.lab)
+            self._fault_applied = bool(problems)
+            self._event("fault", "fault undone", "; ".join(problems) or f"{self.fault.description} undone "
+                        f"(took {(time.monotonic_ns() - window.change_ns) / 1e6:.0f} ms)", t_ns=window.change_ns)
+        if step.waits_for_move:
+            window.settled = self._wait_settled(step.expected_path, fleet, step_timeout_s(topology, self.fault, step))
+            if not window.settled:
+                self._event("drill", "did not settle", f"traffic was not on {step.expected_path} in both "
+                            f"directions within {step_timeout_s(topology, self.fault, step):g} s")
+        else:
+            end = time.monotonic() + watch_s(topology, self.fault, step)
+
+            def watched() -> bool:
+                fleet.poll()
+                return time.monotonic() >= end
+
+            self._poll_until(watched, 3600)
+        if step.action == "undo" and not wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S):
+            self._event("drill", "not whole again", "BGP, BFD or the VPN did not all come back after the undo")
+        paths = self._routes_path(record_hops=True)
+        if step.action == "verify":
+            self._traceroute()
+            if self.options.path_checks and paths == (step.expected_path, step.expected_path):
+                window.path_mtu = measure_path_mtu(self.lab, self.endpoints, fleet.directory, step.expected_path)
+        window.end_ns = time.monotonic_ns()
+        self.windows.append(window)
+        self.say(f"{step.name}: routes say {paths[0]} / {paths[1]}")
+
+    def _wait_settled(self, expected: str, fleet: ProbeFleet, timeout_s: float) -> bool:
+        """Until the routes point at ``expected`` both ways and replies have flowed for SETTLE_S."""
+        good_since: list[int] = []
+
+        def settled() -> bool:
+            now = time.monotonic_ns()
+            if self._routes_path() != (expected, expected):
+                good_since.clear()
+                return False
+            good_since[:] = good_since or [now]
+            return now - good_since[0] >= SETTLE_S * 1e9 and fleet.flowing(good_since[0], now)
+
+        return self._poll_until(settled, timeout_s)
+
+    def _routes_path(self, record_hops: bool = False) -> tuple[str, str]:
+        """The path the installed routes give, host → workload and back (FIB walk, hop by hop)."""
+        e = self.endpoints
+        out = trace_path(self.lab, e.host, e.workload_address, handles=self._handles)
+        back = trace_path(self.lab, e.workload, e.host_address, handles=self._handles)
+        if record_hops:
+            for direction, report in (("onprem-to-vnet", out), ("vnet-to-onprem", back)):
+                if report.via in ("ExpressRoute", "VPN"):
+                    self.hops[(direction, report.via)] = len(report.hops) - 2
+            self._event("drill", "path from installed routes",
+                        f"{e.host} → {e.workload}: {out.via} ({' → '.join(out.hops)}); "
+                        f"{e.workload} → {e.host}: {back.via} ({' → '.join(back.hops)})")
+        return out.via, back.via
+
+    def _traceroute(self) -> None:
+        e = self.endpoints
+        completed = self.lab.run(e.host, ["traceroute", "-n", "-I", "-q", "1", "-w", "1", "-m", "12",
+                                          str(e.workload_address)], timeout=30)
+        hops = parse_traceroute(completed.stdout)
+        path = path_from_hops(hops, gateway_labels(self.lab))
+        self._event("probe", "traceroute", f"{e.host} → {e.workload_address}: {path} via "
+                    + " ".join(h or "*" for h in hops), e.host)
+
+    # ------------------------------------------------------------------ analysing
+    def _result(self, records: dict[str, list[Record]]) -> DrillResult:
+        ttl_paths = TtlPaths.calibrate(self, records)
+        steps: list[StepResult] = []
+        http_records = records.get("http", [])
+        for window in self.windows:
+            start_ns = (window.change_ns - int(LEAD_IN_S * 1e9)) if window.change_ns else window.start_ns
+            change_ns = window.change_ns or window.start_ns
+            for direction in DIRECTIONS:
+                analysis = analyse_udp(records_between(records.get(SENDERS[direction], []), start_ns, window.end_ns),
+                                       origin_ns=self.origin_ns, direction=direction,
+                                       path_of=ttl_paths.path_of(direction))
+                outbound = direction == "onprem-to-vnet"
+                http = [r for r in http_records if start_ns <= int(r.get("t_ns", 0)) < window.end_ns]
+                steps.append(step_from_analysis(
+                    window.step.name, direction, analysis, change_s=self._s(change_ns), start_s=self._s(start_ns),
+                    end_s=self._s(window.end_ns), expected_path=window.step.expected_path,
+                    fault=self.fault.title if window.step.action == "apply" else "",
+                    http=http_figures(http) if outbound and http else None,
+                    path_mtu=(window.path_mtu,) if outbound and window.path_mtu else ()))
+        result = DrillResult(topology=self.lab.plan.topology.name, fault=self.scenario.title,
+                             started_at=self.started_at, probe_interval_ms=self.options.interval_ms, steps=steps,
+                             events=sorted(self.events, key=lambda e: e.t_s),
+                             predictions=predict_detection(self.lab.plan.topology),
+                             tcp_stream=_tcp_result(records), max_outage_ms=self.options.max_outage_ms)
+        for direction in DIRECTIONS:
+            whole = analyse_udp(records.get(SENDERS[direction], []), origin_ns=self.origin_ns,
+                                direction=direction, path_of=ttl_paths.path_of(direction))
+            result.samples += whole.samples
+            result.lost_samples += [(t, direction) for t in whole.lost_at_s]
+        return result
+
+    def _s(self, t_ns: int) -> float:
+        return (t_ns - self.origin_ns) / 1e9
+
+
+@dataclass(frozen=True)
+class TtlPaths:
+    """Names a reply's path from the TTLs it carries, per network direction.
+
+    Over ExpressRoute a packet crosses the customer edge, an MSEE and the ExpressRoute gateway;
+    over the VPN the appliance and a VPN gateway (the tunnel's outer hops do not count). The
+    routers crossed come from walking the installed routes; the ExpressRoute TTL is taken from
+    what step 1 measured when it can be, else from the default initial TTL of 64.
+    """
+
+    ttl: dict[tuple[str, int], str]
+
+    @classmethod
+    def calibrate(cls, run: DrillRun, records: dict[str, list[Record]]) -> TtlPaths:
+        first = run.windows[0] if run.windows else None
+        observed: dict[str, list[int]] = {"onprem-to-vnet": [], "vnet-to-onprem": []}
+        for direction, sender in SENDERS.items():
+            back = "vnet-to-onprem" if direction == "onprem-to-vnet" else "onprem-to-vnet"
+            for record in records.get(sender, []):
+                if record.get("kind") == "reply" and first and first.start_ns <= int(record["sent_ns"]) < first.end_ns:
+                    observed[direction].append(int(record["request_ttl"]))
+                    observed[back].append(int(record["reply_ttl"]))
+        table: dict[tuple[str, int], str] = {}
+        for direction in DIRECTIONS:
+            er_routers = run.hops.get((direction, "ExpressRoute"))
+            vpn_routers = run.hops.get((direction, "VPN"))
+            if er_routers is None:
+                continue
+            er_ttl = statistics.mode(observed[direction]) if observed[direction] else DEFAULT_TTL - er_routers
+            vpn_ttl = er_ttl + er_routers - (vpn_routers if vpn_routers is not None else er_routers - 1)
+            table[(direction, er_ttl)] = "ExpressRoute"
+            if vpn_ttl != er_ttl:
+                table[(direction, vpn_ttl)] = "VPN"
+        return cls(table)
+
+    def label(self, network_direction: str, ttl: int) -> str:
+        return self.ttl.get((network_direction, ttl), "unknown")
+
+    def path_of(self, direction: Direction) -> Callable[[Record], str]:
+        back = "vnet-to-onprem" if direction == "onprem-to-vnet" else "onprem-to-vnet"
+        return lambda r: combined_path(self.label(direction, int(r.get("request_ttl", -1))),
+                                       self.label(back, int(r.get("reply_ttl", -1))))
+
+
+def _tcp_result(records: dict[str, list[Record]]) -> TcpStreamResult:
+    try:
+        return tcp_stream_result(records.get("tcp-source", []), records.get("tcp-sink"))
+    except MissingSummary as error:
+        return TcpStreamResult(bytes_sent=0, bytes_received=0, checksum_ok=False, survived=False, error=str(error))
+
+
+def wait_whole(lab: Lab, timeout_s: float, expressroute: bool = False) -> bool:
+    """Until every BGP session, BFD peer and (if any) tunnel is up again — before the next run."""
+    def whole() -> bool:
+        missing = bgp_missing(lab) or bfd_missing(lab) or (vpn_missing(lab) if lab.plan.tunnels else [])
+        return not missing and not (expressroute and expressroute_missing(lab))
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if whole():
+            return True
+        time.sleep(0.2)
+    return whole()
+
+
+def run_drill(lab: Lab, scenario: Scenario, options: DrillOptions | None = None, *, repeat: int = 1,
+              progress: Progress | None = None) -> DrillResult:
+    """Run ``scenario`` ``repeat`` times on one clock; several runs are summarised (min/median/p95/max)."""
+    options = options or DrillOptions()
+    say = progress or (lambda _message: None)
+    origin_ns = time.monotonic_ns()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    runs = []
+    for index in range(repeat):
+        label = f"run {index + 1}/{repeat}: " if repeat > 1 else ""
+        runs.append(DrillRun(lab, scenario, options, origin_ns, started_at,
+                             lambda message, label=label: say(label + message)).run())
+    return combine_runs(runs)
+
+
+def combine_runs(runs: list[DrillResult]) -> DrillResult:
+    """One result for several runs: every run's steps (named with the run), and the statistics."""
+    if len(runs) == 1:
+        return runs[0]
+    first = runs[0]
+    combined = DrillResult(topology=first.topology, fault=first.fault, started_at=first.started_at,
+                           probe_interval_ms=first.probe_interval_ms, predictions=first.predictions,
+                           max_outage_ms=first.max_outage_ms, repeats=summarise_repeats(runs))
+    streams = [run.tcp_stream for run in runs if run.tcp_stream is not None]
+    for index, run in enumerate(runs, start=1):
+        combined.steps += [replace(step, name=f"{step.name} (run {index})") for step in run.steps]
+        combined.events += run.events
+        combined.samples += run.samples
+        combined.lost_samples += run.lost_samples
+    if streams:
+        combined.tcp_stream = TcpStreamResult(
+            bytes_sent=sum(s.bytes_sent for s in streams), bytes_received=sum(s.bytes_received for s in streams),
+            checksum_ok=all(s.checksum_ok for s in streams), survived=all(s.survived for s in streams),
+            error="; ".join(s.error for s in streams if s.error),
+            longest_stall_ms=max(s.longest_stall_ms for s in streams))
+    combined.events.sort(key=lambda e: e.t_s)
+    return combined
+
