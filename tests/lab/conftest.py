@@ -26,7 +26,8 @@ def lab_name(role: str) -> str:
 def _missing_requirements() -> str | None:
     if os.geteuid() != 0:
         return "lab tests need root"
-    for program in ("/usr/lib/frr/zebra", "/usr/lib/frr/bgpd", "/usr/lib/frr/bfdd", "/usr/sbin/charon-systemd",
+    for program in ("/usr/lib/frr/zebra", "/usr/lib/frr/bgpd", "/usr/lib/frr/bfdd",
+                    "/usr/sbin/charon-systemd",
                     "swanctl", "vtysh", "nft", "nsenter"):
         if shutil.which(program) is None and not os.path.exists(program):
             return f"lab tests need {program} (scripts/setup.sh installs it)"

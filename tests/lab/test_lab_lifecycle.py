@@ -57,9 +57,8 @@ def test_wrong_shared_key_gives_no_sa_and_status_says_why(reference_lab: Lab) ->
 
 def test_down_after_sigkill_during_up_leaves_nothing() -> None:
     name = lab_name("kill")
-    command = [sys.executable, "-m", "hybridnet.cli", "up", "--lab", name]
-    up = subprocess.Popen([sys.executable, "-c", "from hybridnet.cli import main; main()", "up", "--lab", name],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-c", "from hybridnet.cli import main; main()", "up", "--lab", name]
+    up = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pids: list[int] = []
     try:
         state_file = lab_directory(name) / "state.json"

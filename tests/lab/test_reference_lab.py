@@ -96,7 +96,8 @@ def test_secrets_stay_in_private_files(reference_lab: Lab) -> None:
     for path in directory.rglob("*.log"):
         text = path.read_text(errors="replace")
         for swanctl in directory.rglob("swanctl.conf"):
-            secret = next(line.split("=", 1)[1].strip().strip('"') for line in swanctl.read_text().splitlines()
+            lines = swanctl.read_text().splitlines()
+            secret = next(line.split("=", 1)[1].strip().strip('"') for line in lines
                           if line.strip().startswith("secret ="))
             assert secret not in text, f"the shared key appears in {path}"
 

@@ -48,7 +48,7 @@ def up(
         ),
     ] = False,
 ) -> None:
-    """Start a lab: namespaces, FRR and strongSwan on both sides; wait until traffic flows over ExpressRoute."""
+    """Start a lab: namespaces, FRR and strongSwan on both sides; wait for traffic over ExpressRoute."""
     topology = load_topology(topology_file)
     try:
         lab_plan = plan(topology, lab=lab)
@@ -137,7 +137,7 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="The command and its arguments (after --).")],
     lab: LabOption = None,
 ) -> None:
-    """Run a command inside a node of a running lab (e.g. `hybridnet exec onprem-ce1 -- ip link set er down`)."""
+    """Run a command inside a node of a running lab (`hybridnet exec onprem-ce1 -- ip link set er down`)."""
     running = _attach(lab)
     try:
         argv = command_in(running.namespace(node), command)
