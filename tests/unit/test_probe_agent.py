@@ -188,3 +188,21 @@ def test_agent_stops_on_sigterm_and_still_writes_its_summary(agents: StartAgent)
     summary = records[-1]
     assert summary["kind"] == "summary" and summary["stop_reason"] == "SIGTERM"
     assert json.dumps(summary)  # plain JSON, nothing else
+
+
+def test_a_sender_stopped_by_sigterm_waits_for_its_last_replies(agents: StartAgent) -> None:
+    reflector = agents("reflector", "udp-reflect", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
+    sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(reflector.port),
+                    "--interval-ms", "5", "--drain-ms", "300", "--duration", "600")
+    wait_until(lambda: sender.count("reply") >= 40, 5.0, "40 replies")
+    reflector.signal(signal.SIGSTOP)  # hold the last replies back, so they are in flight at the stop
+    held_from = sender.count("sent")
+    wait_until(lambda: sender.count("sent") >= held_from + 10, 5.0, "10 probes whose replies are held")
+    sender.signal(signal.SIGTERM)
+    reflector.signal(signal.SIGCONT)
+    records = sender.finish()
+    figures = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
+                          path_of=lambda r: "ExpressRoute").figures
+    assert figures.sent >= 50
+    assert figures.lost == 0  # the probes in flight at the stop were answered, not written off
+    assert records[-1]["stop_reason"] == "SIGTERM"

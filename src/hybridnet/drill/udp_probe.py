@@ -26,6 +26,7 @@ REPLY = struct.Struct("!4sQQQBQQQ")  # magic, seq, sent_ns, reflector recv ns, r
 REQUEST_MAGIC = b"HNq1"
 REPLY_MAGIC = b"HNr1"
 ANCILLARY_SIZE = socket.CMSG_SPACE(4)
+MAX_DRAIN_S = 10.0
 
 
 def _udp_socket(bind_host: str, bind_port: int) -> socket.socket:
@@ -106,8 +107,10 @@ def run_sender(writer: RecordWriter, lifetime: Lifetime, target: str, port: int,
         while True:
             now = time.monotonic_ns()
             if drain_until_ns is None and (next_seq >= count or lifetime.expired()):
-                drain_until_ns = now + int(drain_s * 1e9)
-            if drain_until_ns is not None and (now >= drain_until_ns or lifetime.stop_requested):
+                # Also after SIGTERM: the last probes' replies are still on their way, and a stop
+                # without waiting for them would count them as lost. The wait is bounded.
+                drain_until_ns = now + int(min(drain_s, MAX_DRAIN_S) * 1e9)
+            if drain_until_ns is not None and now >= drain_until_ns:
                 break
             if drain_until_ns is None and now >= start_ns + next_seq * interval_ns:
                 try:
