@@ -202,9 +202,7 @@ def test_linked_templates_saved_beside_the_parent_are_imported_like_the_2016_ref
     )
     expected = azure_side(load(EXAMPLES / "ra-2016.yaml"))
     imported = azure_side(result.topology)
-    assert {k: v for k, v in imported.items() if k != "name"} == {
-        k: v for k, v in expected.items() if k != "name"
-    }
+    assert {k: v for k, v in imported.items() if k != "name"} == {k: v for k, v in expected.items() if k != "name"}
     assert "123secret" not in "\n".join(result.report.lines())
 
 
@@ -225,3 +223,29 @@ def test_a_first_stage_deployment_imports_without_peering_and_says_so(tmp_path: 
     assert result.topology.circuit.private_peering is None and result.topology.er_connection is None
     skipped = {u.what for u in result.report.unmapped}
     assert "Microsoft.Network/connections ra-hybrid-er-cn" in skipped
+
+
+def test_child_resources_fold_into_their_parents(tmp_path: Path) -> None:
+    """Templates often declare subnets, NSG rules and routes as child resources of their own."""
+    template = render_arm(default_topology()).template
+    resources = template["resources"]
+    vnet = next(r for r in resources if r["type"] == "Microsoft.Network/virtualNetworks")
+    nsg = next(r for r in resources if r["name"] == "web-nsg")
+    for subnet in vnet["properties"].pop("subnets"):
+        resources.append(
+            {
+                "type": "Microsoft.Network/virtualNetworks/subnets",
+                "apiVersion": "2023-09-01",
+                "name": f"{vnet['name']}/{subnet['name']}",
+                "properties": subnet["properties"],
+            }
+        )
+    rules = nsg["properties"].pop("securityRules")
+    nsg["resources"] = [
+        {"type": "securityRules", "apiVersion": "2023-09-01", "name": rule["name"], "properties": rule["properties"]}
+        for rule in rules
+    ]
+    path = tmp_path / "children.json"
+    path.write_text(json.dumps(template))
+    imported = import_files([path]).topology
+    assert azure_side(imported) == azure_side(default_topology())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hybridnet.importer import map_gateways, map_network
@@ -27,9 +28,7 @@ def _by_kind(resources: list[AzureResource]) -> dict[str, list[AzureResource]]:
     return groups
 
 
-def _pick_vnet(
-    vnets: list[AzureResource], gateways: list[AzureResource], report: ImportReport
-) -> AzureResource:
+def _pick_vnet(vnets: list[AzureResource], gateways: list[AzureResource], report: ImportReport) -> AzureResource:
     if not vnets:
         raise TopologyError(
             "the imported resources contain no virtual network",
@@ -65,10 +64,10 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
     vnet_resource = _pick_vnet(groups.pop("virtualnetworks", []), gateways, report)
     vnet = map_network.virtual_network(vnet_resource, groups.pop("virtualnetworks/subnets", []), report)
     document: dict[str, Any] = {"vnet": vnet}
-    document["nsgs"] = _each(
-        groups.pop("networksecuritygroups", []), report, map_network.network_security_group
-    )
-    document["route_tables"] = _each(groups.pop("routetables", []), report, map_network.route_table)
+    nsgs = _with_children(groups, "networksecuritygroups", "securityRules")
+    document["nsgs"] = _each(nsgs, report, map_network.network_security_group)
+    tables = _with_children(groups, "routetables", "routes")
+    document["route_tables"] = _each(tables, report, map_network.route_table)
     pips = {r.name: r for r in groups.pop("publicipaddresses", [])}
     document["gateways"] = _each(gateways, report, map_gateways.gateway, pips, vnet["name"])
     used = {p["name"] for g in document["gateways"] for p in _gateway_pips(g)}
@@ -113,6 +112,22 @@ def _each(
     return mapped
 
 
+def _with_children(groups: dict[str, list[AzureResource]], kind: str, key: str) -> list[AzureResource]:
+    """Parents with their child resources (``networkSecurityGroups/securityRules``) folded into the
+    property array Azure itself reports them in."""
+    children = groups.pop(f"{kind}/{key.lower()}", [])
+    merged = []
+    for parent in groups.pop(kind, []):
+        mine = [
+            {"name": c.short_name, "properties": c.properties} for c in children if c.name.split("/")[0] == parent.name
+        ]
+        if mine:
+            properties = {**parent.properties, key: [*(parent.prop(key) or []), *mine]}
+            parent = replace(parent, properties=properties)
+        merged.append(parent)
+    return merged
+
+
 def _gateway_pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
     if gateway["type"] == "ExpressRoute":
         return [gateway["public_ip"]] if gateway.get("public_ip") else []
@@ -128,8 +143,7 @@ def _circuit(
     if not circuits:
         if wanted is None:
             raise TopologyError(
-                "the imported resources contain no ExpressRoute circuit and no ExpressRoute "
-                "connection naming one",
+                "the imported resources contain no ExpressRoute circuit and no ExpressRoute connection naming one",
                 fix="include the circuit in the export or template",
             )
         return map_gateways.placeholder_circuit(wanted, report)
