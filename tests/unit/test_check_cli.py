@@ -271,3 +271,12 @@ def test_list_rules_names_every_rule() -> None:
     assert result.exit_code == 0
     for rule in all_rules():
         assert rule.id in result.stdout
+
+
+def test_fail_on_warning_turns_warnings_into_a_failing_exit(tmp_path: Path) -> None:
+    document = reference_document()
+    document["gateways"][1]["sku"] = "VpnGw1"  # not zone-redundant: a warning only
+    path = _write(tmp_path, document)
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["check", str(path), "--fail-on", "warning"]).exit_code == 1
+    assert runner.invoke(app, ["check", "--fail-on", "info"]).exit_code == 0

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, load_topology
-from hybridnet.rules import Finding, Severity, all_rules, check, has_errors, locate_in_file
+from hybridnet.rules import Finding, Severity, all_rules, check, locate_in_file
 from hybridnet.rules.formats import artifact_uri, summary, to_json, to_sarif
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -31,11 +31,14 @@ def check_command(
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table (default), json or sarif (SARIF 2.1.0).")
     ] = OutputFormat.table,
+    fail_on: Annotated[
+        Severity, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 (CI gates).")
+    ] = Severity.ERROR,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="List every rule and exit.")] = False,
 ) -> None:
     """Check a topology against Azure's documented rules and the routing intent failover depends on.
 
-    Exit 0: no errors; 1: error findings; 2: the file cannot be read or is not a valid topology.
+    Exit codes: 0 no errors, 1 error findings (or any at --fail-on or worse), 2 unreadable topology.
     """
     if list_rules:
         _print_rules()
@@ -52,7 +55,7 @@ def check_command(
         typer.echo(to_sarif(findings, all_rules(), uri), nl=False)
     else:
         _print_table(findings, shown or "built-in reference topology")
-    if has_errors(findings):
+    if any(finding.severity.rank <= fail_on.rank for finding in findings):
         raise typer.Exit(EXIT_FINDINGS)
 
 
