@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from hybridnet.model import Topology
 from hybridnet.rules.finding import Problem, Severity
 from hybridnet.rules.registry import rule
-from hybridnet.rules.sources import ER_BFD, ER_ROUTING, RA_ARTICLE
+from hybridnet.rules.sources import COEXIST, ER_BFD, ER_ROUTING, RA_ARTICLE
 
 MIN_KEEPALIVE_S = 3
 MIN_HOLD_S = 10
@@ -39,14 +39,16 @@ def both_links_used(topology: Topology) -> Iterator[Problem]:
                       "add one edge router per link (link: primary, link: secondary)")
 
 
-@rule("HN-ER-003", "Microsoft peering is understood to have no VPN backup", Severity.INFO, RA_ARTICLE)
+@rule("HN-ER-003", "Microsoft peering is understood to have no VPN backup", Severity.INFO, COEXIST)
 def microsoft_peering_not_backed_up(topology: Topology) -> Iterator[Problem]:
     """The VPN fails over private peering only; Microsoft peering traffic moves to the internet when the
-    circuit fails, which firewalls and proxies must allow for."""
+    circuit fails. With Microsoft peering the VPN gateway's public IPs can also be learned over the circuit,
+    which would carry the tunnel itself over ExpressRoute and take the backup down with it."""
     if topology.circuit.microsoft_peering is not None:
-        yield Problem("circuit.microsoft_peering", "Microsoft peering has no VPN failover: when the circuit "
-                                                   "fails, "
-                      "its traffic goes over the internet", "make sure the internet path is allowed for it")
+        yield Problem("circuit.microsoft_peering", "Microsoft peering has no VPN failover (its traffic goes over "
+                      "the internet when the circuit fails), and the VPN gateway's public IPs may be learned "
+                      "over it", "allow the internet path for Microsoft services, and keep a static route sending "
+                      "the VPN gateway's public IPs to the internet")
 
 
 @rule("HN-ER-004", "BGP timers on the peering are within what the MSEE accepts", Severity.ERROR, ER_BFD)
