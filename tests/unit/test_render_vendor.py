@@ -65,6 +65,7 @@ def test_vpn_appliance_runs_ikev2_route_based_tunnels_with_bgp_mss_clamp_and_end
     assert "tcp-mss {\n            ipsec-vpn {\n                mss 1350;" in jvpn
     assert "route 198.51.100.10/32 next-hop WAN-NEXT-HOP;" in jvpn
     assert "peer-as 65515;" in jvpn and "local-address 169.254.22.2;" in jvpn
+    assert "from-zone trust to-zone azure {" in jvpn and "from-zone azure to-zone trust {" in jvpn
 
 
 def test_core_router_reflects_routes_between_the_edges_and_the_vpn_appliance(
