@@ -71,9 +71,7 @@ def test_export_details_map_onto_the_model() -> None:
     assert vpn.instances[0].public_ip.sku == "Standard" and vpn.generation == "Generation2"
     assert str(topology.vnet.gateway_subnet.prefix) == "10.50.255.192/26"
     assert topology.vnet.subnet("snet-app").nsg == "nsg-app-az"
-    assert [r.name for r in topology.nsg("nsg-app-az").rules] == ["allow-https-onprem"], (
-        "default rules stay implicit"
-    )
+    assert [r.name for r in topology.nsg("nsg-app-az").rules] == ["allow-https-onprem"], "default rules stay implicit"
     assert (topology.circuit.sku_name, topology.circuit.private_peering.vlan_id) == (
         "Standard_MeteredData",
         100,
@@ -201,3 +199,19 @@ def test_an_az_resource_list_without_properties_says_how_to_export(tmp_path: Pat
     with pytest.raises(TopologyError, match="no resource properties") as error:
         import_files([path], resource_group="rg-hub-az")
     assert "az resource show --ids" in (error.value.fix or "")
+
+
+def test_settings_the_model_has_no_place_for_are_named(tmp_path: Path) -> None:
+    entries = [e for e in json.loads(EXPORT.read_text()) if e["resourceGroup"] == "rg-hub-az"]
+    vpn = next(e for e in entries if e["name"] == "vpngw-az")
+    vpn["properties"]["vpnClientConfiguration"] = {"vpnClientAddressPool": {"addressPrefixes": ["172.31.0.0/24"]}}
+    circuit = next(e for e in entries if e["type"].endswith("expressRouteCircuits"))
+    circuit["properties"]["authorizations"] = [{"name": "to-spoke-subscription"}]
+    path = tmp_path / "extras.json"
+    path.write_text(json.dumps(entries))
+    unmapped = {u.what: u.reason for u in import_files([path]).report.unmapped}
+    assert unmapped["Microsoft.Network/virtualNetworkGateways vpngw-az vpnClientConfiguration"] == (
+        "point-to-site VPN is not modelled"
+    )
+    assert "circuit authorizations" in unmapped["Microsoft.Network/expressRouteCircuits erc-az authorizations"]
+    assert not any("natRules" in what for what in unmapped), "an empty list is not a setting"

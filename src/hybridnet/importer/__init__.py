@@ -62,10 +62,7 @@ def _is_parameters(document: Any) -> bool:
     return (
         isinstance(document, dict)
         and "resources" not in document
-        and (
-            "deploymentParameters" in str(document.get("$schema", ""))
-            or isinstance(document.get("parameters"), dict)
-        )
+        and ("deploymentParameters" in str(document.get("$schema", "")) or isinstance(document.get("parameters"), dict))
     )
 
 
@@ -161,9 +158,7 @@ def read_resources(
     return resources, facts
 
 
-def _one_group(
-    resources: list[AzureResource], resource_group: str | None, source: str
-) -> list[AzureResource]:
+def _one_group(resources: list[AzureResource], resource_group: str | None, source: str) -> list[AzureResource]:
     """An export of several resource groups (``az resource list`` over a subscription) is narrowed to
     the one asked for; the model describes one hub."""
     groups = sorted({r.resource_group for r in resources if r.resource_group}, key=str.lower)
@@ -185,9 +180,7 @@ def _one_group(
     return resources
 
 
-def import_files(
-    paths: list[Path], base: Topology | None = None, resource_group: str | None = None
-) -> ImportResult:
+def import_files(paths: list[Path], base: Topology | None = None, resource_group: str | None = None) -> ImportResult:
     """A validated topology from templates and exports; ``base`` supplies what Azure cannot know."""
     report = ImportReport()
     resources, facts = read_resources(paths, resource_group, report)
@@ -238,9 +231,7 @@ def _validated(document: dict[str, Any], report: ImportReport) -> Topology:
     if dangling:
         raise TopologyErrors(
             [
-                TopologyError(
-                    message, file=source, field=path, fix="import the resource group that holds it too"
-                )
+                TopologyError(message, file=source, field=path, fix="import the resource group that holds it too")
                 for path, message in dangling
             ]
         )

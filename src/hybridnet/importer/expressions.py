@@ -67,12 +67,7 @@ Node = Call | Literal | Access
 
 
 def is_expression(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and value.startswith("[")
-        and value.endswith("]")
-        and not value.startswith("[[")
-    )
+    return isinstance(value, str) and value.startswith("[") and value.endswith("]") and not value.startswith("[[")
 
 
 class _Parser:
@@ -166,9 +161,7 @@ def evaluate_value(value: Any, scope: Scope) -> Any:
         return evaluate_string(value, scope)
     if isinstance(value, dict):
         loops = value.get("copy") if isinstance(value.get("copy"), list) else []
-        result = {
-            key: evaluate_value(item, scope) for key, item in value.items() if not (key == "copy" and loops)
-        }
+        result = {key: evaluate_value(item, scope) for key, item in value.items() if not (key == "copy" and loops)}
         for loop in loops:
             result[loop["name"]] = _property_loop(loop, scope)
         return result
@@ -306,8 +299,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     },
     "deployment": lambda s: {"name": "hybridnet-import", "properties": {}},
     "copyindex": lambda s, *a: (
-        s.copy_index(next((x for x in a if isinstance(x, str)), None))
-        + next((x for x in a if isinstance(x, int)), 0)
+        s.copy_index(next((x for x in a if isinstance(x, str)), None)) + next((x for x in a if isinstance(x, int)), 0)
     ),
     "concat": _concat,
     "format": _format,

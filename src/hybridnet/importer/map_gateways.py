@@ -15,6 +15,24 @@ from hybridnet.model.gateways import ER_GATEWAY_SKUS, VPN_GATEWAY_SKUS
 SHARED_KEY_ENV = "HYBRIDNET_VPN_SHARED_KEY"
 MD5_KEY_ENV = "HYBRIDNET_PEERING_MD5_KEY"
 
+GATEWAY_SETTINGS_NOT_MODELLED = {
+    "vpnClientConfiguration": "point-to-site VPN",
+    "natRules": "gateway NAT",
+    "customRoutes": "custom routes advertised to point-to-site clients",
+    "gatewayDefaultSite": "forced tunnelling to a default site",
+}
+CONNECTION_SETTINGS_NOT_MODELLED = {
+    "ingressNatRules": "connection NAT",
+    "egressNatRules": "connection NAT",
+    "gatewayCustomBgpIpAddresses": "per-connection custom BGP addresses",
+    "authorizationKey": "an ExpressRoute authorization from another subscription",
+    "expressRouteGatewayBypass": "FastPath",
+}
+CIRCUIT_SETTINGS_NOT_MODELLED = {
+    "authorizations": "circuit authorizations for other subscriptions",
+    "globalReachEnabled": "Global Reach",
+}
+
 
 def as_bool(value: Any, default: bool = False) -> bool:
     """ARM accepts "false" (a string) where a boolean is meant, and the 2016 building blocks use it."""
@@ -62,6 +80,7 @@ def gateway(
     sku = _sku_name(resource)
     configs = _ip_configurations(resource)
     what = f"virtual network gateway {resource.name}"
+    report.settings_not_modelled(resource, GATEWAY_SETTINGS_NOT_MODELLED)
     if kind not in ("ExpressRoute", "Vpn"):
         report.skip(what, f"gatewayType {kind!r} is not an ExpressRoute or VPN gateway", resource.origin)
         return None
@@ -94,9 +113,7 @@ def _vpn_gateway(
     report: ImportReport,
 ) -> dict[str, Any] | None:
     if len(configs) > 2:
-        report.skip(
-            f"virtual network gateway {resource.name}", "more than two IP configurations", resource.origin
-        )
+        report.skip(f"virtual network gateway {resource.name}", "more than two IP configurations", resource.origin)
         return None
     for key, field in (("vpnType", "vpn_type"), ("vpnGatewayGeneration", "generation")):
         if resource.prop(key) is not None:
@@ -105,9 +122,7 @@ def _vpn_gateway(
     bgp_settings = resource.prop("bgpSettings") or {}
     if as_bool(resource.prop("enableBgp")):
         document["bgp"] = {"asn": bgp_settings.get("asn", 65515)}
-    peering = {
-        name_from_id(p.get("ipconfigurationId")): p for p in bgp_settings.get("bgpPeeringAddresses") or []
-    }
+    peering = {name_from_id(p.get("ipconfigurationId")): p for p in bgp_settings.get("bgpPeeringAddresses") or []}
     instances = []
     for config in configs:
         pip_name = name_from_id((config.get("properties") or {}).get("publicIPAddress"))
@@ -153,6 +168,7 @@ def local_network_gateway(resource: AzureResource, report: ImportReport) -> dict
 def connection(resource: AzureResource, report: ImportReport) -> dict[str, Any] | None:
     kind = resource.prop("connectionType")
     gateway_name = name_from_id(resource.prop("virtualNetworkGateway1"))
+    report.settings_not_modelled(resource, CONNECTION_SETTINGS_NOT_MODELLED)
     weight = int(resource.prop("routingWeight", default=0) or 0)
     what = f"connection {resource.name}"
     if kind == "ExpressRoute":
@@ -206,15 +222,14 @@ def connection(resource: AzureResource, report: ImportReport) -> dict[str, Any] 
             "sa_data_size_kb": policy.get("saDataSizeKilobytes"),
         }
     if resource.prop("trafficSelectorPolicies"):
-        report.skip(
-            f"{what} trafficSelectorPolicies", "custom traffic selectors are not modelled", resource.origin
-        )
+        report.skip(f"{what} trafficSelectorPolicies", "custom traffic selectors are not modelled", resource.origin)
     return document
 
 
 def circuit(resource: AzureResource, peerings: list[AzureResource], report: ImportReport) -> dict[str, Any]:
     sku = resource.sku or {}
     provider = resource.prop("serviceProviderProperties") or {}
+    report.settings_not_modelled(resource, CIRCUIT_SETTINGS_NOT_MODELLED)
     document: dict[str, Any] = {
         "name": resource.name,
         "service_provider": provider.get("serviceProviderName"),

@@ -13,9 +13,10 @@ from hybridnet.importer.resources import AzureResource, name_from_id
 PROTOCOLS = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "*": "*"}
 
 
-def virtual_network(
-    resource: AzureResource, subnets: list[AzureResource], report: ImportReport
-) -> dict[str, Any]:
+def virtual_network(resource: AzureResource, subnets: list[AzureResource], report: ImportReport) -> dict[str, Any]:
+    report.settings_not_modelled(
+        resource, {"virtualNetworkPeerings": "VNet peering", "enableDdosProtection": "DDoS protection"}
+    )
     inline = [
         AzureResource(
             f"{resource.type}/subnets",

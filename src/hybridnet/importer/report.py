@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hybridnet.importer.resources import AzureResource
+
 
 @dataclass(frozen=True)
 class Assumption:
@@ -34,6 +36,12 @@ class ImportReport:
 
     def skip(self, what: str, reason: str, origin: str = "") -> None:
         self.unmapped.append(Unmapped(what, reason, origin))
+
+    def settings_not_modelled(self, resource: AzureResource, settings: dict[str, str]) -> None:
+        """Name each set property the model has no place for (an empty list or false is 'not set')."""
+        for key, meaning in settings.items():
+            if resource.prop(key):
+                self.skip(f"{resource.type} {resource.name} {key}", f"{meaning} is not modelled", resource.origin)
 
     def lines(self) -> list[str]:
         """The report as plain lines (for the YAML header and the console)."""

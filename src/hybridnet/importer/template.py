@@ -43,9 +43,7 @@ class TemplateScope:
     def parameter(self, name: str) -> Any:
         declared = _lookup(self.template.get("parameters") or {}, name)
         if declared is None:
-            raise ArmExpressionError(
-                f"parameters('{name}') is not declared in the template", file=self.source
-            )
+            raise ArmExpressionError(f"parameters('{name}') is not declared in the template", file=self.source)
         if _has(self.parameter_values, name):
             return _lookup(self.parameter_values, name)
         if "defaultValue" in declared:
@@ -223,9 +221,7 @@ def _declare(
     _expand(scope, raw.get("resources") or [], resource, skipped)
 
 
-def _nested_deployment(
-    scope: TemplateScope, raw: dict[str, Any], name: str, skipped: list[SkippedResource]
-) -> None:
+def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, skipped: list[SkippedResource]) -> None:
     """An inline template, or a linked one found next to the parent (same file name): its resources
     join the parent's, and its outputs are what ``reference('<deployment>').outputs`` returns."""
     properties = raw.get("properties") or {}

@@ -20,20 +20,14 @@ _ALWAYS = {"type", "name", "asn"}
 def _plain(value: Any, report: ImportReport, path: str) -> Any:
     if isinstance(value, SecretRef):
         if value.is_inline:
-            report.assume(
-                path, f"the inline key was not written: read from environment variable {SHARED_KEY_ENV}"
-            )
+            report.assume(path, f"the inline key was not written: read from environment variable {SHARED_KEY_ENV}")
             return {"env": SHARED_KEY_ENV}
         return {k: v for k, v in (("env", value.env), ("file", value.file)) if v is not None}
     if isinstance(value, BaseModel):
         out = {}
         for name, field in type(value).model_fields.items():
             item = getattr(value, name)
-            if (
-                name not in _ALWAYS
-                and not field.is_required()
-                and item == field.get_default(call_default_factory=True)
-            ):
+            if name not in _ALWAYS and not field.is_required() and item == field.get_default(call_default_factory=True):
                 continue
             out[name] = _plain(item, report, f"{path}.{name}" if path else name)
         return out
