@@ -1,0 +1,184 @@
+"""`hybridnet drill`: the seed's failover test, automated and measured, with a report.
+
+Brings a lab up for the topology unless one is already running (and takes it down again unless
+``--keep``), runs the scenario, writes the JSON, Markdown and HTML reports into the report
+directory and exits 0 when the drill passed, 1 when it failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology
+from hybridnet.drill.agent_process import AgentError
+from hybridnet.drill.faults import FaultError
+from hybridnet.drill.result import DrillResult
+from hybridnet.drill.runner import DrillOptions, run_drill
+from hybridnet.drill.scenario import DEFAULT_SCENARIO, MAX_FLAPS, SCENARIO_NAMES, build_scenario
+from hybridnet.emulate import Lab, LabError, LabNotReady, down, plan
+from hybridnet.emulate.state import LabState
+from hybridnet.model import Topology
+from hybridnet.report import Redactor, render_html, render_json, render_markdown
+from hybridnet.report.summary import format_ms, headline, step_rows
+
+EXIT_PASSED, EXIT_FAILED = 0, 1
+MAX_REPEAT = 100
+
+
+def drill(
+    topology_file: TopologyArg = None,
+    scenario: Annotated[str, typer.Option(
+        "--scenario", "-s", help=f"Fault to drill: {', '.join(SCENARIO_NAMES)}.")] = DEFAULT_SCENARIO,
+    repeat: Annotated[int, typer.Option(
+        help="Run the scenario N times; the report gives min / median / p95 / max outage.")] = 1,
+    max_outage: Annotated[float | None, typer.Option(
+        "--max-outage", help="Fail (exit 1) when any outage exceeds this many ms.", show_default=False)] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the lab running afterwards.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    report_dir: Annotated[Path, typer.Option(
+        "--report-dir", help="Where drill-report.{json,md,html} are written.")] = Path("hybridnet-report"),
+    lab: Annotated[str | None, typer.Option(
+        "--lab", "-l", help="Lab name; default: derived from the topology.", show_default=False)] = None,
+    interval_ms: Annotated[float, typer.Option(
+        "--interval-ms", help="UDP probe interval in ms.")] = 10.0,
+    flaps: Annotated[int, typer.Option(help="Cuts in a row for --scenario flapping.")] = 3,
+    path_checks: Annotated[bool, typer.Option(
+        "--path-checks/--no-path-checks", help="Measure the largest DF packet and the MSS on each path.")] = True,
+) -> None:
+    """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
+    topology = load_topology(topology_file)
+    _check_options(scenario, repeat, max_outage, interval_ms, flaps, report_dir)
+    try:
+        chosen = build_scenario(scenario, topology, flaps=flaps)
+        lab_plan = plan(topology, lab=lab)
+    except (FaultError, LabError) as error:
+        fail(str(error))
+    out = err_console if as_json else console
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        out.print(f"  {time.monotonic() - started:6.1f} s  {message}", highlight=False)
+
+    running, ours = _lab_for(lab_plan.lab, topology, say)
+    try:
+        with out.status(f"drill: {chosen.title}", spinner="dots") as spinner:
+            def progress(message: str) -> None:
+                say(message)
+                spinner.update(f"drill: {message}")
+
+            options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks)
+            result = run_drill(running, chosen, options, repeat=repeat, progress=progress)
+    except (LabError, AgentError, OSError) as error:
+        fail(f"the drill could not run: {error}", code=EXIT_FAILED)
+    finally:
+        if ours and not keep:
+            say(f"taking lab {running.name} down")
+            down(running.name)
+    redactor = Redactor(_lab_secrets(running) + _topology_secrets(topology))
+    written = _write_reports(result, topology, report_dir, redactor)
+    if as_json:
+        typer.echo(render_json(result, redactor=redactor), nl=False)
+    else:
+        _print_summary(result)
+        console.print("reports: " + ", ".join(str(p) for p in written), highlight=False)
+    raise typer.Exit(EXIT_PASSED if result.passed else EXIT_FAILED)
+
+
+def _check_options(scenario: str, repeat: int, max_outage: float | None, interval_ms: float, flaps: int,
+                   report_dir: Path) -> None:
+    if scenario not in SCENARIO_NAMES:
+        fail(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_NAMES)}")
+    if not 1 <= repeat <= MAX_REPEAT:
+        fail(f"--repeat must be between 1 and {MAX_REPEAT}, not {repeat}")
+    if max_outage is not None and max_outage < 0:
+        fail(f"--max-outage must be 0 or more milliseconds, not {max_outage:g}")
+    if not 1 <= interval_ms <= 1000:
+        fail(f"--interval-ms must be between 1 and 1000, not {interval_ms:g}")
+    if not 1 <= flaps <= MAX_FLAPS:
+        fail(f"--flaps must be between 1 and {MAX_FLAPS}, not {flaps}")
+    if report_dir.exists() and not report_dir.is_dir():
+        fail(f"--report-dir {report_dir} exists and is not a directory")
+
+
+def _lab_for(name: str, topology: Topology, say: Callable[[str], None]) -> tuple[Lab, bool]:
+    """The running lab ``name`` (if it runs this topology), or a new one; True when we started it."""
+    try:
+        state = LabState.load(name)
+    except LabError:
+        state = None
+    try:
+        if state is not None:
+            running = Lab.attach(name)
+            if running.plan.topology != topology:
+                fail(f"lab {name} runs a different topology ({state.topology}); take it down with "
+                     f"`hybridnet down --lab {name}` or choose another --lab")
+            say(f"using the running lab {name}")
+            return running, False
+        say(f"bringing lab {name} up")
+        return Lab.up(plan(topology, lab=name), timeout_s=120, progress=say), True
+    except LabNotReady as error:
+        down(name)
+        fail(f"the lab did not become ready: {error}", code=EXIT_FAILED)
+    except LabError as error:
+        fail(str(error))
+
+
+def _lab_secrets(lab: Lab) -> list[str]:
+    """The pre-shared keys the lab's strongSwan configs hold, so no report can carry them."""
+    secrets: list[str] = []
+    for node in lab.plan.nodes:
+        path = lab.node_directory(node.name) / "swanctl.conf"
+        try:
+            secrets += re.findall(r'secret\s*=\s*"([^"]+)"', path.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+    return secrets
+
+
+def _topology_secrets(topology: Topology) -> list[str]:
+    from hybridnet.emulate import lab_keys
+
+    keys = lab_keys(topology)
+    return [] if keys.generated else [keys.onprem, keys.azure]
+
+
+def _write_reports(result: DrillResult, topology: Topology, directory: Path, redactor: Redactor) -> list[Path]:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = {directory / "drill-report.json": render_json(result, redactor=redactor),
+                 directory / "drill-report.md": render_markdown(result, redactor=redactor),
+                 directory / "drill-report.html": render_html(result, topology, redactor=redactor)}
+        for path, text in paths.items():
+            path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write the reports to {directory}: {error.strerror or error}", code=EXIT_FAILED)
+    return list(paths)
+
+
+def _print_summary(result: DrillResult, target: Console = console) -> None:
+    table = Table(title=f"{result.topology}: {result.fault}")
+    for column in ("step", "direction", "outage", "timers predict", "lost", "path", "verdict"):
+        table.add_column(column)
+    for row in step_rows(result):
+        colour = "green" if row.ok else "red"
+        table.add_row(row.step, row.direction, row.outage, row.predicted, row.lost, row.paths,
+                      f"[{colour}]{row.verdict}[/]")
+    target.print(table)
+    for stats in result.repeats:
+        target.print(f"{stats.step} ({stats.direction}) over {stats.runs} runs: min {format_ms(stats.min_ms)}, "
+                     f"median {format_ms(stats.median_ms)}, p95 {format_ms(stats.p95_ms)}, "
+                     f"max {format_ms(stats.max_ms)}", highlight=False)
+    colour = "green" if result.passed else "red"
+    target.print(f"[bold {colour}]{headline(result)}[/]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(drill)
