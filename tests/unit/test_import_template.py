@@ -249,3 +249,16 @@ def test_child_resources_fold_into_their_parents(tmp_path: Path) -> None:
     path.write_text(json.dumps(template))
     imported = import_files([path]).topology
     assert azure_side(imported) == azure_side(default_topology())
+
+
+def test_apipa_addresses_survive_a_round_trip_without_bgp(tmp_path: Path) -> None:
+    """Found by the property test: a static-routed gateway keeps its APIPA addresses in bgpSettings."""
+    document = reference_document()
+    document["gateways"][1].pop("bgp")
+    document["local_network_gateways"][0].pop("bgp")
+    document["local_network_gateways"][0]["address_prefixes"] = ["192.168.0.0/16"]
+    next(c for c in document["connections"] if c["type"] == "IPsec")["enable_bgp"] = False
+    variant = topology_from(document)
+    imported = import_files(_rendered(variant, tmp_path)).topology
+    assert azure_side(imported) == azure_side(variant)
+    assert imported.vpn_gateway.bgp is None

@@ -170,7 +170,7 @@ def vpn_gateway(gateway: VpnGateway, topology: Topology) -> Json:
         "enableBgp": gateway.bgp is not None,
         "ipConfigurations": configs,
     }
-    if gateway.bgp is not None:
+    if gateway.bgp is not None or any(i.apipa_addresses for i in gateway.instances):
         peering = [
             {
                 "ipconfigurationId": resource_id("virtualNetworkGateways/ipConfigurations", gateway.name,
@@ -179,7 +179,8 @@ def vpn_gateway(gateway: VpnGateway, topology: Topology) -> Json:
             }
             for i, instance in enumerate(gateway.instances)
         ]
-        properties["bgpSettings"] = {"asn": gateway.bgp.asn, "bgpPeeringAddresses": peering}
+        asn = gateway.bgp.asn if gateway.bgp is not None else 65515  # Azure's ASN even with BGP off
+        properties["bgpSettings"] = {"asn": asn, "bgpPeeringAddresses": peering}
     depends = [resource_id("virtualNetworks", vnet)]
     depends += [resource_id("publicIPAddresses", i.public_ip.name) for i in gateway.instances]
     depends += [resource_id("virtualNetworkGateways", er.name) for er in topology.er_gateways]
