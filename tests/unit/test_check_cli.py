@@ -280,3 +280,16 @@ def test_fail_on_warning_turns_warnings_into_a_failing_exit(tmp_path: Path) -> N
     assert runner.invoke(app, ["check", str(path)]).exit_code == 0
     assert runner.invoke(app, ["check", str(path), "--fail-on", "warning"]).exit_code == 1
     assert runner.invoke(app, ["check", "--fail-on", "info"]).exit_code == 0
+
+
+def test_explain_says_why_and_where_azure_says_so() -> None:
+    result = runner.invoke(app, ["check", "--explain", "hn-gws-003"])
+    assert result.exit_code == 0
+    assert "HN-GWS-003" in result.stdout and "/27" in result.stdout
+    assert "expressroute-howto-coexist-resource-manager" in result.stdout
+
+
+def test_explain_unknown_rule_exits_2() -> None:
+    result = runner.invoke(app, ["check", "--explain", "HN-NOPE-001"])
+    assert result.exit_code == 2
+    assert "--list-rules" in result.stderr

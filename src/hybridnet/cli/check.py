@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, load_topology
+from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, fail, load_topology
 from hybridnet.rules import Finding, Severity, all_rules, check, locate_in_file
 from hybridnet.rules.formats import artifact_uri, summary, to_json, to_sarif
 
@@ -35,6 +35,9 @@ def check_command(
         Severity, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 (CI gates).")
     ] = Severity.ERROR,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="List every rule and exit.")] = False,
+    explain: Annotated[
+        str | None, typer.Option("--explain", metavar="RULE", help="Say why a rule exists and where Azure says so.")
+    ] = None,
 ) -> None:
     """Check a topology against Azure's documented rules and the routing intent failover depends on.
 
@@ -42,6 +45,9 @@ def check_command(
     """
     if list_rules:
         _print_rules()
+        return
+    if explain is not None:
+        _explain(explain)
         return
     topology = load_topology(file)
     findings = check(topology)
@@ -93,6 +99,19 @@ def _print_rules() -> None:
         table.add_row(rule.id, Text(rule.severity.value, style=_STYLE[rule.severity]), rule.title,
                       rule.psrule or "", rule.source.title)
     console.print(table)
+
+
+def _explain(rule_id: str) -> None:
+    rule = next((r for r in all_rules() if r.id.lower() == rule_id.strip().lower()), None)
+    if rule is None:
+        fail(f"no rule {rule_id!r}; `hybridnet check --list-rules` lists them (IDs look like HN-GWS-003)")
+    style = _STYLE[rule.severity]
+    console.print(f"[bold]{rule.id}[/] [{style}]{rule.severity.value}[/]: {rule.title}", highlight=False)
+    if rule.psrule:
+        console.print(f"PSRule for Azure: {rule.psrule}", highlight=False)
+    console.print(f"\n{rule.description}\n", highlight=False)
+    console.print(f"Source: {rule.source.title}" + (f"\n        {rule.source.url}" if rule.source.url else ""),
+                  highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
