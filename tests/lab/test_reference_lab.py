@@ -3,6 +3,9 @@ VPN takes over when the circuit fails and gives it back, NSGs and the load balan
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from ipaddress import IPv4Address
@@ -17,6 +20,12 @@ pytestmark = pytest.mark.lab
 HOST = "onprem-host1"
 HOST_ADDRESS = IPv4Address("192.168.1.10")
 MSEE_ADDRESSES = {"172.16.0.2", "172.16.0.6"}
+
+
+def hybridnet(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would, in a separate process."""
+    return subprocess.run([sys.executable, "-c", "from hybridnet.cli import main; main()", *arguments],
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.1) -> bool:
@@ -112,17 +121,29 @@ def test_traffic_moves_to_vpn_when_circuit_fails_and_back(reference_lab: Lab) ->
 
     assert via() == (EXPRESSROUTE, EXPRESSROUTE)
     try:
-        for ce, msee in (("onprem-ce1", "msee-primary"), ("onprem-ce2", "msee-secondary")):
-            reference_lab.run(ce, ["ip", "link", "set", "er", "down"])
-            reference_lab.run(msee, ["ip", "link", "set", "ce", "down"])
+        for ce in ("onprem-ce1", "onprem-ce2"):  # by hand, as a user would: `hybridnet exec`
+            assert hybridnet("exec", "--lab", reference_lab.name, ce, "--", "ip", "link", "set", "er",
+                             "down").returncode == 0
         assert wait_until(lambda: via() == (VPN, VPN), 30), via()
         reached = reference_lab.run(HOST, ["curl", "-s", "-m", "3", f"http://{workload.address}/"])
         assert reached.stdout.strip() == "web-vm1"
         trace = reference_lab.run(HOST, ["traceroute", "-n", "-I", "-q1", "-w1", str(workload.address)])
         assert "169.254.2" in trace.stdout, trace.stdout
     finally:
-        for ce, msee in (("onprem-ce1", "msee-primary"), ("onprem-ce2", "msee-secondary")):
-            reference_lab.run(ce, ["ip", "link", "set", "er", "up"])
-            reference_lab.run(msee, ["ip", "link", "set", "ce", "up"])
+        for ce in ("onprem-ce1", "onprem-ce2"):
+            hybridnet("exec", "--lab", reference_lab.name, ce, "--", "ip", "link", "set", "er", "up")
     assert wait_until(lambda: via() == (EXPRESSROUTE, EXPRESSROUTE), 60), via()
     assert reference_lab.run(HOST, ["ping", "-c1", "-W2", str(workload.address)]).returncode == 0
+
+
+def test_cli_status_json_and_exec(reference_lab: Lab) -> None:
+    result = hybridnet("status", "--lab", reference_lab.name, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {node["name"] for node in report["nodes"]} >= {"msee-primary", "er-gateway", "vnet-fabric"}
+    assert all(path["via"] == EXPRESSROUTE for path in report["paths"])
+    answer = hybridnet("exec", "--lab", reference_lab.name, "web-vm1", "--", "curl", "-s", "-m", "3",
+                       "http://10.0.2.4:8080/")
+    assert answer.stdout.strip() == "biz-vm1"
+    unknown = hybridnet("exec", "--lab", reference_lab.name, "no-such-node", "--", "true")
+    assert unknown.returncode == 2 and "no node named" in unknown.stderr

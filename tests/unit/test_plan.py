@@ -105,3 +105,15 @@ def test_nsg_rules_keep_priority_order_and_azure_defaults(reference: Topology) -
 def test_no_nsg_means_everything_allowed() -> None:
     text = nsg_ruleset(None, [])
     assert "policy accept" in text and "DenyAllInBound" not in text
+
+
+def test_up_dry_run_prints_the_plan_without_root() -> None:
+    from typer.testing import CliRunner
+
+    from hybridnet.cli import app
+
+    result = CliRunner().invoke(app, ["up", "--dry-run", "--show-configs"])
+    assert result.exit_code == 0, result.output
+    for name in ("msee-primary", "er-gateway", "vpn-gateway-1", "vnet-fabric", "web-vm1", "router bgp 12076"):
+        assert name in result.output
+    assert SECRET_SLOT in result.output or "secret" in result.output

@@ -242,6 +242,29 @@ class CharonInstance:
         with self.session() as session:
             return [_decoded(sa) for sa in session.list_sas()]
 
+    def initiate(self, child: str, timeout_ms: int = 10000) -> None:
+        """Bring a CHILD SA (and its IKE SA) up now, as ``swanctl --initiate`` does."""
+        with self.session() as session:
+            for _log in session.initiate({"child": child, "timeout": timeout_ms}):
+                pass
+
+    def terminate(self, ike: str, timeout_ms: int = 10000) -> None:
+        """Tear an IKE SA down (its peer sees a DELETE, as when a gateway instance goes away)."""
+        with self.session() as session:
+            for _log in session.terminate({"ike": ike, "timeout": timeout_ms}):
+                pass
+
+    def events(self, kinds: tuple[str, ...] = ("ike-updown", "child-updown")) -> Iterator[tuple[str, dict[str, Any]]]:
+        """IKE/CHILD SA up/down events as they happen (a generator; close it to stop listening)."""
+        connection = socket.socket(socket.AF_UNIX)
+        try:
+            connection.connect(str(self.socket))
+            session = vici.Session(connection)
+            for label, event in session.listen(list(kinds)):
+                yield _decoded(label), _decoded(event)
+        finally:
+            connection.close()
+
     def failure_reason(self) -> str | None:
         """Why the tunnel is not up, from charon's own log: the errors a user would look for."""
         try:

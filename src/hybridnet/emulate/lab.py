@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -263,6 +263,8 @@ class Lab:
         namespace = self.namespace(node.name)
         device = tunnel.addresses[0].interface if tunnel.addresses else "ipsec0"
         wait_for(lambda: netns.link_exists(namespace, device), 10, f"the tunnel device of {node.name}")
+        # libipsec routes every selector into table 220 and adds a rule that sends all traffic
+        # there (the BGP sessions to the core included); without the rule, BGP decides.
         netns.remove_rules_to_table(namespace, LIBIPSEC_ROUTING_TABLE)
         if tunnel.script:
             script = self.node_directory(node.name) / "tunnel.sh"
@@ -392,6 +394,10 @@ class Lab:
 
     def ipsec_sas(self, node: str) -> list[dict[str, Any]]:
         return self.charon(node).security_associations()
+
+    def ipsec_events(self, node: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """IKE/CHILD SA up/down events of a VPN end, as a generator (for drill timelines)."""
+        return self.charon(node).events()
 
     def routes(self, node: str) -> list[dict[str, object]]:
         """The routes installed in the node's kernel (main table): what the daemons really programmed."""

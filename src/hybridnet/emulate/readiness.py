@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hybridnet.emulate import netns
+from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
 
@@ -120,6 +121,8 @@ def vpn_missing(lab: Lab) -> list[str]:
         )
         if not installed:
             problems.append(f"IPsec {node} {connection}: no CHILD SA installed")
+        elif netns.remove_rules_to_table(lab.namespace(node), LIBIPSEC_ROUTING_TABLE):
+            problems.append(f"{node}: libipsec's table-{LIBIPSEC_ROUTING_TABLE} rule came back (removed)")
     for session in lab.plan.bgp_sessions:
         if not session.role.startswith("VPN tunnel"):
             continue
