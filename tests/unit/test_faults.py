@@ -48,7 +48,7 @@ def test_vpn_down_expects_no_impact(reference: Topology) -> None:
 def test_both_down_cuts_every_path_and_still_expects_a_backup(reference: Topology) -> None:
     """Nothing can carry traffic, so the drill must fail: the backup it expects never comes."""
     fault = build_fault("both-down", reference)
-    assert len(fault.actions) == 3 and fault.expected_path == "VPN"
+    assert len(fault.actions) == 3 and fault.expected_path == "VPN" and not fault.moves
 
 
 def test_gateway_daemon_killed_targets_the_expressroute_gateways_bgpd(reference: Topology) -> None:

@@ -15,10 +15,11 @@ circuit is fine (no impact expected), both fail (an outage), or a gateway's rout
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from hybridnet.drill.result import PathLabel
 from hybridnet.emulate.errors import LabError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
 ActionKind = Literal["cut", "gray", "kill"]
+SavedRoutes = dict[tuple[str, str], list[dict[str, Any]]]
 RESTART_TIMEOUT_S = 15.0
 
 
@@ -52,17 +54,21 @@ class FaultAction:
             return f"silently drop every packet on {self.a} – {self.b} (link stays up)"
         return f"kill {self.b} on {self.a} (SIGKILL)"
 
-    def apply(self, lab: Lab) -> None:
+    def apply(self, lab: Lab, saved: SavedRoutes) -> None:
         if self.kind == "cut":
+            for end in lab.link(self.a, self.b).ends():
+                saved[(end.node, end.interface)] = static_routes(lab, end.node, end.interface)
             lab.set_link(self.a, self.b, up=False)
         elif self.kind == "gray":
             lab.set_gray_failure(self.a, self.b, active=True)
         else:
             lab.kill_daemon(self.a, self.b, 9)
 
-    def undo(self, lab: Lab) -> None:
+    def undo(self, lab: Lab, saved: SavedRoutes) -> None:
         if self.kind == "cut":
             lab.set_link(self.a, self.b, up=True)
+            for end in lab.link(self.a, self.b).ends():
+                restore_routes(lab, end.node, end.interface, saved.pop((end.node, end.interface), []))
         elif self.kind == "gray":
             lab.set_gray_failure(self.a, self.b, active=False)
         elif not lab.pids(self.a, self.b):
@@ -74,7 +80,8 @@ class Fault:
     """A named fault: what it changes, and where the guidance says traffic must go meanwhile.
 
     ``expected_path`` is the path traffic should settle on while the fault holds; ``moves`` says
-    whether that is a change (the drill then waits for the move) or not (it watches for a while).
+    whether the drill should wait for traffic to move there, or watch for a while and then look
+    (when traffic should stay where it is, or — both paths down — cannot go anywhere).
     """
 
     name: str
@@ -83,6 +90,7 @@ class Fault:
     expected_path: PathLabel
     moves: bool
     why: str
+    saved_routes: SavedRoutes = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def description(self) -> str:
@@ -93,11 +101,11 @@ class Fault:
         done: list[FaultAction] = []
         try:
             for action in self.actions:
-                action.apply(lab)
+                action.apply(lab, self.saved_routes)
                 done.append(action)
         except BaseException:
             for action in reversed(done):
-                _quietly(lambda a=action: a.undo(lab))
+                _quietly(lambda a=action: a.undo(lab, self.saved_routes))
             raise
 
     def undo(self, lab: Lab) -> list[str]:
@@ -105,7 +113,7 @@ class Fault:
         problems: list[str] = []
         for action in reversed(self.actions):
             try:
-                action.undo(lab)
+                action.undo(lab, self.saved_routes)
             except (LabError, OSError) as error:
                 problems.append(f"{action.description}: {error}")
         return problems
@@ -157,7 +165,7 @@ def _vpn_down(topology: Topology) -> Fault:
 
 def _both_down(topology: Topology) -> Fault:
     return Fault("both-down", "circuit and VPN both down",
-                 _cuts([*circuit_links(topology), vpn_link(topology)]), "VPN", True,
+                 _cuts([*circuit_links(topology), vpn_link(topology)]), "VPN", False,
                  "no path is left: an outage, which the drill reports as such (it fails)")
 
 
@@ -187,6 +195,32 @@ def build_fault(name: str, topology: Topology) -> Fault:
     if not fault.actions:
         raise FaultError(f"{name}: this topology has no ExpressRoute link to act on")
     return fault
+
+
+def static_routes(lab: Lab, node: str, interface: str) -> list[dict[str, Any]]:
+    """Routes on ``interface`` that nothing would put back once the link returns.
+
+    Taking an interface down makes the kernel drop its routes. Connected routes come back with the
+    link and zebra re-installs its own (BGP, static), but routes the lab or a tunnel script set up
+    directly (e.g. the VPN appliance's routes to the gateways' public IPs) would stay lost — and
+    with them the VPN, for good.
+    """
+    listing = lab.run(node, ["ip", "-j", "route", "show", "dev", interface])
+    try:
+        routes = json.loads(listing.stdout or "[]")
+    except ValueError:
+        return []
+    return [r for r in routes if r.get("protocol", "boot") == "boot" and "nhid" not in r and r.get("gateway")]
+
+
+def restore_routes(lab: Lab, node: str, interface: str, routes: list[dict[str, Any]]) -> None:
+    for route in routes:
+        argv = ["ip", "route", "replace", str(route["dst"]), "via", str(route["gateway"]), "dev", interface]
+        if route.get("metric"):
+            argv += ["metric", str(route["metric"])]
+        result = lab.run(node, argv)
+        if result.returncode != 0:
+            raise LabError(f"cannot restore the route {route['dst']} on {node}: {result.stderr.strip()}")
 
 
 def restart_frr_daemon(lab: Lab, node: str, daemon: str) -> None:

@@ -50,6 +50,7 @@ SENDERS: dict[Direction, str] = {"onprem-to-vnet": "udp-onprem-to-vnet", "vnet-t
 LEAD_IN_S = 0.3
 POLL_S = 0.1
 WHOLE_AGAIN_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 60.0
 DEFAULT_TTL = 64
 
 
@@ -99,7 +100,8 @@ class DrillRun:
     def run(self) -> DrillResult:
         directory = self.lab.directory / "drill" / f"run-{time.monotonic_ns()}"
         directory.mkdir(parents=True, mode=0o700)
-        wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S, expressroute=True)
+        if not wait_whole(self.lab, START_TIMEOUT_S, expressroute=True):
+            self._event("drill", "lab not whole at the start", "; ".join(missing_parts(self.lab, True)[:6]))
         open_pinhole(self.lab, self.endpoints)
         budget_ms = detection_budget_s(self.lab.plan.topology, self.fault) * 1000
         fleet = ProbeFleet(self.lab, self.endpoints, directory, self.options.interval_ms,
@@ -308,18 +310,20 @@ def _tcp_result(records: dict[str, list[Record]]) -> TcpStreamResult:
         return TcpStreamResult(bytes_sent=0, bytes_received=0, checksum_ok=False, survived=False, error=str(error))
 
 
+def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:
+    """What is not up: BGP sessions, BFD peers, tunnels (and, if asked, traffic over ExpressRoute)."""
+    missing = bgp_missing(lab) or bfd_missing(lab) or (vpn_missing(lab) if lab.plan.tunnels else [])
+    return missing or (expressroute_missing(lab) if expressroute else [])
+
+
 def wait_whole(lab: Lab, timeout_s: float, expressroute: bool = False) -> bool:
     """Until every BGP session, BFD peer and (if any) tunnel is up again — before the next run."""
-    def whole() -> bool:
-        missing = bgp_missing(lab) or bfd_missing(lab) or (vpn_missing(lab) if lab.plan.tunnels else [])
-        return not missing and not (expressroute and expressroute_missing(lab))
-
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if whole():
+        if not missing_parts(lab, expressroute):
             return True
         time.sleep(0.2)
-    return whole()
+    return not missing_parts(lab, expressroute)
 
 
 def run_drill(lab: Lab, scenario: Scenario, options: DrillOptions | None = None, *, repeat: int = 1,

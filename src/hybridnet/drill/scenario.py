@@ -84,7 +84,7 @@ def build_scenario(name: str, topology: Topology, *, flaps: int = 3, watch_s: fl
         Step("verify over ExpressRoute", "verify", "ExpressRoute", False),
         Step(apply_words, "apply", fault.expected_path, fault.moves, watch_s),
         Step(during, "verify", fault.expected_path, False),
-        Step(undo_words, "undo", "ExpressRoute", fault.moves),
+        Step(undo_words, "undo", "ExpressRoute", True),
     ))
 
 
