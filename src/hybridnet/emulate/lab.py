@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pyroute2 import NetNS
+from pyroute2 import IPRoute
 
 from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, FrrInstance, wait_for
@@ -162,25 +163,28 @@ class Lab:
         return down(self.name)
 
     def _build(self, say: Progress) -> None:
-        """Namespaces, then cables, then each node's L2/L3: one netlink handle per namespace."""
+        """Namespaces, then cables, then each node's sysctls and L2/L3, namespaces in parallel."""
         namespace_of = {node.name: self.namespace(node.name) for node in self.plan.nodes}
-        for node in self.plan.nodes:
-            netns.create(namespace_of[node.name])
-        handles: dict[str, NetNS] = {}
-        try:
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                handles = dict(zip(namespace_of, pool.map(NetNS, namespace_of.values()), strict=True))
-                for link in self.plan.links:
-                    netns.connect(handles[link.a.node], link, namespace_of[link.b.node])
-                list(pool.map(lambda node: self._configure_node(node, handles[node.name]), self.plan.nodes))
-        finally:
-            for handle in handles.values():
-                handle.close()
-        say("addresses, bridges and routes configured")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(netns.create, namespace_of.values()))
+        cables: dict[str, list[Link]] = {}
+        for link in self.plan.links:
+            cables.setdefault(link.a.node, []).append(link)
 
-    def _configure_node(self, node: Node, handle: NetNS) -> None:
-        netns.set_sysctls(self.namespace(node.name), ROUTER_SYSCTLS if node.forwarding else HOST_SYSCTLS)
-        netns.configure(handle, node.addresses, node.bridges, node.routes)
+        def lay(links: list[Link]) -> None:
+            with IPRoute() as handle:
+                for link in links:
+                    netns.connect(handle, link, namespace_of[link.b.node])
+
+        netns.run_inside({namespace_of[node]: partial(lay, links) for node, links in cables.items()})
+
+        def configure(node: Node) -> None:
+            netns.set_sysctls(ROUTER_SYSCTLS if node.forwarding else HOST_SYSCTLS)
+            with IPRoute() as handle:
+                netns.configure(handle, node.addresses, node.bridges, node.routes)
+
+        netns.run_inside({namespace_of[node.name]: partial(configure, node) for node in self.plan.nodes})
+        say("addresses, bridges and routes configured")
 
     def _start_daemons(self, keys: LabKeys, say: Progress) -> None:
         directories = {node.name: write_node_files(self, node, keys) for node in self.plan.nodes}

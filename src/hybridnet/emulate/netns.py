@@ -9,12 +9,12 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from pyroute2 import NetNS, netns
+from pyroute2 import IPRoute, NetNS, netns
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import Address, Bridge, Link, Route
@@ -65,32 +65,46 @@ def opened(name: str) -> Iterator[NetNS]:
         handle.close()
 
 
-def set_sysctls(name: str, values: dict[str, str]) -> None:
-    """Write ``/proc/sys`` values inside a namespace, from a thread that joins it (no process spawned)."""
-    errors: list[str] = []
+def run_inside(work: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run each ``work[namespace]`` in a fresh thread that has joined that network namespace.
 
-    def worker() -> None:
-        fd = os.open(namespace_path(name), os.O_RDONLY)
+    A netlink socket opened in such a thread belongs to the namespace, which is much cheaper than
+    pyroute2's ``NetNS`` (a helper process per handle). The threads are never reused (a pooled
+    thread would stay in the namespace), and they run in parallel; the first error is raised.
+    """
+    results: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def worker(name: str, job: Callable[[], object]) -> None:
         try:
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                errors.append(os.strerror(ctypes.get_errno()))
-                return
-            for key, value in values.items():
-                with open(f"/proc/sys/{key.replace('.', '/')}", "w", encoding="ascii") as handle:
-                    handle.write(value)
-        except OSError as exc:
-            errors.append(str(exc))
-        finally:
-            os.close(fd)
+            descriptor = os.open(namespace_path(name), os.O_RDONLY)
+            try:
+                if _libc.setns(descriptor, CLONE_NEWNET) != 0:
+                    raise LabError(f"cannot enter namespace {name}: {os.strerror(ctypes.get_errno())}")
+            finally:
+                os.close(descriptor)
+            results[name] = job()
+        except BaseException as exc:
+            errors.append(exc)
 
-    thread = threading.Thread(target=worker, name=f"sysctl-{name}")
-    thread.start()
-    thread.join()
+    threads = [threading.Thread(target=worker, args=(name, job), name=f"netns-{name}") for name, job in work.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     if errors:
-        raise LabError(f"cannot set sysctls in namespace {name}: {errors[0]}")
+        raise errors[0]
+    return results
 
 
-def connect(handle: NetNS, link: Link, peer_namespace: str) -> None:
+def set_sysctls(values: dict[str, str]) -> None:
+    """Write ``/proc/sys`` values of the namespace the calling thread is in (see ``run_inside``)."""
+    for key, value in values.items():
+        with open(f"/proc/sys/{key.replace('.', '/')}", "w", encoding="ascii") as handle:
+            handle.write(value)
+
+
+def connect(handle: IPRoute | NetNS, link: Link, peer_namespace: str) -> None:
     """Create the veth pair of ``link`` from the a-end's namespace, the b-end born in its own."""
     handle.link(
         "add",
@@ -102,7 +116,7 @@ def connect(handle: NetNS, link: Link, peer_namespace: str) -> None:
 
 
 def configure(
-    handle: NetNS, addresses: tuple[Address, ...], bridges: tuple[Bridge, ...], routes: tuple[Route, ...]
+    handle: IPRoute | NetNS, addresses: tuple[Address, ...], bridges: tuple[Bridge, ...], routes: tuple[Route, ...]
 ) -> None:
     """Bridges, addresses, links up, then static routes: one node's L2/L3 set-up."""
     for bridge in bridges:
@@ -118,7 +132,7 @@ def configure(
         add_route(handle, route)
 
 
-def add_address(handle: NetNS, item: Address) -> None:
+def add_address(handle: IPRoute | NetNS, item: Address) -> None:
     index = _index(handle, item.interface)
     if item.peer is not None:
         handle.addr("replace", index=index, local=str(item.local.ip), address=str(item.peer), prefixlen=32)
@@ -126,7 +140,7 @@ def add_address(handle: NetNS, item: Address) -> None:
         handle.addr("replace", index=index, address=str(item.local.ip), prefixlen=item.local.network.prefixlen)
 
 
-def add_route(handle: NetNS, route: Route) -> None:
+def add_route(handle: IPRoute | NetNS, route: Route) -> None:
     spec: dict[str, object] = {"dst": str(route.destination)}
     if route.gateway is not None:
         spec["gateway"] = str(route.gateway)
@@ -207,7 +221,7 @@ def lookup_in(handle: NetNS, destination: IPv4Address) -> tuple[IPv4Address | No
 _PROTOCOLS = {2: "kernel", 3: "boot", 4: "static", 186: "bgp", 187: "isis", 188: "ospf", 196: "static"}
 
 
-def _index(handle: NetNS, interface: str) -> int:
+def _index(handle: IPRoute | NetNS, interface: str) -> int:
     found = handle.link_lookup(ifname=interface)
     if not found:
         raise LabError(f"interface {interface} is missing")

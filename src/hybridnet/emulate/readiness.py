@@ -31,35 +31,48 @@ DAEMON_POLL_S = 0.2
 def wait_ready(
     lab: Lab, *, timeout_s: float, require_vpn: bool = True, progress: Callable[[str], None] | None = None
 ) -> dict[str, float]:
-    """Wait stage by stage; return when (``time.monotonic()``) each stage was reached."""
+    """Wait stage by stage; return when (``time.monotonic()``) each stage was reached.
+
+    While waiting, nodes already found good are not asked again (every vtysh costs CPU the
+    daemons need to converge); once every stage has passed, all are checked once more in full,
+    and any that regressed (a BGP session reset by BFD during start-up) is waited for again.
+    """
     say = progress or (lambda _message: None)
     deadline = time.monotonic() + timeout_s
     reached: dict[str, float] = {}
+    settled_bfd: set[str] = set()
+    settled_bgp: set[str] = set()
     stages: list[tuple[str, Callable[[], list[str]], float]] = [
         (EXPRESSROUTE_READY, lambda: expressroute_missing(lab), POLL_S),
-        ("BFD on the circuit", lambda: bfd_missing(lab), DAEMON_POLL_S),
-        ("BGP sessions", lambda: bgp_missing(lab, include_vpn=require_vpn), DAEMON_POLL_S),
+        ("BFD on the circuit", lambda: bfd_missing(lab, settled_bfd), DAEMON_POLL_S),
+        ("BGP sessions", lambda: bgp_missing(lab, require_vpn, settled_bgp), DAEMON_POLL_S),
         ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
     ]
     if require_vpn:
         stages.append((VPN_READY, lambda: vpn_missing(lab), DAEMON_POLL_S))
-    for title, missing, poll_s in stages:
-        while True:
-            problems = missing()
-            if not problems:
+    while True:
+        settled_bfd.clear()
+        settled_bgp.clear()
+        for title, missing, poll_s in stages:
+            while problems := missing():
+                if time.monotonic() > deadline:
+                    reason = vpn_failure_reason(lab) if require_vpn else None
+                    detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
+                    raise LabNotReady(
+                        f"lab {lab.name} not ready after {timeout_s:.0f} s: {title}: {detail}",
+                        fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
+                        f"`hybridnet down --lab {lab.name}`",
+                    )
+                time.sleep(poll_s)
+            if title not in reached:
                 reached[title] = time.monotonic()
                 say(f"ready: {title}")
-                break
-            if time.monotonic() > deadline:
-                reason = vpn_failure_reason(lab) if require_vpn else None
-                detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
-                raise LabNotReady(
-                    f"lab {lab.name} not ready after {timeout_s:.0f} s: {title}: {detail}",
-                    fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
-                    f"`hybridnet down --lab {lab.name}`",
-                )
-            time.sleep(poll_s)
-    return reached
+        settled_bfd.clear()
+        settled_bgp.clear()
+        regressed = [title for title, missing, _poll in stages if missing()]
+        if not regressed:
+            return reached
+        say(f"checking again: {', '.join(regressed)}")
 
 
 def expressroute_missing(lab: Lab) -> list[str]:
@@ -79,27 +92,39 @@ def expressroute_missing(lab: Lab) -> list[str]:
     return problems
 
 
-def bfd_missing(lab: Lab) -> list[str]:
+def bfd_missing(lab: Lab, settled: set[str] | None = None) -> list[str]:
+    """BFD peers of the circuit that are not up; nodes in ``settled`` are skipped (and added)."""
+    settled = set() if settled is None else settled
     problems = []
-    for node, peer in lab.plan.bfd_peers:
+    for node in sorted({node for node, _peer in lab.plan.bfd_peers} - settled):
         states = {str(p.get("peer")): p.get("status") for p in lab.bfd_peers(node)}
-        if states.get(str(peer)) != "up":
-            problems.append(f"BFD {node} → {peer} is {states.get(str(peer), 'absent')}")
+        missing = [
+            f"BFD {node} → {peer} is {states.get(str(peer), 'absent')}"
+            for owner, peer in lab.plan.bfd_peers
+            if owner == node and states.get(str(peer)) != "up"
+        ]
+        problems += missing
+        if not missing:
+            settled.add(node)
     return problems
 
 
-def bgp_missing(lab: Lab, include_vpn: bool = True) -> list[str]:
+def bgp_missing(lab: Lab, include_vpn: bool = True, settled: set[str] | None = None) -> list[str]:
+    """Planned BGP sessions not Established; nodes in ``settled`` are skipped (and added)."""
+    settled = set() if settled is None else settled
+    sessions = [s for s in lab.plan.bgp_sessions if include_vpn or not s.role.startswith("VPN tunnel")]
     problems = []
-    summaries: dict[str, dict[str, object]] = {}
-    for session in lab.plan.bgp_sessions:
-        if not include_vpn and session.role.startswith("VPN tunnel"):
-            continue
-        if session.node not in summaries:
-            summaries[session.node] = peers_of(lab.bgp_summary(session.node))
-        peer = summaries[session.node].get(str(session.peer_address), {})
-        state = peer.get("state", "absent") if isinstance(peer, dict) else "absent"
-        if state != "Established":
-            problems.append(f"BGP {session.node} → {session.peer_node} ({session.peer_address}) is {state}")
+    for node in sorted({s.node for s in sessions} - settled):
+        peers = peers_of(lab.bgp_summary(node))
+        missing = []
+        for session in (s for s in sessions if s.node == node):
+            peer = peers.get(str(session.peer_address), {})
+            state = peer.get("state", "absent") if isinstance(peer, dict) else "absent"
+            if state != "Established":
+                missing.append(f"BGP {node} → {session.peer_node} ({session.peer_address}) is {state}")
+        problems += missing
+        if not missing:
+            settled.add(node)
     return problems
 
 
