@@ -103,6 +103,18 @@ FAILING = [
     ),
 ]
 
+HALVES = ["192.168.0.0/17", "192.168.128.0/17"]
+
+FAILING += [
+    fail(
+        "HN-RT-011",
+        "half-the-space-only-over-vpn",
+        setting("onprem.edge_routers.0.advertised_prefixes", ["192.168.0.0/17"]),
+        setting("onprem.edge_routers.1.advertised_prefixes", ["192.168.0.0/17"]),
+        path="onprem.address_space",
+    ),
+]
+
 PASSING = [
     passes("HN-RT-001", "edge-150-vpn-100"),
     passes(
@@ -137,6 +149,14 @@ PASSING = [
     passes("HN-RT-008", "bgp-vpn"),
     passes("HN-RT-009", "static-vpn-covering", *_static_vpn("192.168.0.0/16")),
     passes("HN-RT-010", "onprem-prefixes-only"),
+    passes("HN-RT-011", "same-ranges-both-ways"),
+    passes(
+        "HN-RT-011",
+        "halves-over-expressroute-cover-the-vpn-aggregate",
+        setting("onprem.edge_routers.0.advertised_prefixes", HALVES),
+        setting("onprem.edge_routers.1.advertised_prefixes", HALVES),
+    ),
+    passes("HN-RT-011", "no-expressroute-edge-is-reported-elsewhere", setting("onprem.edge_routers", [])),
 ]
 
 
@@ -151,9 +171,7 @@ def test_routing_intent_rule_stays_quiet(case: Case) -> None:
 
 
 def test_bfd_off_says_how_many_seconds_detection_takes() -> None:
-    [finding] = assert_fails(
-        Case("HN-RT-004", "bfd", (setting("circuit.private_peering.bfd.enabled", False),))
-    )
+    [finding] = assert_fails(Case("HN-RT-004", "bfd", (setting("circuit.private_peering.bfd.enabled", False),)))
     assert "after 180 s" in finding.message
 
 
@@ -181,3 +199,17 @@ def test_pinned_prefix_message_explains_longest_prefix_wins() -> None:
     )
     assert "192.168.1.0/24" in finding.message and "192.168.0.0/16" in finding.message
     assert "longest prefix" in finding.message
+
+
+def test_uncovered_range_is_named() -> None:
+    [finding] = assert_fails(
+        Case(
+            "HN-RT-011",
+            "half",
+            (
+                setting("onprem.edge_routers.0.advertised_prefixes", ["192.168.0.0/17"]),
+                setting("onprem.edge_routers.1.advertised_prefixes", ["192.168.0.0/17"]),
+            ),
+        )
+    )
+    assert "192.168.128.0/17 of it is not announced over ExpressRoute" in finding.message

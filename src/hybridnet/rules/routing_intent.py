@@ -8,7 +8,7 @@ that is asymmetric, a prefix pinned to the VPN, a prefix with no backup, a three
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, collapse_addresses
 
 from hybridnet.model import IpsecConnection, Topology
 from hybridnet.rules.finding import Problem, Severity
@@ -209,6 +209,38 @@ def no_default_over_er(topology: Topology) -> Iterator[Problem]:
                           f"{router.name} announces 0.0.0.0/0 over ExpressRoute: VNet internet traffic is "
                           "forced "
                           "on-prem", "announce only on-prem prefixes, unless forced tunnelling is intended")
+
+
+@rule("HN-RT-011", "Every range announced over the VPN is also announced over ExpressRoute", Severity.WARNING,
+      COEXIST)
+def vpn_ranges_covered_by_expressroute(topology: Topology) -> Iterator[Problem]:
+    """Addresses Azure learns only over the VPN use the VPN all the time, not as a backup: ExpressRoute's
+    bandwidth and latency never apply to them, and losing the tunnel cuts them off while ExpressRoute is
+    fine."""
+    over_er = _over_er(topology)
+    if not topology.onprem.edge_routers:
+        return  # no ExpressRoute edge at all: HN-ER-001/HN-ER-002 say so
+    for prefix in _over_vpn(topology):
+        uncovered = _uncovered(prefix, over_er)
+        if uncovered:
+            ranges = ", ".join(str(piece) for piece in uncovered[:4]) + (" ..." if len(uncovered) > 4 else "")
+            yield Problem(_vpn_prefix_path(topology, prefix),
+                          f"{prefix} is announced over the VPN but {ranges} of it is not announced over "
+                          "ExpressRoute: Azure reaches that part only through the tunnel, even while ExpressRoute "
+                          "is up", "announce the same ranges on both paths")
+
+
+def _uncovered(prefix: IPv4Network, covering: tuple[IPv4Network, ...]) -> list[IPv4Network]:
+    """The parts of ``prefix`` that no network in ``covering`` contains."""
+    pieces = [prefix]
+    for cover in collapse_addresses(covering):
+        remaining: list[IPv4Network] = []
+        for piece in pieces:
+            if piece.subnet_of(cover):
+                continue
+            remaining += list(piece.address_exclude(cover)) if cover.subnet_of(piece) else [piece]
+        pieces = remaining
+    return list(collapse_addresses(pieces))
 
 
 def _vpn_prefix_path(topology: Topology, prefix: IPv4Network) -> str:
