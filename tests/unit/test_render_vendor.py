@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -164,3 +165,18 @@ def test_the_wan_next_hop_replaces_the_placeholder_where_the_vendor_needs_it() -
     assert "route 198.51.100.10/32 next-hop 40.50.60.1;" in result.output and "WAN-NEXT-HOP" not in result.output
     result = runner.invoke(app, ["render", "device", "--vendor", "strongswan", "--wan-next-hop", "40.50.60.1"])
     assert result.exit_code == 2 and "WAN_GW" in result.output
+
+
+@pytest.mark.parametrize("renderer", [cisco_iosxe.render_onprem, junos.render_onprem], ids=["ios-xe", "junos"])
+def test_a_gcm_integrity_with_a_cbc_cipher_is_refused_clearly(renderer: Any) -> None:
+    document = reference_document()
+    next(c for c in document["connections"] if c["type"] == "IPsec")["ipsec_policy"] = {
+        "ike_encryption": "AES256",
+        "ike_integrity": "SHA256",
+        "dh_group": "DHGroup14",
+        "ipsec_encryption": "AES256",
+        "ipsec_integrity": "GCMAES256",
+        "pfs_group": "None",
+    }
+    with pytest.raises(TopologyError, match="pairs ipsec_integrity GCMAES256 with encryption AES256"):
+        renderer(topology_from(document))

@@ -14,7 +14,7 @@ from ipaddress import IPv4Network
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from hybridnet.model import IpsecPolicy, Topology
+from hybridnet.model import IpsecPolicy, Topology, TopologyError
 from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
 
 WAN_INTERFACE = "GigabitEthernet1"
@@ -78,6 +78,17 @@ AZURE_DEFAULT_TRANSFORMS = (
 """Azure's quick-mode offers, in its order, as IOS-XE transform sets."""
 
 
+def _algorithm(names: dict[str, str], value: str, field: str, encryption: str) -> str:
+    """The vendor's name for an integrity algorithm; a GCM integrity with a non-GCM cipher has none."""
+    if value not in names:
+        raise TopologyError(
+            f"the IPsec policy pairs {field} {value} with encryption {encryption}",
+            field=f"connections.ipsec_policy.{field}",
+            fix="Azure requires GCM encryption and integrity to match (or use SHA256 with AES)",
+        )
+    return names[value]
+
+
 def _ike(policy: IpsecPolicy | None) -> dict[str, object]:
     if policy is None:
         return AZURE_DEFAULT_IKE
@@ -85,7 +96,9 @@ def _ike(policy: IpsecPolicy | None) -> dict[str, object]:
     gcm = "gcm" in encryption
     return {
         "encryption": [encryption],
-        "integrity": [] if gcm else [_IKE_INTEGRITY[policy.ike_integrity]],
+        "integrity": []
+        if gcm
+        else [_algorithm(_IKE_INTEGRITY, policy.ike_integrity, "ike_integrity", policy.ike_encryption)],
         "prf": "sha256" if gcm else None,
         "group": [_DH_GROUP[policy.dh_group]] if policy.dh_group in _DH_GROUP else [],
     }
@@ -96,7 +109,9 @@ def _transforms(policy: IpsecPolicy | None) -> tuple[tuple[str, str], ...]:
         return AZURE_DEFAULT_TRANSFORMS
     transform = _ESP_ENCRYPTION[policy.ipsec_encryption]
     if "gcm" not in transform:
-        transform += " " + _ESP_INTEGRITY[policy.ipsec_integrity]
+        transform += " " + _algorithm(
+            _ESP_INTEGRITY, policy.ipsec_integrity, "ipsec_integrity", policy.ipsec_encryption
+        )
     return (("AZURE-TRANSFORM", transform),)
 
 
@@ -124,16 +139,16 @@ def render_onprem(
         **common, core=core
     )
     for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template(
-            "cisco_iosxe/edge_router.cfg.j2"
-        ).render(**common, edge=edge)
+        files[f"{edge.router.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/edge_router.cfg.j2").render(
+            **common, edge=edge
+        )
     vpn = vpn_context(topology, shared_key, wan_next_hop)
     if vpn is not None:
         policy = vpn.connection.ipsec_policy
         pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
-        files[f"{vpn.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template(
-            "cisco_iosxe/vpn_appliance.cfg.j2"
-        ).render(**common, vpn=vpn, ike=_ike(policy), transforms=_transforms(policy), pfs=pfs)
+        files[f"{vpn.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/vpn_appliance.cfg.j2").render(
+            **common, vpn=vpn, ike=_ike(policy), transforms=_transforms(policy), pfs=pfs
+        )
     return files
 
 

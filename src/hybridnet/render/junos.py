@@ -85,11 +85,26 @@ AZURE_DEFAULT_ESP = (
 """Azure's quick-mode offers, in its order (GCM AES256 first)."""
 
 
+def _algorithm(names: dict[str, str], value: str, field: str, encryption: str) -> str:
+    """The vendor's name for an integrity algorithm; a GCM integrity with a non-GCM cipher has none."""
+    if value not in names:
+        raise TopologyError(
+            f"the IPsec policy pairs {field} {value} with encryption {encryption}",
+            field=f"connections.ipsec_policy.{field}",
+            fix="Azure requires GCM encryption and integrity to match (or use SHA256 with AES)",
+        )
+    return names[value]
+
+
 def _ike(policy: IpsecPolicy | None) -> tuple[Proposal, ...]:
     if policy is None:
         return AZURE_DEFAULT_IKE
     encryption = _IKE_ENCRYPTION[policy.ike_encryption]
-    authentication = None if "gcm" in encryption else _IKE_INTEGRITY[policy.ike_integrity]
+    authentication = (
+        None
+        if "gcm" in encryption
+        else _algorithm(_IKE_INTEGRITY, policy.ike_integrity, "ike_integrity", policy.ike_encryption)
+    )
     return (Proposal("AZURE-IKE", encryption, authentication, _DH_GROUP.get(policy.dh_group)),)
 
 
@@ -103,7 +118,11 @@ def _esp(policy: IpsecPolicy | None) -> tuple[Proposal, ...]:
             fix="use AES256 or GCMAES256",
         )
     encryption = _ESP_ENCRYPTION[policy.ipsec_encryption]
-    authentication = None if "gcm" in encryption else _ESP_INTEGRITY[policy.ipsec_integrity]
+    authentication = (
+        None
+        if "gcm" in encryption
+        else _algorithm(_ESP_INTEGRITY, policy.ipsec_integrity, "ipsec_integrity", policy.ipsec_encryption)
+    )
     return (Proposal("AZURE-ESP", encryption, authentication),)
 
 
@@ -126,9 +145,9 @@ def render_onprem(
         **common, core=core
     )
     for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/junos.conf"] = _ENVIRONMENT.get_template(
-            "junos/edge_router.conf.j2"
-        ).render(**common, edge=edge)
+        files[f"{edge.router.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/edge_router.conf.j2").render(
+            **common, edge=edge
+        )
     vpn = vpn_context(topology, shared_key, wan_next_hop)
     if vpn is not None:
         policy = vpn.connection.ipsec_policy
