@@ -262,3 +262,14 @@ def test_apipa_addresses_survive_a_round_trip_without_bgp(tmp_path: Path) -> Non
     imported = import_files(_rendered(variant, tmp_path)).topology
     assert azure_side(imported) == azure_side(variant)
     assert imported.vpn_gateway.bgp is None
+
+
+def test_names_arm_would_misread_are_escaped_and_come_back_intact(tmp_path: Path) -> None:
+    document = reference_document()
+    document["nsgs"][0]["rules"][0]["name"] = "[allow] o'brien's http"
+    document["nsgs"][0]["rules"][0]["source"] = "[not-an-expression]"
+    document["nsgs"][1]["name"] = "[biz] nsg"
+    document["vnet"]["subnets"][2]["nsg"] = "[biz] nsg"
+    variant = topology_from(document)
+    imported = import_files(_rendered(variant, tmp_path)).topology
+    assert azure_side(imported) == azure_side(variant)

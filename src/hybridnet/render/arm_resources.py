@@ -37,8 +37,13 @@ Json = dict[str, Any]
 
 def resource_id(kind: str, *names: str) -> str:
     """An ARM ``resourceId()`` expression for a resource of this template's resource group."""
-    quoted = ", ".join(f"'{name}'" for name in (f"Microsoft.Network/{kind}", *names))
+    quoted = ", ".join("'" + name.replace("'", "''") + "'" for name in (f"Microsoft.Network/{kind}", *names))
     return f"[resourceId({quoted})]"
+
+
+def literal(text: str) -> str:
+    """A string ARM must not evaluate: '[...]' would be read as an expression, '[[...]' is the escape."""
+    return "[" + text if text.startswith("[") and text.endswith("]") else text
 
 
 def _ref(kind: str, *names: str) -> Json:
@@ -52,7 +57,7 @@ def _gateway_ref(kind: str, name: str) -> Json:
 
 def _resource(kind: str, name: str, properties: Json, depends_on: list[str] | None = None,
               **extra: Any) -> Json:
-    resource: Json = {"type": f"Microsoft.Network/{kind}", "apiVersion": API_VERSION, "name": name}
+    resource: Json = {"type": f"Microsoft.Network/{kind}", "apiVersion": API_VERSION, "name": literal(name)}
     if extra.pop("needs_provisioned_circuit", False):
         resource = {"condition": f"[parameters('{CIRCUIT_PROVISIONED_PARAMETER}')]", **resource}
     if "/" not in kind:
@@ -73,10 +78,10 @@ def network_security_group(nsg: NetworkSecurityGroup) -> Json:
                 "direction": rule.direction,
                 "access": rule.access,
                 "protocol": rule.protocol,
-                "sourceAddressPrefix": rule.source,
-                "sourcePortRange": rule.source_port,
-                "destinationAddressPrefix": rule.destination,
-                "destinationPortRange": rule.destination_port,
+                "sourceAddressPrefix": literal(rule.source),
+                "sourcePortRange": literal(rule.source_port),
+                "destinationAddressPrefix": literal(rule.destination),
+                "destinationPortRange": literal(rule.destination_port),
             },
         }
         for rule in nsg.rules
