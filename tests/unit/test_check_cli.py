@@ -293,3 +293,9 @@ def test_explain_unknown_rule_exits_2() -> None:
     result = runner.invoke(app, ["check", "--explain", "HN-NOPE-001"])
     assert result.exit_code == 2
     assert "--list-rules" in result.stderr
+
+
+def test_explain_prints_an_unknown_markup_like_id_literally() -> None:
+    result = runner.invoke(app, ["check", "--explain", "[/x]"])
+    assert result.exit_code == 2
+    assert "no rule '[/x]'" in result.stderr

@@ -159,3 +159,12 @@ def test_an_incomplete_ipsec_policy_names_the_missing_part(tmp_path: Path) -> No
         "connections.1.IPsec.ipsec_policy.pfs_group",
     } <= fields
     assert all(error.line == _line_of(REFERENCE, "tunnel_mtu: 1400") + 1 for error in caught.value.errors)  # type: ignore[attr-defined]
+
+
+def test_keys_that_look_like_console_markup_are_printed_literally(tmp_path: Path) -> None:
+    path = tmp_path / "markup.yaml"
+    path.write_text(_edited("location: centralus", 'location: centralus\n"[/bold]": 1'), encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "[/bold]: unknown field" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -7,13 +7,16 @@ error finding, 2 the topology could not be read.
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, fail, load_topology
+from hybridnet.cli.common import EXIT_BAD_INPUT, EXIT_FINDINGS, TopologyArg, console, err_console, fail
+from hybridnet.model import Topology, TopologyError, load
 from hybridnet.rules import Finding, Severity, all_rules, check, locate_in_file
 from hybridnet.rules.formats import artifact_uri, summary, to_json, to_sarif
 
@@ -49,7 +52,7 @@ def check_command(
     if explain is not None:
         _explain(explain)
         return
-    topology = load_topology(file)
+    topology = _load(file)
     findings = check(topology)
     shown = str(file) if file is not None else None
     if file is not None:
@@ -60,9 +63,20 @@ def check_command(
         uri = artifact_uri(file) if file is not None else None
         typer.echo(to_sarif(findings, all_rules(), uri), nl=False)
     else:
-        _print_table(findings, shown or "built-in reference topology")
+        _print_table(findings, escape(shown or "built-in reference topology"))
     if any(finding.severity.rank <= fail_on.rank for finding in findings):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _load(file: Path | None) -> Topology:
+    """Like ``load_topology``, but prints messages as plain text: a topology error quotes the user's own
+    keys and values, and a '[/x]' among them must not be read as console markup."""
+    try:
+        return load(file)
+    except TopologyError as error:
+        for item in getattr(error, "errors", [error]):
+            err_console.print(Text("error: ", style="bold red").append(str(item)), soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _print_table(findings: list[Finding], label: str) -> None:
@@ -104,7 +118,7 @@ def _print_rules() -> None:
 def _explain(rule_id: str) -> None:
     rule = next((r for r in all_rules() if r.id.lower() == rule_id.strip().lower()), None)
     if rule is None:
-        fail(f"no rule {rule_id!r}; `hybridnet check --list-rules` lists them (IDs look like HN-GWS-003)")
+        fail(escape(f"no rule {rule_id!r}; `hybridnet check --list-rules` lists them (IDs look like HN-GWS-003)"))
     style = _STYLE[rule.severity]
     console.print(f"[bold]{rule.id}[/] [{style}]{rule.severity.value}[/]: {rule.title}", highlight=False)
     if rule.psrule:
