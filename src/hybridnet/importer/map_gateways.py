@@ -13,6 +13,7 @@ from hybridnet.importer.resources import AzureResource, name_from_id, names_from
 from hybridnet.model.gateways import ER_GATEWAY_SKUS, VPN_GATEWAY_SKUS
 
 SHARED_KEY_ENV = "HYBRIDNET_VPN_SHARED_KEY"
+LEGACY_VPN_SKUS = ("Basic", "Standard", "HighPerformance")
 MD5_KEY_ENV = "HYBRIDNET_PEERING_MD5_KEY"
 
 GATEWAY_SETTINGS_NOT_MODELLED = {
@@ -118,6 +119,8 @@ def _vpn_gateway(
     for key, field in (("vpnType", "vpn_type"), ("vpnGatewayGeneration", "generation")):
         if resource.prop(key) is not None:
             document[field] = resource.prop(key)
+    if "generation" not in document and document["sku"] in LEGACY_VPN_SKUS:
+        document["generation"] = "None"  # what Azure reports for SKUs that predate generations
     document["active_active"] = as_bool(resource.prop("activeActive"))
     bgp_settings = resource.prop("bgpSettings") or {}
     if as_bool(resource.prop("enableBgp")):
