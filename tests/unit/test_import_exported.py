@@ -215,3 +215,13 @@ def test_settings_the_model_has_no_place_for_are_named(tmp_path: Path) -> None:
     )
     assert "circuit authorizations" in unmapped["Microsoft.Network/expressRouteCircuits erc-az authorizations"]
     assert not any("natRules" in what for what in unmapped), "an empty list is not a setting"
+
+
+def test_a_resource_group_name_becomes_a_valid_topology_name(tmp_path: Path) -> None:
+    entries = [e for e in json.loads(EXPORT.read_text()) if e["resourceGroup"] == "rg-hub-az"]
+    for entry in entries:
+        entry["resourceGroup"] = "rg (hub) az"
+    path = tmp_path / "parens.json"
+    path.write_text(json.dumps(entries))
+    topology = import_files([path]).topology
+    assert (topology.name, topology.resource_group) == ("rg-hub-az", "rg (hub) az")

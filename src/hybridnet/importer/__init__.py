@@ -10,6 +10,7 @@ what was left out.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,7 @@ def import_files(paths: list[Path], base: Topology | None = None, resource_group
     group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
     document["resource_group"] = group
     document["location"] = facts.get("location") or (base.location if base else "centralus")
-    document["name"] = facts.get("name") or (base.name if base else group)
+    document["name"] = facts.get("name") or (base.name if base else _topology_name(group))
     if facts.get("description"):
         document["description"] = facts["description"]
     if base is not None:
@@ -208,6 +209,12 @@ def import_files(paths: list[Path], base: Topology | None = None, resource_group
     else:
         document["onprem"] = default_onprem(document, report)
     return ImportResult(_validated(document, report), report)
+
+
+def _topology_name(text: str) -> str:
+    """A resource group name as a topology name: group names may hold characters topology names may not."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-_.")[:63]
+    return name or "imported"
 
 
 def _validated(document: dict[str, Any], report: ImportReport) -> Topology:
