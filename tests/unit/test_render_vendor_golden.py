@@ -17,10 +17,13 @@ from tests.unit.conftest import assert_golden
 EXPECTED_FILES = {
     Vendor.frr: {"onprem-core/frr.conf", "onprem-ce1/frr.conf", "onprem-ce2/frr.conf", "onprem-vpn/frr.conf"},
     Vendor.strongswan: {"onprem-vpn/swanctl.conf", "onprem-vpn/tunnel.sh"},
-    Vendor.cisco_iosxe: {"onprem-core/ios-xe.cfg", "onprem-ce1/ios-xe.cfg", "onprem-ce2/ios-xe.cfg",
-                         "onprem-vpn/ios-xe.cfg"},
-    Vendor.junos: {"onprem-core/junos.conf", "onprem-ce1/junos.conf", "onprem-ce2/junos.conf",
-                   "onprem-vpn/junos.conf"},
+    Vendor.cisco_iosxe: {
+        "onprem-core/ios-xe.cfg",
+        "onprem-ce1/ios-xe.cfg",
+        "onprem-ce2/ios-xe.cfg",
+        "onprem-vpn/ios-xe.cfg",
+    },
+    Vendor.junos: {"onprem-core/junos.conf", "onprem-ce1/junos.conf", "onprem-ce2/junos.conf", "onprem-vpn/junos.conf"},
 }
 
 
