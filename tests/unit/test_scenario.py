@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from hybridnet.cli import app
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult, StepResult, TcpStreamResult, UdpFigures
-from hybridnet.drill.runner import TtlPaths, combine_runs
+from hybridnet.drill.runner import combine_runs
 from hybridnet.drill.scenario import (
     SCENARIO_NAMES,
     build_scenario,
@@ -20,6 +20,7 @@ from hybridnet.drill.scenario import (
     step_timeout_s,
     watch_s,
 )
+from hybridnet.drill.step_analysis import TtlPaths
 from hybridnet.drill.watch import parse_documents
 from hybridnet.model import Topology
 from tests.conftest import reference_document, topology_from

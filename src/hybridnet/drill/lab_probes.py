@@ -13,6 +13,7 @@ for traffic to settle on a path without re-reading whole files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -37,6 +38,7 @@ TCP_STREAM_PORT = 47001
 MSS_PORT = 47002
 PINHOLE_COMMENT = "hybridnet-drill-probe"
 AGENT_DURATION_S = 3600.0
+SINK_GRACE_S = 10.0
 
 
 class RecordTail:
@@ -183,7 +185,10 @@ class ProbeFleet:
             if agent is None:
                 continue
             try:
-                records[name] = agent.finish(timeout_s=60) if name == "tcp-sink" else agent.stop(timeout_s=60)
+                if name == "tcp-sink":  # it ends by itself once the source's trailer is through …
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        agent.process.wait(timeout=SINK_GRACE_S)
+                records[name] = agent.stop(timeout_s=60)  # … unless the stream died on the way
             except AgentError:
                 agent.kill()
                 records[name] = agent.records()

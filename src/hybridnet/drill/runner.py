@@ -12,7 +12,6 @@ NSG pinhole is closed.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,18 +24,10 @@ from hybridnet.drill.faults import Fault
 from hybridnet.drill.lab_probes import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
 from hybridnet.drill.path_checks import parse_traceroute, path_from_hops
 from hybridnet.drill.prediction import predict_detection
-from hybridnet.drill.probes import Record, analyse_udp, combined_path, records_between, step_from_analysis
-from hybridnet.drill.result import (
-    Direction,
-    DrillResult,
-    Event,
-    PathMtuResult,
-    StepResult,
-    TcpStreamResult,
-    summarise_repeats,
-)
+from hybridnet.drill.probes import Record
+from hybridnet.drill.result import DrillResult, Event, TcpStreamResult, summarise_repeats
 from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
-from hybridnet.drill.stream_checks import MissingSummary, http_figures, tcp_stream_result
+from hybridnet.drill.step_analysis import LEAD_IN_S, StepWindow, TtlPaths, step_results, tcp_result
 from hybridnet.drill.watch import ControlPlaneWatch, gateway_labels
 from hybridnet.emulate.readiness import bfd_missing, bgp_missing, expressroute_missing, vpn_missing
 from hybridnet.emulate.status import trace_path
@@ -45,13 +36,9 @@ if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
 Progress = Callable[[str], None]
-DIRECTIONS: tuple[Direction, Direction] = ("onprem-to-vnet", "vnet-to-onprem")
-SENDERS: dict[Direction, str] = {"onprem-to-vnet": "udp-onprem-to-vnet", "vnet-to-onprem": "udp-vnet-to-onprem"}
-LEAD_IN_S = 0.3
 POLL_S = 0.1
 WHOLE_AGAIN_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 60.0
-DEFAULT_TTL = 64
 
 
 @dataclass(frozen=True)
@@ -63,18 +50,6 @@ class DrillOptions:
     path_checks: bool = True
     watch_poll_s: float = 0.05
     max_outage_ms: float | None = None
-
-
-@dataclass
-class StepWindow:
-    """What the runner saw of one step while it ran; turned into StepResults afterwards."""
-
-    step: Step
-    start_ns: int
-    end_ns: int = 0
-    change_ns: int | None = None
-    settled: bool = True
-    path_mtu: PathMtuResult | None = None
 
 
 class DrillRun:
@@ -225,89 +200,19 @@ class DrillRun:
 
     # ------------------------------------------------------------------ analysing
     def _result(self, records: dict[str, list[Record]]) -> DrillResult:
-        ttl_paths = TtlPaths.calibrate(self, records)
-        steps: list[StepResult] = []
-        http_records = records.get("http", [])
-        for window in self.windows:
-            start_ns = (window.change_ns - int(LEAD_IN_S * 1e9)) if window.change_ns else window.start_ns
-            change_ns = window.change_ns or window.start_ns
-            for direction in DIRECTIONS:
-                analysis = analyse_udp(records_between(records.get(SENDERS[direction], []), start_ns, window.end_ns),
-                                       origin_ns=self.origin_ns, direction=direction,
-                                       path_of=ttl_paths.path_of(direction))
-                outbound = direction == "onprem-to-vnet"
-                http = [r for r in http_records if start_ns <= int(r.get("t_ns", 0)) < window.end_ns]
-                steps.append(step_from_analysis(
-                    window.step.name, direction, analysis, change_s=self._s(change_ns), start_s=self._s(start_ns),
-                    end_s=self._s(window.end_ns), expected_path=window.step.expected_path,
-                    fault=self.fault.title if window.step.action == "apply" else "",
-                    http=http_figures(http) if outbound and http else None,
-                    path_mtu=(window.path_mtu,) if outbound and window.path_mtu else ()))
+        first = self.windows[0] if self.windows else None
+        ttl_paths = TtlPaths.calibrate(records, first, self.hops)
+        steps, whole = step_results(self.windows, records, self.origin_ns, ttl_paths, self.fault.title,
+                                    self.options.interval_ms)
         result = DrillResult(topology=self.lab.plan.topology.name, fault=self.scenario.title,
                              started_at=self.started_at, probe_interval_ms=self.options.interval_ms, steps=steps,
                              events=sorted(self.events, key=lambda e: e.t_s),
                              predictions=predict_detection(self.lab.plan.topology),
-                             tcp_stream=_tcp_result(records), max_outage_ms=self.options.max_outage_ms)
-        for direction in DIRECTIONS:
-            whole = analyse_udp(records.get(SENDERS[direction], []), origin_ns=self.origin_ns,
-                                direction=direction, path_of=ttl_paths.path_of(direction))
-            result.samples += whole.samples
-            result.lost_samples += [(t, direction) for t in whole.lost_at_s]
+                             tcp_stream=tcp_result(records), max_outage_ms=self.options.max_outage_ms)
+        for direction, analysis in whole.items():
+            result.samples += analysis.samples
+            result.lost_samples += [(t, direction) for t in analysis.lost_at_s]
         return result
-
-    def _s(self, t_ns: int) -> float:
-        return (t_ns - self.origin_ns) / 1e9
-
-
-@dataclass(frozen=True)
-class TtlPaths:
-    """Names a reply's path from the TTLs it carries, per network direction.
-
-    Over ExpressRoute a packet crosses the customer edge, an MSEE and the ExpressRoute gateway;
-    over the VPN the appliance and a VPN gateway (the tunnel's outer hops do not count). The
-    routers crossed come from walking the installed routes; the ExpressRoute TTL is taken from
-    what step 1 measured when it can be, else from the default initial TTL of 64.
-    """
-
-    ttl: dict[tuple[str, int], str]
-
-    @classmethod
-    def calibrate(cls, run: DrillRun, records: dict[str, list[Record]]) -> TtlPaths:
-        first = run.windows[0] if run.windows else None
-        observed: dict[str, list[int]] = {"onprem-to-vnet": [], "vnet-to-onprem": []}
-        for direction, sender in SENDERS.items():
-            back = "vnet-to-onprem" if direction == "onprem-to-vnet" else "onprem-to-vnet"
-            for record in records.get(sender, []):
-                if record.get("kind") == "reply" and first and first.start_ns <= int(record["sent_ns"]) < first.end_ns:
-                    observed[direction].append(int(record["request_ttl"]))
-                    observed[back].append(int(record["reply_ttl"]))
-        table: dict[tuple[str, int], str] = {}
-        for direction in DIRECTIONS:
-            er_routers = run.hops.get((direction, "ExpressRoute"))
-            vpn_routers = run.hops.get((direction, "VPN"))
-            if er_routers is None:
-                continue
-            er_ttl = statistics.mode(observed[direction]) if observed[direction] else DEFAULT_TTL - er_routers
-            vpn_ttl = er_ttl + er_routers - (vpn_routers if vpn_routers is not None else er_routers - 1)
-            table[(direction, er_ttl)] = "ExpressRoute"
-            if vpn_ttl != er_ttl:
-                table[(direction, vpn_ttl)] = "VPN"
-        return cls(table)
-
-    def label(self, network_direction: str, ttl: int) -> str:
-        return self.ttl.get((network_direction, ttl), "unknown")
-
-    def path_of(self, direction: Direction) -> Callable[[Record], str]:
-        back = "vnet-to-onprem" if direction == "onprem-to-vnet" else "onprem-to-vnet"
-        return lambda r: combined_path(self.label(direction, int(r.get("request_ttl", -1))),
-                                       self.label(back, int(r.get("reply_ttl", -1))))
-
-
-def _tcp_result(records: dict[str, list[Record]]) -> TcpStreamResult:
-    try:
-        return tcp_stream_result(records.get("tcp-source", []), records.get("tcp-sink"))
-    except MissingSummary as error:
-        return TcpStreamResult(bytes_sent=0, bytes_received=0, checksum_ok=False, survived=False, error=str(error))
 
 
 def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:
