@@ -225,3 +225,12 @@ def test_a_resource_group_name_becomes_a_valid_topology_name(tmp_path: Path) -> 
     path.write_text(json.dumps(entries))
     topology = import_files([path]).topology
     assert (topology.name, topology.resource_group) == ("rg-hub-az", "rg (hub) az")
+
+
+def test_an_az_group_export_template_imports_like_the_resource_export() -> None:
+    """`az group export` writes names as parameters, ids as resourceId() and children as resources of
+    their own; the same hub read either way is the same topology."""
+    exported_template = EXPORT.parent / "group-export-hub-az.json"
+    from_template = import_files([exported_template], resource_group="rg-hub-az").topology
+    from_export = import_files([EXPORT], resource_group="rg-hub-az").topology
+    assert from_template.model_dump() == from_export.model_dump()

@@ -147,7 +147,8 @@ def read_resources(
             facts.setdefault("name", meta.get("topology"))
             facts.setdefault("description", meta.get("description"))
             facts.setdefault("resource_group", group)
-            facts.setdefault("location", scope.location)
+            located = (r.location for r in scope.resources if isinstance(r.location, str) and r.location)
+            facts.setdefault("location", next(located, scope.location))
         else:
             exported = _one_group(exported_resources(document, str(path)), resource_group, str(path))
             resources += exported
