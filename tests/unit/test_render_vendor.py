@@ -180,3 +180,14 @@ def test_a_gcm_integrity_with_a_cbc_cipher_is_refused_clearly(renderer: Any) -> 
     }
     with pytest.raises(TopologyError, match="pairs ipsec_integrity GCMAES256 with encryption AES256"):
         renderer(topology_from(document))
+
+
+def test_a_vendor_whose_renderer_is_not_installed_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybridnet.cli import render as render_cli
+
+    monkeypatch.setitem(render_cli.RENDERERS, render_cli.Vendor.junos, "hybridnet.render.no_such_renderer")
+    result = runner.invoke(app, ["render", "device", "--vendor", "junos"])
+    assert result.exit_code == 2
+    assert "junos renderer (hybridnet.render.no_such_renderer) is not part of this installation" in " ".join(
+        result.output.split()
+    )
