@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from hybridnet.emulate.state import (
     namespace_prefix,
     start_ticks,
 )
+from hybridnet.emulate.teardown import down, footprint
 from hybridnet.model import Topology
 
 Progress = Callable[[str], None]
@@ -68,6 +69,9 @@ class Lab:
         self.state = state
         self.timings: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._saved_at = 0.0
+        self._gates: ThreadPoolExecutor | None = None
+        self._gate_futures: list[Future[None]] = []
 
     # ----------------------------------------------------------------------------- life cycle
     @property
@@ -108,6 +112,8 @@ class Lab:
             if wait:
                 reached = wait_ready(lab, timeout_s=timeout_s, require_vpn=require_vpn, progress=say)
                 lab.timings.update({title: moment - started for title, moment in reached.items()})
+            lab._open_gates()
+            if wait:
                 lab.timings["ready_s"] = time.monotonic() - started
                 lab.state.phase = "ready"
                 lab.state.save()
@@ -197,49 +203,31 @@ class Lab:
             charon.start(self._recorder(charon.node))
 
         def start_node(node: Node) -> None:
+            directory = directories[node.name]
+            if node.nftables:
+                self._nft(node.name, directory / "nsg.nft")
+            for server in node.servers:
+                argv = [
+                    _python(),
+                    "-I",
+                    "-S",
+                    str(_script("workload_server.py")),
+                    node.name,
+                    str(server.port),
+                    server.protocol,
+                ]
+                self._spawn_recorded(node.name, "workload-server", argv, directory / "server.log")
+            if node.load_balancer:
+                argv = [_python(), "-I", "-S", str(_script("lb_prober.py")), str(directory / "ilb.json")]
+                self._spawn_recorded(node.name, "lb-prober", argv, directory / "prober.log")
             if node.frr_config:
                 router = self.frr(node.name)
                 router.close_gate()
                 router.start(self._recorder(node.name))
                 router.configure()
-                router.open_gate()
-            if node.nftables:
-                self._nft(node.name, directories[node.name] / "nsg.nft")
-            for server in node.servers:
-                self._record(
-                    node.name,
-                    "workload-server",
-                    processes.spawn(
-                        self.namespace(node.name),
-                        [
-                            _python(),
-                            "-I",
-                            "-S",
-                            str(_script("workload_server.py")),
-                            node.name,
-                            str(server.port),
-                            server.protocol,
-                        ],
-                        directories[node.name] / "server.log",
-                    ),
-                )
-            if node.load_balancer:
-                self._record(
-                    node.name,
-                    "lb-prober",
-                    processes.spawn(
-                        self.namespace(node.name),
-                        [
-                            _python(),
-                            "-I",
-                            "-S",
-                            str(_script("lb_prober.py")),
-                            str(directories[node.name] / "ilb.json"),
-                        ],
-                        directories[node.name] / "prober.log",
-                    ),
-                )
+                self._gate_futures.append(self._gates.submit(router.open_gate))
 
+        self._gates = ThreadPoolExecutor(max_workers=len(self.plan.nodes), thread_name_prefix="bgp-gate")
         with ThreadPoolExecutor(max_workers=len(self.plan.nodes)) as pool:
             futures = [pool.submit(start_node, node) for node in self.plan.nodes]
             azure = [c for c in charons.values() if self.plan.node(c.node).side == "azure"]
@@ -249,10 +237,24 @@ class Lab:
                 list(pool.map(self._load_charon, group))
             for future in futures:
                 future.result()
+        self.state.save()
         say(
             f"daemons started: FRR on {sum(1 for n in self.plan.nodes if n.frr_config)} routers, "
             f"charon on {len(charons)} VPN ends"
         )
+
+    def _open_gates(self) -> None:
+        """Wait for every router's BGP gate to have opened (and surface any error doing it)."""
+        try:
+            for future in self._gate_futures:
+                future.result()
+        finally:
+            if self._gates is not None:
+                self._gates.shutdown(wait=True)
+                self._gates = None
+
+    def _spawn_recorded(self, node: str, program: str, argv: list[str], log: Path) -> None:
+        self._record(node, program, processes.spawn(self.namespace(node), argv, log))
 
     def _load_charon(self, charon: CharonInstance) -> None:
         charon.wait_listening()
@@ -302,9 +304,13 @@ class Lab:
         return lambda program, popen: self._record(node, program, popen)
 
     def _record(self, node: str, program: str, popen: subprocess.Popen[bytes]) -> None:
+        """Remember a started process; the state file is rewritten at most every 0.2 s (``down``
+        also finds unrecorded processes by their namespace, so a crash in between loses nothing)."""
         with self._lock:
             self.state.processes.append(ProcessRecord(node, program, popen.pid, start_ticks(popen.pid) or 0))
-            self.state.save()
+            if time.monotonic() - self._saved_at > 0.2:
+                self.state.save()
+                self._saved_at = time.monotonic()
 
     # ----------------------------------------------------------------------------- reaching into nodes
     def namespace(self, node: str) -> str:
@@ -421,53 +427,6 @@ def check_environment() -> None:
         )
 
 
-def down(name: str) -> dict[str, list[str]]:
-    """Remove lab ``name`` completely: processes, namespaces, files. Safe after a crash; idempotent.
-
-    Returns what was removed, and what could not be (``leftover``), so callers can report leaks.
-    """
-    check_lab_name(name)
-    state = None
-    try:
-        state = LabState.load(name)
-    except LabError:
-        state = None
-    names = sorted(set(netns.existing(namespace_prefix(name))) | set(state.namespaces if state else []))
-    inodes = [i for i in (netns.inode(n) for n in names) if i is not None]
-    recorded = [r.pid for r in (state.processes if state else []) if start_ticks(r.pid) == r.start_ticks]
-    victims = sorted(set(recorded) | set(processes.in_namespaces(inodes)))
-    survivors = processes.stop_all(victims)
-    for namespace in names:
-        netns.remove(namespace)
-    directory = lab_directory(name)
-    shutil.rmtree(directory, ignore_errors=True)
-    leftover = [f"namespace {n}" for n in netns.existing(namespace_prefix(name))]
-    leftover += [f"process {p}" for p in survivors]
-    leftover += [f"directory {directory}"] if directory.exists() else []
-    return {"namespaces": names, "processes": [str(p) for p in victims], "leftover": leftover}
-
-
-def footprint(name: str, pids: Sequence[int] = ()) -> dict[str, list[str]]:
-    """What of lab ``name`` exists on the system now: namespaces, netns mounts, files, live processes.
-
-    ``pids`` are the lab's processes as recorded while it ran (a namespace's processes cannot be
-    found once the namespace is gone). Empty lists everywhere means nothing leaked.
-    """
-    prefix = namespace_prefix(name)
-    mounts = [
-        line.split()[1]
-        for line in Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
-        if f"/{prefix}" in line
-    ]
-    directory = lab_directory(name)
-    return {
-        "namespaces": netns.existing(prefix),
-        "mounts": mounts,
-        "files": [str(directory)] if directory.exists() else [],
-        "processes": [str(pid) for pid in pids if processes.alive(pid)],
-    }
-
-
 def _python() -> str:
     return "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
@@ -476,4 +435,4 @@ def _script(name: str) -> Path:
     return Path(__file__).with_name(name)
 
 
-__all__ = ["SECRET_SLOT", "Lab", "check_environment", "down", "render_strongswan_conf"]
+__all__ = ["SECRET_SLOT", "Lab", "check_environment", "down", "footprint", "render_strongswan_conf"]

@@ -1,9 +1,11 @@
 """When is a lab ready? When traffic flows over ExpressRoute both ways and the VPN backup stands by.
 
-Checked from ground truth, cheapest first, every 50 ms: the kernel routes the daemons installed
-(on-prem core → VNet via a customer edge; VNet fabric → on-prem via the ExpressRoute gateway), then
-BFD on the circuit, every planned BGP session Established, the IPsec CHILD SAs installed and the
-tunnel sessions carrying prefixes, and the load balancer's first probe round.
+Checked from ground truth, in order: the kernel routes the daemons installed (on-prem core → VNet
+via a customer edge; VNet fabric → on-prem via the ExpressRoute gateway), polled every 50 ms; the
+VPN backup (CHILD SAs installed, the tunnel BGP sessions carrying prefixes); the load balancer's
+first probe round; BFD up on the circuit; every planned BGP session Established. The first two
+are the bring-up target ("traffic over ExpressRoute, VPN standing by"); the rest make sure the lab
+has settled (FRR 8.4 may reset a CE-MSEE session once when BFD comes up) before it is handed over.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ def wait_ready(
     settled_bgp: set[str] = set()
     stages: list[tuple[str, Callable[[], list[str]], float]] = [
         (EXPRESSROUTE_READY, lambda: expressroute_missing(lab), POLL_S),
-        ("BFD on the circuit", lambda: bfd_missing(lab, settled_bfd), DAEMON_POLL_S),
-        ("BGP sessions", lambda: bgp_missing(lab, require_vpn, settled_bgp), DAEMON_POLL_S),
-        ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
     ]
     if require_vpn:
         stages.append((VPN_READY, lambda: vpn_missing(lab), DAEMON_POLL_S))
+    stages += [
+        ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
+        ("BFD on the circuit", lambda: bfd_missing(lab, settled_bfd), DAEMON_POLL_S),
+        ("all BGP sessions", lambda: bgp_missing(lab, require_vpn, settled_bgp), DAEMON_POLL_S),
+    ]
     while True:
         settled_bfd.clear()
         settled_bgp.clear()
