@@ -133,6 +133,12 @@ def with_run_outages(analysis: UdpAnalysis, outages: list[Outage], lost_at_s: tu
     return replace(analysis, figures=figures)
 
 
+def ended_in_outage(outages: list[Outage], lost_at_s: tuple[float, ...], end_s: float) -> bool:
+    """True when an outage was going on at ``end_s`` and had lost probes by then (a mere stall of
+    the replies, with nothing lost, does not count)."""
+    return any(o.start_s < end_s < o.end_s and any(o.start_s <= t < end_s for t in lost_at_s) for o in outages)
+
+
 def step_results(windows: list[StepWindow], records: Mapping[str, list[Record]], origin_ns: int,
                  ttl_paths: TtlPaths, fault_title: str, interval_ms: float) -> tuple[list[StepResult],
                                                                                      dict[Direction, UdpAnalysis]]:
@@ -161,8 +167,8 @@ def step_results(windows: list[StepWindow], records: Mapping[str, list[Record]],
                 fault=fault_title if window.step.action == "apply" else "",
                 http=http_figures(http) if outbound and http else None,
                 path_mtu=(window.path_mtu,) if outbound and window.path_mtu else ())
-            if any(o.end_s >= s(window.end_ns) - threshold_s for o in analysis.figures.outages):
-                step = replace(step, path_after="none")  # the step ended in an outage: nothing carried traffic
+            if ended_in_outage(outages[direction], whole[direction].lost_at_s, s(window.end_ns)):
+                step = replace(step, path_after="none")  # nothing carried traffic when the step ended
             steps.append(step)
     return steps, whole
 
