@@ -117,3 +117,27 @@ def test_up_dry_run_prints_the_plan_without_root() -> None:
     for name in ("msee-primary", "er-gateway", "vpn-gateway-1", "vnet-fabric", "web-vm1", "router bgp 12076"):
         assert name in result.output
     assert SECRET_SLOT in result.output or "secret" in result.output
+
+
+def test_single_instance_gateway_gives_one_tunnel_with_zero_selectors() -> None:
+    document = reference_document()
+    gateway = document["gateways"][1]
+    gateway["active_active"] = False
+    gateway["instances"] = gateway["instances"][:1]
+    document["onprem"]["vpn_appliance"]["bgp_addresses"] = ["169.254.21.2"]
+    lab = plan(topology_from(document))
+    assert [name for name, _ in lab.tunnels if name.startswith("vpn-gateway")] == ["vpn-gateway-0"]
+    swanctl = lab.node("onprem-vpn").swanctl_config or ""
+    assert "remote_ts = 0.0.0.0/0" in swanctl and "azure-1" not in swanctl
+
+
+def test_topology_without_vpn_plans_expressroute_only() -> None:
+    document = reference_document()
+    document["gateways"] = [g for g in document["gateways"] if g["type"] != "Vpn"]
+    document["connections"] = [c for c in document["connections"] if c["type"] != "IPsec"]
+    document["local_network_gateways"] = []
+    del document["onprem"]["vpn_appliance"]
+    lab = plan(topology_from(document))
+    names = {node.name for node in lab.nodes}
+    assert "internet" not in names and "vpn-gateway-0" not in names and "onprem-vpn" not in names
+    assert not lab.tunnels
