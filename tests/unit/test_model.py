@@ -109,3 +109,23 @@ def test_load_records_the_source_file(tmp_path: Path) -> None:
     topology = load(path)
     assert topology.source == path.resolve()
     assert topology.base_dir == tmp_path.resolve()
+
+
+@pytest.mark.parametrize("value", [True, 5, 1.5])
+def test_an_address_must_be_written_as_text(value: object) -> None:
+    document = reference_document()
+    document["vnet"]["subnets"][1]["prefix"] = value
+    with pytest.raises(TopologyError, match="as text"):
+        topology_from(document)
+
+
+def test_markup_like_user_text_is_printed_literally(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hybridnet.cli import app
+
+    path = tmp_path / "t.yaml"
+    path.write_text("name: x\n'[/bold]': 1\n")
+    result = CliRunner().invoke(app, ["analyse", str(path)])
+    assert result.exit_code == 2
+    assert "[/bold]" in result.output

@@ -118,7 +118,7 @@ def _print_rules() -> None:
 def _explain(rule_id: str) -> None:
     rule = next((r for r in all_rules() if r.id.lower() == rule_id.strip().lower()), None)
     if rule is None:
-        fail(escape(f"no rule {rule_id!r}; `hybridnet check --list-rules` lists them (IDs look like HN-GWS-003)"))
+        fail(f"no rule {rule_id!r}; `hybridnet check --list-rules` lists them (IDs look like HN-GWS-003)")
     style = _STYLE[rule.severity]
     console.print(f"[bold]{rule.id}[/] [{style}]{rule.severity.value}[/]: {rule.title}", highlight=False)
     if rule.psrule:

@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hybridnet.model import Topology, TopologyError, TopologyErrors, load
 
@@ -23,14 +24,15 @@ TopologyArg = Annotated[
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def report_topology_error(error: TopologyError) -> None:
     errors = error.errors if isinstance(error, TopologyErrors) else [error]
     for item in errors:
-        err_console.print(f"[bold red]error:[/] {item}", highlight=False, soft_wrap=True, markup=True)
+        # user text (keys, values, paths) may look like rich markup: print it literally
+        err_console.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False, soft_wrap=True)
 
 
 def load_topology(path: Path | None) -> Topology:

@@ -7,10 +7,11 @@ file is an error that names the field instead of a silently ignored setting.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from hybridnet.model.errors import TopologyError
 
@@ -20,6 +21,20 @@ class FrozenModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+
+def _written_as_text(value: Any) -> Any:
+    """Reject YAML numbers and booleans where an address is expected.
+
+    pydantic would read ``prefix: 5`` as 0.0.0.5/32 and ``prefix: true`` as 0.0.0.1/32: a typo that
+    silently becomes a valid but absurd network.
+    """
+    if isinstance(value, bool | int | float):
+        raise ValueError("write the address as text, e.g. 10.0.1.0/24 or 10.0.1.4")
+    return value
+
+
+Prefix = Annotated[IPv4Network, BeforeValidator(_written_as_text)]
+Address = Annotated[IPv4Address, BeforeValidator(_written_as_text)]
 
 Asn = Annotated[int, Field(ge=1, le=4294967295, description="BGP autonomous system number (16 or 32 bit).")]
 

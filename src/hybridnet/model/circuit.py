@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
 from pydantic import Field
 
-from hybridnet.model.base import Asn, FrozenModel, SecretRef
+from hybridnet.model.base import Address, Asn, FrozenModel, Prefix, SecretRef
 
 MICROSOFT_ASN = 12076
 
@@ -35,21 +34,21 @@ class PrivatePeering(FrozenModel):
     """Azure private peering: the only peering the VPN backs up."""
 
     peer_asn: Asn
-    primary_prefix: IPv4Network = Field(..., description="/30 of the primary link: customer .1, Microsoft .2.")
-    secondary_prefix: IPv4Network = Field(..., description="/30 of the secondary link: customer .1, Microsoft .2.")
+    primary_prefix: Prefix = Field(..., description="/30 of the primary link: customer .1, Microsoft .2.")
+    secondary_prefix: Prefix = Field(..., description="/30 of the secondary link: customer .1, Microsoft .2.")
     vlan_id: int = Field(..., ge=1, le=4094)
     md5_key: SecretRef | None = None
     bgp_timers: BgpTimers = BgpTimers()
     bfd: BfdSettings = BfdSettings()
     azure_asn: Literal[12076] = MICROSOFT_ASN
 
-    def customer_address(self, link: str) -> IPv4Address:
+    def customer_address(self, link: str) -> Address:
         return _host(self._prefix(link), 0)
 
-    def microsoft_address(self, link: str) -> IPv4Address:
+    def microsoft_address(self, link: str) -> Address:
         return _host(self._prefix(link), 1)
 
-    def _prefix(self, link: str) -> IPv4Network:
+    def _prefix(self, link: str) -> Prefix:
         return self.primary_prefix if link == "primary" else self.secondary_prefix
 
 
@@ -58,10 +57,10 @@ class MicrosoftPeering(FrozenModel):
     traffic goes over the internet when the circuit is down."""
 
     peer_asn: Asn
-    primary_prefix: IPv4Network
-    secondary_prefix: IPv4Network
+    primary_prefix: Prefix
+    secondary_prefix: Prefix
     vlan_id: int = Field(..., ge=1, le=4094)
-    advertised_public_prefixes: tuple[IPv4Network, ...] = ()
+    advertised_public_prefixes: tuple[Prefix, ...] = ()
     fails_over_to_vpn: Literal[False] = Field(
         False, description="Always false: the VPN backs up private peering only."
     )
@@ -88,7 +87,7 @@ class ExpressRouteCircuit(FrozenModel):
         return 10000 if self.sku_tier == "Premium" else 4000
 
 
-def _host(network: IPv4Network, index: int) -> IPv4Address:
+def _host(network: Prefix, index: int) -> Address:
     hosts = list(network.hosts()) if network.prefixlen < 31 else list(network)
     if index < len(hosts):
         return hosts[index]

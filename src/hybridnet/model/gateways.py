@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from hybridnet.model.base import Asn, FrozenModel, SecretRef
+from hybridnet.model.base import Address, Asn, FrozenModel, Prefix, SecretRef
 from hybridnet.model.circuit import BgpTimers
 from hybridnet.model.vnet import GATEWAY_SUBNET
 
@@ -21,7 +20,7 @@ VPN_GATEWAY_SKUS = (
 
 class PublicIp(FrozenModel):
     name: str
-    address: IPv4Address | None = Field(None, description="Known or expected address (the emulator needs one).")
+    address: Address | None = Field(None, description="Known or expected address (the emulator needs one).")
     sku: Literal["Basic", "Standard"] = "Standard"
     allocation: Literal["Static", "Dynamic"] = "Static"
 
@@ -39,8 +38,8 @@ class VpnGatewayInstance(FrozenModel):
     """One instance of the VPN gateway: its public IP and BGP peer addresses."""
 
     public_ip: PublicIp
-    bgp_address: IPv4Address | None = Field(None, description="Default BGP address from the GatewaySubnet.")
-    apipa_addresses: tuple[IPv4Address, ...] = Field((), description="Custom APIPA BGP addresses.")
+    bgp_address: Address | None = Field(None, description="Default BGP address from the GatewaySubnet.")
+    apipa_addresses: tuple[Address, ...] = Field((), description="Custom APIPA BGP addresses.")
 
 
 class VpnGatewayBgp(FrozenModel):
@@ -66,15 +65,15 @@ Gateway = Annotated[ExpressRouteGateway | VpnGateway, Field(discriminator="type"
 
 class LocalNetworkGatewayBgp(FrozenModel):
     asn: Asn
-    peer_address: IPv4Address
+    peer_address: Address
 
 
 class LocalNetworkGateway(FrozenModel):
     """Azure's record of the on-prem VPN device: its public IP and what lies behind it."""
 
     name: str
-    gateway_ip: IPv4Address
-    address_prefixes: tuple[IPv4Network, ...] = ()
+    gateway_ip: Address
+    address_prefixes: tuple[Prefix, ...] = ()
     bgp: LocalNetworkGatewayBgp | None = None
 
 

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
 from pydantic import Field
 
-from hybridnet.model.base import Asn, FrozenModel
+from hybridnet.model.base import Address, Asn, FrozenModel, Prefix
 
 
 class OnPremHost(FrozenModel):
     """A host on an on-premises subnet: the source of test traffic towards Azure."""
 
     name: str
-    address: IPv4Address
+    address: Address
 
 
 class OnPremSubnet(FrozenModel):
     name: str
-    prefix: IPv4Network
+    prefix: Prefix
     hosts: tuple[OnPremHost, ...] = ()
 
 
@@ -34,7 +33,7 @@ class EdgeRouter(FrozenModel):
     link: Literal["primary", "secondary"]
     local_preference: int = Field(150, ge=0, le=4294967295)
     as_path_prepend: int = Field(0, ge=0, le=10, description="Times the on-prem ASN is prepended towards Azure.")
-    advertised_prefixes: tuple[IPv4Network, ...] | None = Field(
+    advertised_prefixes: tuple[Prefix, ...] | None = Field(
         None, description="Prefixes announced to the MSEE; default: the on-prem address space."
     )
 
@@ -43,14 +42,14 @@ class VpnAppliance(FrozenModel):
     """The on-premises VPN device that terminates the IPsec tunnel(s) to the Azure VPN gateway."""
 
     name: str
-    public_ip: IPv4Address
-    bgp_addresses: tuple[IPv4Address, ...] = Field(
+    public_ip: Address
+    bgp_addresses: tuple[Address, ...] = Field(
         (), description="BGP peer address(es) on the tunnel side, one per Azure gateway instance (APIPA or loopback)."
     )
     local_preference: int = Field(100, ge=0, le=4294967295,
                                   description="Local preference of routes learned over the VPN.")
     as_path_prepend: int = Field(0, ge=0, le=10, description="Times the on-prem ASN is prepended over the VPN.")
-    advertised_prefixes: tuple[IPv4Network, ...] | None = Field(
+    advertised_prefixes: tuple[Prefix, ...] | None = Field(
         None, description="Prefixes announced over the VPN; default: the on-prem address space."
     )
 
@@ -64,7 +63,7 @@ class CoreRouter(FrozenModel):
 class OnPremises(FrozenModel):
     name: str = "onprem"
     asn: Asn
-    address_space: tuple[IPv4Network, ...] = Field(..., min_length=1)
+    address_space: tuple[Prefix, ...] = Field(..., min_length=1)
     subnets: tuple[OnPremSubnet, ...] = ()
     core_router: CoreRouter = CoreRouter(name="onprem-core")
     edge_routers: tuple[EdgeRouter, ...] = ()
@@ -73,10 +72,10 @@ class OnPremises(FrozenModel):
     def edge_router(self, link: str) -> EdgeRouter | None:
         return next((router for router in self.edge_routers if router.link == link), None)
 
-    def advertised_over_er(self, router: EdgeRouter) -> tuple[IPv4Network, ...]:
+    def advertised_over_er(self, router: EdgeRouter) -> tuple[Prefix, ...]:
         return router.advertised_prefixes if router.advertised_prefixes is not None else self.address_space
 
-    def advertised_over_vpn(self) -> tuple[IPv4Network, ...]:
+    def advertised_over_vpn(self) -> tuple[Prefix, ...]:
         appliance = self.vpn_appliance
         if appliance is None:
             return ()

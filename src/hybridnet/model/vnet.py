@@ -3,28 +3,27 @@ balancer and the application's VMs."""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
 from pydantic import Field
 
-from hybridnet.model.base import FrozenModel
+from hybridnet.model.base import Address, FrozenModel, Prefix
 
 GATEWAY_SUBNET = "GatewaySubnet"
 
 
 class Subnet(FrozenModel):
     name: str
-    prefix: IPv4Network
+    prefix: Prefix
     nsg: str | None = Field(None, description="Name of the network security group associated with the subnet.")
     route_table: str | None = Field(None, description="Name of the route table associated with the subnet.")
 
 
 class VirtualNetwork(FrozenModel):
     name: str
-    address_space: tuple[IPv4Network, ...] = Field(..., min_length=1)
+    address_space: tuple[Prefix, ...] = Field(..., min_length=1)
     subnets: tuple[Subnet, ...] = ()
-    dns_servers: tuple[IPv4Address, ...] = ()
+    dns_servers: tuple[Address, ...] = ()
 
     def subnet(self, name: str) -> Subnet | None:
         return next((subnet for subnet in self.subnets if subnet.name == name), None)
@@ -36,9 +35,9 @@ class VirtualNetwork(FrozenModel):
 
 class Route(FrozenModel):
     name: str
-    prefix: IPv4Network
+    prefix: Prefix
     next_hop_type: Literal["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"]
-    next_hop_ip: IPv4Address | None = None
+    next_hop_ip: Address | None = None
 
 
 class RouteTable(FrozenModel):
@@ -72,7 +71,7 @@ class Workload(FrozenModel):
 
     name: str
     subnet: str
-    address: IPv4Address
+    address: Address
     port: int = Field(..., ge=1, le=65535)
     protocol: Literal["Tcp", "Udp"] = "Tcp"
 
@@ -80,7 +79,7 @@ class Workload(FrozenModel):
 class LoadBalancerFrontend(FrozenModel):
     name: str
     subnet: str
-    address: IPv4Address
+    address: Address
 
 
 class HealthProbe(FrozenModel):
