@@ -72,6 +72,7 @@ class Lab:
         self._saved_at = 0.0
         self._gates: ThreadPoolExecutor | None = None
         self._gate_futures: list[Future[None]] = []
+        self._network: Future[None] | None = None
 
     # ----------------------------------------------------------------------------- life cycle
     @property
@@ -102,10 +103,14 @@ class Lab:
         lab = cls._claim(lab_plan, keys)
         started = time.monotonic()
         try:
-            lab._build(say)
-            lab.timings["network_s"] = time.monotonic() - started
-            say(f"network built: {len(lab_plan.nodes)} namespaces, {len(lab_plan.links)} links")
+            lab._create_namespaces()
+            # Daemons start while the cables are laid: they only need their namespace, and pick
+            # interfaces up as they appear; the VPN ends are loaded once the network is there.
+            wiring = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wiring")
+            lab._network = wiring.submit(lab._wire, say, started)
+            wiring.shutdown(wait=False)
             lab._start_daemons(keys, say)
+            lab._network.result()
             lab.timings["daemons_s"] = time.monotonic() - started
             lab.state.phase = "started"
             lab.state.save()
@@ -168,11 +173,13 @@ class Lab:
     def down(self) -> dict[str, list[str]]:
         return down(self.name)
 
-    def _build(self, say: Progress) -> None:
-        """Namespaces, then cables, then each node's sysctls and L2/L3, namespaces in parallel."""
-        namespace_of = {node.name: self.namespace(node.name) for node in self.plan.nodes}
+    def _create_namespaces(self) -> None:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(netns.create, namespace_of.values()))
+            list(pool.map(netns.create, (self.namespace(node.name) for node in self.plan.nodes)))
+
+    def _wire(self, say: Progress, started: float) -> None:
+        """Cables, then each node's sysctls and L2/L3, namespaces in parallel."""
+        namespace_of = {node.name: self.namespace(node.name) for node in self.plan.nodes}
         cables: dict[str, list[Link]] = {}
         for link in self.plan.links:
             cables.setdefault(link.a.node, []).append(link)
@@ -190,7 +197,8 @@ class Lab:
                 netns.configure(handle, node.addresses, node.bridges, node.routes)
 
         netns.run_inside({namespace_of[node.name]: partial(configure, node) for node in self.plan.nodes})
-        say("addresses, bridges and routes configured")
+        self.timings["network_s"] = time.monotonic() - started
+        say(f"network built: {len(self.plan.nodes)} namespaces, {len(self.plan.links)} links")
 
     def _start_daemons(self, keys: LabKeys, say: Progress) -> None:
         directories = {node.name: write_node_files(self, node, keys) for node in self.plan.nodes}
@@ -257,6 +265,8 @@ class Lab:
         self._record(node, program, processes.spawn(self.namespace(node), argv, log))
 
     def _load_charon(self, charon: CharonInstance) -> None:
+        if self._network is not None:
+            self._network.result()  # IKE needs the WAN address and the routes to the peer
         charon.wait_listening()
         charon.load()
         self._prepare_tunnel(self.plan.node(charon.node))
