@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
@@ -50,6 +51,7 @@ from hybridnet.emulate.plan import (
 from hybridnet.model import GATEWAY_SUBNET, Topology
 from hybridnet.render import frr as render_frr
 from hybridnet.render import strongswan as render_strongswan
+from hybridnet.render.frr import VpnPeering
 
 INTERNAL_TIMERS = (10, 30)
 ER_LOCAL_PREFERENCE = 200
@@ -194,7 +196,7 @@ def _er_gateway_address(topology: Topology) -> IPv4Address:
     )
 
 
-def _vpn_gateway(topology: Topology, peering_vpn: dict, common: dict) -> tuple[Node, IPv4Address]:
+def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, Any]) -> tuple[Node, IPv4Address]:
     gateway = topology.vpn_gateway
     connection = topology.vpn_connection
     appliance = topology.onprem.vpn_appliance
@@ -254,7 +256,7 @@ def _vnet(
     er_address: IPv4Address,
     vpn_addresses: list[IPv4Address],
     gateway_members: list[str],
-    common: dict,
+    common: dict[str, Any],
 ) -> tuple[Node, list[Node], list[Link]]:
     """The fabric (subnet gateways, iBGP with the gateways, the ILB) and one node per workload VM."""
     addresses: list[Address] = []

@@ -19,7 +19,8 @@ say so, and a user adapts those lines to their own LAN.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import TypedDict
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
@@ -108,12 +109,20 @@ def _gateway_interface(prefix: IPv4Network, hosts: tuple[OnPremHost, ...]) -> IP
     for address in prefix.hosts():
         if address not in taken:
             return IPv4Interface(f"{address}/{prefix.prefixlen}")
-    raise TopologyError(
-        f"subnet {prefix} has no free address for the core router's gateway", field="onprem.subnets"
-    )
+    raise TopologyError(f"subnet {prefix} has no free address for the core router's gateway", field="onprem.subnets")
 
 
-def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
+class VpnPeering(TypedDict):
+    """One BGP peering over the tunnel to one VPN gateway instance."""
+
+    index: int
+    local: IPv4Address
+    azure: IPv4Address
+    multihop: bool
+    public_ip: IPv4Address | None
+
+
+def vpn_peerings(topology: Topology) -> list[VpnPeering]:
     """One BGP peering per VPN gateway instance: (on-prem address, Azure address, multihop?).
 
     Azure peers from its APIPA address when one is set (directly on the tunnel), else from its
@@ -123,9 +132,7 @@ def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
     appliance = topology.onprem.vpn_appliance
     if gateway is None or appliance is None:
         return []
-    lng = next(
-        (topology.local_network_gateway(c.local_network_gateway) for c in topology.ipsec_connections), None
-    )
+    lng = next((topology.local_network_gateway(c.local_network_gateway) for c in topology.ipsec_connections), None)
     peerings = []
     for index, instance in enumerate(gateway.instances):
         if instance.apipa_addresses:
@@ -149,13 +156,7 @@ def vpn_peerings(topology: Topology) -> list[dict[str, object]]:
                 fix="give one address per gateway instance (APIPA 169.254.21.x, 22.x)",
             )
         peerings.append(
-            {
-                "index": index,
-                "local": local,
-                "azure": azure,
-                "multihop": multihop,
-                "public_ip": instance.public_ip.address,
-            }
+            VpnPeering(index=index, local=local, azure=azure, multihop=multihop, public_ip=instance.public_ip.address)
         )
     return peerings
 
@@ -194,9 +195,7 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
     return files
 
 
-def _render_edge(
-    topology: Topology, wiring: OnPremWiring, router: EdgeRouter, common: dict[str, object]
-) -> str:
+def _render_edge(topology: Topology, wiring: OnPremWiring, router: EdgeRouter, common: dict[str, object]) -> str:
     peering = topology.circuit.private_peering
     if peering is None:
         raise TopologyError(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from hybridnet.model import IpsecConnection, IpsecPolicy, Topology, TopologyError
-from hybridnet.render.frr import onprem_wiring, vpn_peerings
+from hybridnet.render.frr import VpnPeering, onprem_wiring, vpn_peerings
 
 AZURE_IKE_PROPOSALS = (
     "aes256-sha1-modp1024",
@@ -101,9 +101,7 @@ def proposals(connection: IpsecConnection) -> Proposals:
     """Azure's defaults, or the connection's custom policy translated to strongSwan names."""
     policy = connection.ipsec_policy
     if policy is None:
-        return Proposals(
-            AZURE_IKE_PROPOSALS, AZURE_ESP_PROPOSALS, AZURE_IKE_LIFETIME_S, AZURE_CHILD_LIFETIME_S
-        )
+        return Proposals(AZURE_IKE_PROPOSALS, AZURE_ESP_PROPOSALS, AZURE_IKE_LIFETIME_S, AZURE_CHILD_LIFETIME_S)
     return Proposals(
         (_ike_proposal(policy),),
         (_esp_proposal(policy),),
@@ -207,7 +205,7 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
 
 
 def _remote_selectors(
-    topology: Topology, connection: IpsecConnection, peer: dict | None, instances: int
+    topology: Topology, connection: IpsecConnection, peer: VpnPeering | None, instances: int
 ) -> list[str]:
     if connection.use_policy_based_traffic_selectors:
         return [str(p) for p in topology.vnet.address_space]
