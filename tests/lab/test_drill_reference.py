@@ -115,9 +115,11 @@ def test_primary_link_down_stays_on_expressroute(drill_lab: Lab) -> None:
     for step in result.steps:
         assert "VPN" not in step.path_during and "VPN" not in step.path_after, step
     for step in _step(result, "cut the primary link"):
-        # Near zero: a few probes at most (those in flight on the cut link); the margin covers the
-        # scheduling stalls of a shared 2-core machine, which delay replies without losing them.
-        assert step.lost <= 10 and step.outage_ms < 300, step.udp
+        # Near zero: the on-prem core spreads flows over both edges (ECMP). A flow on the secondary
+        # loses nothing; one on the primary loses what is in flight until the core drops that next
+        # hop (~0.1–0.2 s: the eBGP session resets with the carrier). The margin covers scheduling
+        # stalls of a shared 2-core machine, which delay replies without losing them.
+        assert step.lost <= 30 and step.outage_ms < 400, step.udp
     assert result.tcp_stream is not None and result.tcp_stream.nothing_lost
 
 

@@ -122,7 +122,6 @@ class DrillRun:
         topology = self.lab.plan.topology
         self.say(f"{step.name} …")
         window = StepWindow(step, start_ns=time.monotonic_ns())
-        self._event("drill", "step", step.name)
         if step.action == "apply":
             window.change_ns = time.monotonic_ns()
             self._fault_applied = True
