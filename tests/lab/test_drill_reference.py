@@ -86,8 +86,9 @@ def test_the_seed_procedure_moves_traffic_to_the_vpn_and_back(drill_lab: Lab, tm
     assert ("bgp", "session down") in kinds and ("zebra", "route changed") in kinds, kinds
     assert document["predictions"][0]["mechanism"] == "bfd"
     markdown = (tmp_path / "drill-report.md").read_text()
-    assert "ExpressRoute → none → VPN" in markdown and "VPN → none → ExpressRoute" in markdown or (
-        "VPN → VPN → ExpressRoute" in markdown), markdown
+    # The report says traffic moved ER → VPN (through a black hole) and back VPN → ER.
+    assert "| stop the circuit |" in markdown and "ExpressRoute → none → VPN" in markdown, markdown
+    assert re.search(r"\| restore the circuit \|.*\| VPN → \S+ → ExpressRoute \|", markdown), markdown
     _timeline_renders_in_chromium(tmp_path / "drill-report.html", tmp_path)
 
 
