@@ -147,3 +147,17 @@ def test_cli_status_json_and_exec(reference_lab: Lab) -> None:
     assert answer.stdout.strip() == "biz-vm1"
     unknown = hybridnet("exec", "--lab", reference_lab.name, "no-such-node", "--", "true")
     assert unknown.returncode == 2 and "no node named" in unknown.stderr
+
+
+def test_load_balancer_takes_a_dead_backend_out_and_back_in(reference_lab: Lab) -> None:
+    probe = reference_lab.plan.topology.load_balancers[0].probe
+    window = probe.interval_s * (probe.unhealthy_threshold + 2)
+    reference_lab.kill_daemon("web-vm1", "workload-server")
+    try:
+        assert wait_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is False, window)
+        answers = {reference_lab.run(HOST, ["curl", "-s", "-m", "3", "http://10.0.1.254/"]).stdout.strip()
+                   for _ in range(6)}
+        assert answers == {"web-vm2"}, answers
+    finally:
+        reference_lab.start_servers("web-vm1")
+    assert wait_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is True, window)

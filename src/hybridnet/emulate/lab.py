@@ -10,6 +10,7 @@ kill daemons, and read BGP, BFD, IPsec and the installed routes as data.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, FrrInstance, wait_for
 from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
-from hybridnet.emulate.plan import SECRET_SLOT, LabPlan, Link, Node, check_lab_name, plan
+from hybridnet.emulate.plan import SECRET_SLOT, VNET_FABRIC_NODE, LabPlan, Link, Node, check_lab_name, plan
 from hybridnet.emulate.setup import render_strongswan_conf, write_node_files
 from hybridnet.emulate.state import (
     LabState,
@@ -214,17 +215,7 @@ class Lab:
             directory = directories[node.name]
             if node.nftables:
                 self._nft(node.name, directory / "nsg.nft")
-            for server in node.servers:
-                argv = [
-                    _python(),
-                    "-I",
-                    "-S",
-                    str(_script("workload_server.py")),
-                    node.name,
-                    str(server.port),
-                    server.protocol,
-                ]
-                self._spawn_recorded(node.name, "workload-server", argv, directory / "server.log")
+            self.start_servers(node.name)
             if node.load_balancer:
                 argv = [_python(), "-I", "-S", str(_script("lb_prober.py")), str(directory / "ilb.json")]
                 self._spawn_recorded(node.name, "lb-prober", argv, directory / "prober.log")
@@ -260,6 +251,20 @@ class Lab:
             if self._gates is not None:
                 self._gates.shutdown(wait=True)
                 self._gates = None
+
+    def start_servers(self, node: str) -> None:
+        """Start the service(s) of a workload VM (again, e.g. after a drill killed them)."""
+        for server in self.plan.node(node).servers:
+            argv = [_python(), "-I", "-S", str(_script("workload_server.py")), node, str(server.port), server.protocol]
+            self._spawn_recorded(node, "workload-server", argv, self.node_directory(node) / "server.log")
+
+    def load_balancer_health(self) -> dict[str, dict[str, bool]]:
+        """Backend health as the load balancer's prober sees it now: {balancer: {backend: healthy}}."""
+        path = self.node_directory(VNET_FABRIC_NODE) / "health.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8")).get("healthy", {})
+        except (OSError, ValueError):
+            return {}
 
     def _spawn_recorded(self, node: str, program: str, argv: list[str], log: Path) -> None:
         self._record(node, program, processes.spawn(self.namespace(node), argv, log))
