@@ -18,6 +18,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -97,26 +98,31 @@ class Fault:
         return "; ".join(action.description for action in self.actions)
 
     def apply(self, lab: Lab) -> None:
-        """Apply every action; if one fails, undo those already made before raising."""
-        done: list[FaultAction] = []
-        try:
-            for action in self.actions:
-                action.apply(lab, self.saved_routes)
-                done.append(action)
-        except BaseException:
-            for action in reversed(done):
-                _quietly(lambda a=action: a.undo(lab, self.saved_routes))
-            raise
+        """Make every change at once (the provider stops both links together, not one after the
+        other); if one fails, undo those that were made before raising."""
+        outcomes = self._in_parallel(lambda action: action.apply(lab, self.saved_routes))
+        failed = [error for error in outcomes.values() if error is not None]
+        if failed:
+            for action, error in outcomes.items():
+                if error is None:
+                    _quietly(lambda a=action: a.undo(lab, self.saved_routes))
+            raise failed[0]
 
     def undo(self, lab: Lab) -> list[str]:
-        """Undo every action (all are tried); returns what could not be undone."""
-        problems: list[str] = []
-        for action in reversed(self.actions):
+        """Undo every change at once (all are tried); returns what could not be undone."""
+        outcomes = self._in_parallel(lambda action: action.undo(lab, self.saved_routes))
+        return [f"{action.description}: {error}" for action, error in outcomes.items() if error is not None]
+
+    def _in_parallel(self, act: Callable[[FaultAction], None]) -> dict[FaultAction, BaseException | None]:
+        def attempt(action: FaultAction) -> BaseException | None:
             try:
-                action.undo(lab, self.saved_routes)
+                act(action)
             except (LabError, OSError) as error:
-                problems.append(f"{action.description}: {error}")
-        return problems
+                return error
+            return None
+
+        with ThreadPoolExecutor(max_workers=len(self.actions)) as pool:
+            return dict(zip(self.actions, pool.map(attempt, self.actions), strict=True))
 
 
 def circuit_links(topology: Topology, links: tuple[str, ...] = ("primary", "secondary")) -> list[tuple[str, str]]:

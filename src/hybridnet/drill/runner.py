@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pyroute2 import NetNS
-
 from hybridnet.drill.faults import Fault
 from hybridnet.drill.lab_probes import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
 from hybridnet.drill.path_checks import parse_traceroute, path_from_hops
@@ -37,6 +35,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 POLL_S = 0.1
+SETTLE_POLL_S = 0.25
 WHOLE_AGAIN_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 60.0
 
@@ -68,7 +67,6 @@ class DrillRun:
         self.events: list[Event] = []
         self.windows: list[StepWindow] = []
         self.hops: dict[tuple[str, str], int] = {}  # (direction, path) → routers crossed
-        self._handles: dict[str, NetNS] = {}
         self._fault_applied = False
 
     # ------------------------------------------------------------------ running
@@ -102,20 +100,18 @@ class DrillRun:
             if self._fault_applied:
                 self.fault.undo(self.lab)
             close_pinhole(self.lab, self.endpoints)
-            for handle in self._handles.values():
-                handle.close()
         return self._result(records)
 
     def _event(self, source: str, kind: str, detail: str = "", node: str = "", t_ns: int | None = None) -> None:
         t_s = ((t_ns or time.monotonic_ns()) - self.origin_ns) / 1e9
         self.events.append(Event(t_s, source, kind, detail, node))  # type: ignore[arg-type]
 
-    def _poll_until(self, condition: Callable[[], bool], timeout_s: float) -> bool:
+    def _poll_until(self, condition: Callable[[], bool], timeout_s: float, poll_s: float = POLL_S) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if condition():
                 return True
-            time.sleep(POLL_S)
+            time.sleep(poll_s)
         return condition()
 
     def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
@@ -172,13 +168,15 @@ class DrillRun:
             good_since[:] = good_since or [now]
             return now - good_since[0] >= SETTLE_S * 1e9 and fleet.flowing(good_since[0], now)
 
-        return self._poll_until(settled, timeout_s)
+        # Unhurried: every walk of the routes costs CPU the routers need to converge, and the
+        # settle time dwarfs the poll interval anyway.
+        return self._poll_until(settled, timeout_s, SETTLE_POLL_S)
 
     def _routes_path(self, record_hops: bool = False) -> tuple[str, str]:
         """The path the installed routes give, host → workload and back (FIB walk, hop by hop)."""
         e = self.endpoints
-        out = trace_path(self.lab, e.host, e.workload_address, handles=self._handles)
-        back = trace_path(self.lab, e.workload, e.host_address, handles=self._handles)
+        out = trace_path(self.lab, e.host, e.workload_address)
+        back = trace_path(self.lab, e.workload, e.host_address)
         if record_hops:
             for direction, report in (("onprem-to-vnet", out), ("vnet-to-onprem", back)):
                 if report.via in ("ExpressRoute", "VPN"):
