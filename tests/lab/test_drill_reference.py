@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pytest
 from hybridnet.drill.result import DrillResult, StepResult
 from hybridnet.drill.runner import DrillOptions, run_drill
 from hybridnet.drill.scenario import build_scenario
+from hybridnet.drill.watch import ControlPlaneWatch
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.model import default_topology
 from tests.lab.conftest import lab_name
@@ -134,6 +136,27 @@ def test_gray_failure_is_caught_by_bfd_in_about_its_detection_time(drill_lab: La
         assert 500 < step.outage_ms < 2500, step.udp
     assert any(e.source == "bfd" and e.kind == "peer down" for e in result.events)
     assert result.predictions[0].mechanism == "bfd" and result.predictions[0].detection_ms == 900
+
+
+def test_ipsec_events_reach_the_timeline(drill_lab: Lab) -> None:
+    """IKE and CHILD SA events come from charon's VICI event stream, stamped on the drill's clock."""
+    origin = time.monotonic_ns()
+    watch = ControlPlaneWatch(drill_lab, origin)
+    watch.start()
+    try:
+        charon = drill_lab.charon("onprem-vpn")
+        ike = next(name for sa in charon.security_associations() for name in sa)
+        rekey = subprocess.run(["swanctl", "--rekey", "--ike", ike, "--uri", f"unix://{charon.socket}"],
+                               capture_output=True, text=True, timeout=30, check=False)
+        assert rekey.returncode == 0, rekey.stdout + rekey.stderr
+        deadline = time.monotonic() + 20
+        while not any(e.source == "ike" for e in watch.events) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        events = watch.stop()
+    rekeyed = [e for e in events if e.source == "ike" and e.kind == "IKE_SA rekeyed"]
+    assert rekeyed and rekeyed[0].node == "onprem-vpn" and ike in rekeyed[0].detail, events
+    assert 0 < rekeyed[0].t_s < 30
 
 
 def test_with_both_paths_down_the_drill_reports_the_outage_and_fails(drill_lab: Lab, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ def test_a_clean_run_has_no_outage_and_every_reply_on_expressroute() -> None:
 def test_ttls_are_calibrated_from_step_one_and_the_routers_each_path_crosses() -> None:
     records = {sender: _records(1000, (0, 0)) for sender in SENDERS.values()}
     first = _windows(("verify", 0, 1000))[0]
+    first.routes_path = ("ExpressRoute", "ExpressRoute")
     routers = {("onprem-to-vnet", "ExpressRoute"): 5, ("onprem-to-vnet", "VPN"): 4,
                ("vnet-to-onprem", "ExpressRoute"): 5}
     paths = TtlPaths.calibrate(records, first, routers)
@@ -68,3 +69,5 @@ def test_ttls_are_calibrated_from_step_one_and_the_routers_each_path_crosses() -
     assert paths.label("onprem-to-vnet", 60) == "VPN"
     assert paths.label("vnet-to-onprem", 60) == "VPN"  # one router fewer assumed when not yet seen
     assert paths.label("vnet-to-onprem", 58) == "unknown"
+    first.routes_path = ("VPN", "VPN")  # step 1 was not on ExpressRoute: its TTLs are not trusted
+    assert TtlPaths.calibrate(records, first, routers).label("onprem-to-vnet", 59) == "ExpressRoute"

@@ -145,7 +145,7 @@ class DrillRun:
             self._poll_until(watched, 3600)
         if step.action == "undo" and not wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S):
             self._event("drill", "not whole again", "BGP, BFD or the VPN did not all come back after the undo")
-        paths = self._routes_path(record_hops=True)
+        paths = window.routes_path = self._routes_path(record_hops=True)
         window.end_ns = time.monotonic_ns()
         self.windows.append(window)
         # Between steps, outside every measured window: starting ping, traceroute and two agents

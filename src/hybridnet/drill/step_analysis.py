@@ -45,6 +45,8 @@ class StepWindow:
     change_ns: int | None = None
     settled: bool = True
     path_mtu: PathMtuResult | None = None
+    routes_path: tuple[str, str] = ("unknown", "unknown")
+    """What the installed routes said at the step's end: (on-prem → VNet, VNet → on-prem)."""
 
     @property
     def analysed_from_ns(self) -> int:
@@ -73,6 +75,8 @@ class TtlPaths:
         without a VPN route seen, that difference is assumed.
         """
         observed: dict[str, list[int]] = {d: [] for d in DIRECTIONS}
+        if first is not None and first.routes_path != ("ExpressRoute", "ExpressRoute"):
+            first = None  # step 1 did not run over ExpressRoute: its TTLs would name the wrong path
         for direction, sender in SENDERS.items():
             for record in records.get(sender, []):
                 if (record.get("kind") == "reply" and first is not None
