@@ -71,8 +71,6 @@ class Lab:
         self.timings: dict[str, float] = {}
         self._lock = threading.Lock()
         self._saved_at = 0.0
-        self._gates: ThreadPoolExecutor | None = None
-        self._gate_futures: list[Future[None]] = []
         self._network: Future[None] | None = None
 
     # ----------------------------------------------------------------------------- life cycle
@@ -118,8 +116,6 @@ class Lab:
             if wait:
                 reached = wait_ready(lab, timeout_s=timeout_s, require_vpn=require_vpn, progress=say)
                 lab.timings.update({title: moment - started for title, moment in reached.items()})
-            lab._open_gates()
-            if wait:
                 lab.timings["ready_s"] = time.monotonic() - started
                 lab.state.phase = "ready"
                 lab.state.save()
@@ -224,9 +220,8 @@ class Lab:
                 router.close_gate()
                 router.start(self._recorder(node.name))
                 router.configure()
-                self._gate_futures.append(self._gates.submit(router.open_gate))
+                router.open_gate()
 
-        self._gates = ThreadPoolExecutor(max_workers=len(self.plan.nodes), thread_name_prefix="bgp-gate")
         with ThreadPoolExecutor(max_workers=len(self.plan.nodes)) as pool:
             futures = [pool.submit(start_node, node) for node in self.plan.nodes]
             azure = [c for c in charons.values() if self.plan.node(c.node).side == "azure"]
@@ -241,16 +236,6 @@ class Lab:
             f"daemons started: FRR on {sum(1 for n in self.plan.nodes if n.frr_config)} routers, "
             f"charon on {len(charons)} VPN ends"
         )
-
-    def _open_gates(self) -> None:
-        """Wait for every router's BGP gate to have opened (and surface any error doing it)."""
-        try:
-            for future in self._gate_futures:
-                future.result()
-        finally:
-            if self._gates is not None:
-                self._gates.shutdown(wait=True)
-                self._gates = None
 
     def start_servers(self, node: str) -> None:
         """Start the service(s) of a workload VM (again, e.g. after a drill killed them)."""
@@ -273,8 +258,10 @@ class Lab:
         if self._network is not None:
             self._network.result()  # IKE needs the WAN address and the routes to the peer
         charon.wait_listening()
-        charon.load()
+        # The tunnel set-up (routes to the peer's public IP, tunnel addresses) comes first: the
+        # on-prem end initiates as soon as its configuration is loaded.
         self._prepare_tunnel(self.plan.node(charon.node))
+        charon.load()
 
     def _prepare_tunnel(self, node: Node) -> None:
         """Once charon made its TUN device: drop libipsec's catch-all rule, address the tunnel."""
@@ -304,11 +291,14 @@ class Lab:
                     fix=f"see {script}",
                 )
         else:
-            with netns.opened(namespace) as handle:
+
+            def address_tunnel(handle: IPRoute) -> None:
                 for address in tunnel.addresses:
                     netns.add_address(handle, address)
                 index = handle.link_lookup(ifname=device)[0]
                 handle.link("set", index=index, mtu=tunnel.mtu, state="up")
+
+            netns.with_handle(namespace, address_tunnel)
 
     def _nft(self, node: str, path: Path) -> None:
         result = processes.run(self.namespace(node), ["nft", "-f", str(path)])
@@ -414,7 +404,7 @@ class Lab:
         return self.frr(node).show("show bgp ipv4 unicast json")
 
     def bfd_peers(self, node: str) -> list[dict[str, Any]]:
-        answer = self.frr(node).show("show bfd peers json")
+        answer = self.frr(node).show("show bfd peers json", daemon="bfdd")
         return answer if isinstance(answer, list) else []
 
     def ipsec_sas(self, node: str) -> list[dict[str, Any]]:

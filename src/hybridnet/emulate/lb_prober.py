@@ -2,9 +2,11 @@
 
 Like Azure's, it probes every backend from 168.63.129.16 every ``interval_s`` (HTTP GET of the
 probe path expecting 200, or a TCP connect) and takes a backend out after ``unhealthy_threshold``
-consecutive failures, back in after one success. The load balancer itself is nftables DNAT
-(``numgen`` over the healthy backends), rewritten atomically whenever health changes; the current
-health is written to ``health.json`` beside the config for ``hybridnet status``.
+consecutive failures, back in after one success. While the lab starts (the first 15 s, until
+every backend has answered once) it probes every 0.2 s, so the lab is not held up by the
+interval. The load balancer itself is nftables DNAT (``numgen`` over the healthy backends),
+rewritten atomically whenever health changes; the current health is written to ``health.json``
+beside the config for ``hybridnet status``.
 
 Stdlib only: run as ``python3 -I -S lb_prober.py CONFIG.json``.
 """
@@ -18,6 +20,9 @@ import subprocess
 import sys
 import time
 from typing import Any
+
+STARTUP_S = 15.0
+STARTUP_PROBE_S = 0.2
 
 
 def probe(source: str, backend: str, spec: dict[str, Any]) -> bool:
@@ -70,6 +75,7 @@ def main() -> None:
     interval = min(float(lb["probe"]["interval_s"]) for lb in balancers)
     applied = None
     rounds = 0
+    begun = time.monotonic()
     while True:
         started = time.monotonic()
         for lb in balancers:
@@ -90,7 +96,11 @@ def main() -> None:
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump({"rounds": rounds, "healthy": healthy}, handle)
         os.replace(temporary, health_path)
-        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        # Until every backend has answered once (the lab is still starting them), probe quickly.
+        all_up = all(up for backends in healthy.values() for up in backends.values())
+        starting = time.monotonic() - begun < STARTUP_S and not all_up
+        pause = STARTUP_PROBE_S if starting else interval
+        time.sleep(max(0.0, pause - (time.monotonic() - started)))
 
 
 if __name__ == "__main__":

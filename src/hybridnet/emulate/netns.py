@@ -9,16 +9,18 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from functools import partial
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import TypeVar
 
 from pyroute2 import IPRoute, NetNS, netns
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import Address, Bridge, Link, Route
 
+T = TypeVar("T")
 NETNS_DIR = Path("/run/netns")
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -56,13 +58,14 @@ def inode(name: str) -> int | None:
         return None
 
 
-@contextmanager
-def opened(name: str) -> Iterator[NetNS]:
-    handle = NetNS(name)
-    try:
-        yield handle
-    finally:
-        handle.close()
+def with_handle(name: str, work: Callable[[IPRoute], T]) -> T:
+    """Run ``work(handle)`` with a netlink handle inside namespace ``name`` (see ``run_inside``)."""
+
+    def job() -> T:
+        with IPRoute() as handle:
+            return work(handle)
+
+    return run_inside({name: job})[name]  # type: ignore[return-value]
 
 
 def run_inside(work: dict[str, Callable[[], object]]) -> dict[str, object]:
@@ -150,29 +153,32 @@ def add_route(handle: IPRoute | NetNS, route: Route) -> None:
 
 
 def set_link(name: str, interface: str, up: bool) -> None:
-    with opened(name) as handle:
-        handle.link("set", index=_index(handle, interface), state="up" if up else "down")
+    state = "up" if up else "down"
+    with_handle(name, lambda handle: handle.link("set", index=_index(handle, interface), state=state))
 
 
 def link_exists(name: str, interface: str) -> bool:
-    with opened(name) as handle:
-        return bool(handle.link_lookup(ifname=interface))
+    return with_handle(name, lambda handle: bool(handle.link_lookup(ifname=interface)))
 
 
 def remove_rules_to_table(name: str, table: int) -> int:
     """Delete every policy rule that sends traffic to ``table``; returns how many there were."""
-    removed = 0
-    with opened(name) as handle:
+
+    def work(handle: IPRoute) -> int:
+        removed = 0
         for rule in handle.get_rules(family=2):
             if rule.get_attr("FRA_TABLE") == table or rule.get("table") == table:
                 handle.rule("del", family=2, table=table, priority=rule.get_attr("FRA_PRIORITY"))
                 removed += 1
-    return removed
+        return removed
+
+    return with_handle(name, work)
 
 
 def routes(name: str) -> list[dict[str, object]]:
     """The main routing table of a namespace as plain data (destination, gateways, interface, protocol)."""
-    with opened(name) as handle:
+
+    def work(handle: IPRoute) -> list[dict[str, object]]:
         names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in handle.get_links()}
         result = []
         for route in handle.route("dump", family=2, table=254):
@@ -199,14 +205,57 @@ def routes(name: str) -> list[dict[str, object]]:
             )
         return result
 
+    return with_handle(name, work)
+
 
 def lookup(name: str, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
     """Where the namespace sends a packet for ``destination``: (next hop or None if on-link, interface)."""
-    with opened(name) as handle:
-        return lookup_in(handle, destination)
+    return lookup_many({name: destination})[name]
 
 
-def lookup_in(handle: NetNS, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
+def lookup_many(queries: dict[str, IPv4Address]) -> dict[str, tuple[IPv4Address | None, str | None]]:
+    """``lookup`` in several namespaces at once (one short-lived thread each, no helper process)."""
+
+    def ask(destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
+        with IPRoute() as handle:
+            return lookup_in(handle, destination)
+
+    answers = run_inside({name: partial(ask, destination) for name, destination in queries.items()})
+    return {name: answers[name] for name in queries}  # type: ignore[misc]
+
+
+TCP_ESTABLISHED = 1
+TCP_SYN_SENT = 2
+
+
+def tcp_sockets(names: list[str], port: int) -> dict[str, list[tuple[IPv4Address, IPv4Address, int]]]:
+    """IPv4 TCP sockets to or from ``port`` in each namespace: (local, remote, kernel state).
+
+    Read from /proc/thread-self/net/tcp by a thread inside the namespace: the kernel's own view,
+    at the cost of a file read rather than a daemon query.
+    """
+
+    def read() -> list[tuple[IPv4Address, IPv4Address, int]]:
+        found = []
+        with open("/proc/thread-self/net/tcp", encoding="ascii") as table:
+            next(table)
+            for line in table:
+                fields = line.split()
+                local, remote, state = fields[1], fields[2], int(fields[3], 16)
+                if int(local.split(":")[1], 16) == port or int(remote.split(":")[1], 16) == port:
+                    found.append((_proc_address(local), _proc_address(remote), state))
+        return found
+
+    answers = run_inside(dict.fromkeys(names, read))
+    return {name: answers[name] for name in names}  # type: ignore[misc]
+
+
+def _proc_address(text: str) -> IPv4Address:
+    """An address from /proc/net/tcp ("0100A8C0:00B3", little-endian hex)."""
+    return IPv4Address(int.from_bytes(bytes.fromhex(text.split(":")[0]), "little"))
+
+
+def lookup_in(handle: IPRoute | NetNS, destination: IPv4Address) -> tuple[IPv4Address | None, str | None]:
     try:
         answer = handle.route("get", dst=str(destination))[0]
     except Exception:

@@ -10,7 +10,6 @@ has settled (FRR 8.4 may reset a CE-MSEE session once when BFD comes up) before 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
 EXPRESSROUTE_READY = "traffic over ExpressRoute"
 VPN_READY = "VPN backup (IPsec SAs, BGP over the tunnels)"
+BGP_PORT = 179
 POLL_S = 0.05
 """Kernel-route checks are cheap netlink dumps; checks that ask a daemon (vtysh) poll slower."""
 DAEMON_POLL_S = 0.2
@@ -118,7 +118,16 @@ def bgp_missing(lab: Lab, include_vpn: bool = True, settled: set[str] | None = N
     settled = set() if settled is None else settled
     sessions = [s for s in lab.plan.bgp_sessions if include_vpn or not s.role.startswith("VPN tunnel")]
     problems = []
-    for node in sorted({s.node for s in sessions} - settled):
+    pending = sorted({s.node for s in sessions} - settled)
+    # The kernel's TCP table first (a file read per namespace): bgpd is asked only where every
+    # planned session at least has its TCP connection up.
+    sockets = netns.tcp_sockets([lab.namespace(node) for node in pending], BGP_PORT)
+    for node in pending:
+        connected = {remote for _local, remote, state in sockets[lab.namespace(node)] if state == netns.TCP_ESTABLISHED}
+        waiting = [s for s in sessions if s.node == node and s.peer_address not in connected]
+        if waiting:
+            problems += [f"BGP {node} → {s.peer_node} ({s.peer_address}) has no TCP connection" for s in waiting]
+            continue
         peers = peers_of(lab.bgp_summary(node))
         missing = []
         for session in (s for s in sessions if s.node == node):
@@ -152,13 +161,25 @@ def vpn_missing(lab: Lab) -> list[str]:
             problems.append(f"IPsec {node} {connection}: no CHILD SA installed")
         elif netns.remove_rules_to_table(lab.namespace(node), LIBIPSEC_ROUTING_TABLE):
             problems.append(f"{node}: libipsec's table-{LIBIPSEC_ROUTING_TABLE} rule came back (removed)")
-    for session in lab.plan.bgp_sessions:
-        if not session.role.startswith("VPN tunnel"):
-            continue
-        peer = peers_of(lab.bgp_summary(session.node)).get(str(session.peer_address), {})
-        received = peer.get("pfxRcd", 0) if isinstance(peer, dict) else 0
-        if not received:
-            problems.append(f"{session.node} has received no prefix from {session.peer_node} over the tunnel")
+    if problems:
+        return problems
+    # Azure side: each VPN gateway instance has the on-prem routes from its tunnel peer (kernel FIB);
+    # on-prem side: the appliance has received the VNet from every instance (its best path may
+    # still be ExpressRoute, so this one is asked of bgpd).
+    tunnel_sessions = [s for s in lab.plan.bgp_sessions if s.role.startswith("VPN tunnel")]
+    azure_side = {s.node: s for s in tunnel_sessions if s.node.startswith("vpn-gateway-")}
+    onprem_prefix = lab.plan.topology.onprem.address_space[0].network_address + 1
+    answers = netns.lookup_many({lab.namespace(node): onprem_prefix for node in azure_side})
+    for node, session in azure_side.items():
+        gateway, _interface = answers[lab.namespace(node)]
+        if gateway != session.peer_address:
+            problems.append(f"{node} has no route to on-prem over its tunnel yet")
+    for node in sorted({s.node for s in tunnel_sessions} - set(azure_side)):
+        peers = peers_of(lab.bgp_summary(node))
+        for session in (s for s in tunnel_sessions if s.node == node):
+            peer = peers.get(str(session.peer_address), {})
+            if not (peer.get("pfxRcd", 0) if isinstance(peer, dict) else 0):
+                problems.append(f"{node} has received no prefix from {session.peer_node} over the tunnel")
     return problems
 
 
@@ -171,11 +192,16 @@ def vpn_failure_reason(lab: Lab) -> str | None:
 
 
 def load_balancer_missing(lab: Lab) -> list[str]:
+    """Backends the load balancer does not (yet) consider healthy: the lab starts them all."""
     fabric = lab.plan.node(VNET_FABRIC_NODE)
     if not fabric.load_balancer:
         return []
-    try:
-        health = json.loads((lab.node_directory(VNET_FABRIC_NODE) / "health.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    health = lab.load_balancer_health()
+    if not health:
         return ["the load balancer has not probed its backends yet"]
-    return [] if health.get("rounds", 0) >= 1 else ["the load balancer has not probed its backends yet"]
+    return [
+        f"{balancer}: backend {backend} is not healthy yet"
+        for balancer, backends in health.items()
+        for backend, up in backends.items()
+        if not up
+    ]

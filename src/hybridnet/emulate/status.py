@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
-from pyroute2 import NetNS
-
 from hybridnet.emulate import netns
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import MSEE_NODES
@@ -51,28 +49,8 @@ class LabStatus:
         return asdict(self)
 
 
-def trace_path(
-    lab: Lab,
-    source: str,
-    destination: IPv4Address,
-    name: str | None = None,
-    handles: dict[str, NetNS] | None = None,
-) -> PathReport:
-    """Follow the FIBs from ``source`` towards ``destination``; label the way it goes.
-
-    ``handles`` caches open namespace handles across several traces (the caller closes them).
-    """
-    own = handles is None
-    handles = {} if handles is None else handles
-    try:
-        return _trace(lab, source, destination, name, handles)
-    finally:
-        if own:
-            for handle in handles.values():
-                handle.close()
-
-
-def _trace(lab: Lab, source: str, destination: IPv4Address, name: str | None, handles: dict[str, NetNS]) -> PathReport:
+def trace_path(lab: Lab, source: str, destination: IPv4Address, name: str | None = None) -> PathReport:
+    """Follow the FIBs from ``source`` towards ``destination``; label the way it goes."""
     hops = [source]
     current = source
     owner = lab.plan.owner_of(destination)
@@ -81,9 +59,7 @@ def _trace(lab: Lab, source: str, destination: IPv4Address, name: str | None, ha
         if owner == current:
             via = "local"
             break
-        if current not in handles:
-            handles[current] = NetNS(lab.namespace(current))
-        gateway, interface = netns.lookup_in(handles[current], destination)
+        gateway, interface = netns.lookup(lab.namespace(current), destination)
         if gateway is None and interface is None:
             break
         following = lab.plan.owner_of(gateway) if gateway is not None else owner
@@ -109,18 +85,13 @@ def onprem_paths(lab: Lab) -> list[PathReport]:
     topology = lab.plan.topology
     hosts = [host for subnet in topology.onprem.subnets for host in subnet.hosts]
     reports = []
-    handles: dict[str, NetNS] = {}
-    try:
-        for host in hosts[:1]:
-            for workload in topology.workloads:
-                reports.append(trace_path(lab, host.name, workload.address, workload.name, handles))
-            for balancer in topology.load_balancers:
-                reports.append(trace_path(lab, host.name, balancer.frontend.address, balancer.name, handles))
-            for workload in topology.workloads:
-                reports.append(trace_path(lab, workload.name, host.address, host.name, handles))
-    finally:
-        for handle in handles.values():
-            handle.close()
+    for host in hosts[:1]:
+        for workload in topology.workloads:
+            reports.append(trace_path(lab, host.name, workload.address, workload.name))
+        for balancer in topology.load_balancers:
+            reports.append(trace_path(lab, host.name, balancer.frontend.address, balancer.name))
+        for workload in topology.workloads:
+            reports.append(trace_path(lab, workload.name, host.address, host.name))
     return reports
 
 
