@@ -48,6 +48,19 @@ def lab_memory(lab: Lab) -> dict[str, tuple[int, int, int]]:
     return totals
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text(encoding="ascii").split()[0]
+
+
 def figures(values: list[float]) -> str:
     return f"min {min(values):.2f} / median {statistics.median(values):.2f} / max {max(values):.2f} s"
 
@@ -62,20 +75,31 @@ def main() -> int:
         print("run as root", file=sys.stderr)
         return 2
     lab_plan = plan(load(arguments.topology), lab=arguments.lab)
-    expressroute, vpn, teardown = [], [], []
+    expressroute, vpn, teardown, cpu = [], [], [], []
     memory: dict[str, tuple[int, int, int]] = {}
     for run in range(arguments.runs):
         try:
+            before = os.times()
+            load_now = load_average()
             lab = Lab.up(lab_plan, timeout_s=120)
+            after = os.times()
+            ours = (after.user - before.user) + (after.system - before.system)
+            helpers = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            daemons = sum(cpu_seconds(record.pid) for record in lab.state.processes)
+            cpu.append(ours + helpers + daemons)
             expressroute.append(lab.timings[EXPRESSROUTE_READY])
             vpn.append(lab.timings[VPN_READY])
             if run == 0:
                 time.sleep(2)  # memory once the daemons have settled, not mid start-up
                 memory = lab_memory(lab)
             pids = [record.pid for record in lab.state.processes]
-            print(f"run {run + 1}: network {lab.timings['network_s']:.2f} s, daemons started "
-                  f"{lab.timings['daemons_s']:.2f} s, ExpressRoute ready {expressroute[-1]:.2f} s, "
-                  f"VPN backup ready {vpn[-1]:.2f} s", flush=True)
+            print(
+                f"run {run + 1} (load average {load_now}): CPU {cpu[-1]:.1f} s, "
+                f"network {lab.timings['network_s']:.2f} s, daemons started "
+                f"{lab.timings['daemons_s']:.2f} s, ExpressRoute ready {expressroute[-1]:.2f} s, "
+                f"VPN backup ready {vpn[-1]:.2f} s",
+                flush=True,
+            )
         finally:
             started = time.monotonic()
             down(arguments.lab)
@@ -86,6 +110,10 @@ def main() -> int:
     print(f"\nbring-up until traffic over ExpressRoute: {figures(expressroute)}")
     print(f"bring-up until the VPN backup is ready:   {figures(vpn)}")
     print(f"tear-down:                                {figures(teardown)}")
+    print(
+        f"CPU used by one bring-up (all processes): median {statistics.median(cpu):.1f} s "
+        f"(on {os.cpu_count()} cores: at least {statistics.median(cpu) / (os.cpu_count() or 1):.1f} s of wall clock)"
+    )
     print("\nmemory of the lab's processes (after start-up settled):")
     total_rss = total_pss = 0
     for program, (count, rss, pss) in sorted(memory.items(), key=lambda item: -item[1][2]):
