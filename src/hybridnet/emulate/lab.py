@@ -10,35 +10,30 @@ kill daemons, and read BGP, BFD, IPsec and the installed routes as data.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from pyroute2 import IPRoute
 
 from hybridnet.emulate import netns, processes
-from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, FrrInstance, wait_for
+from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, wait_for
 from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
-from hybridnet.emulate.plan import SECRET_SLOT, VNET_FABRIC_NODE, LabPlan, Link, Node, check_lab_name, plan
+from hybridnet.emulate.nodes import NodeAccess, python_interpreter, script_path
+from hybridnet.emulate.plan import SECRET_SLOT, LabPlan, Link, Node, check_lab_name, plan
 from hybridnet.emulate.setup import render_strongswan_conf, write_node_files
 from hybridnet.emulate.state import (
     LabState,
-    ProcessRecord,
     lab_directory,
     make_private_directory,
     namespace_name,
     namespace_prefix,
-    start_ticks,
 )
 from hybridnet.emulate.teardown import down, footprint
 from hybridnet.model import Topology
@@ -62,7 +57,7 @@ REQUIRED_PROGRAMS = (
 )
 
 
-class Lab:
+class Lab(NodeAccess):
     """A lab that is (or was) up: its plan, state and per-node daemon handles."""
 
     def __init__(self, lab_plan: LabPlan, state: LabState) -> None:
@@ -74,14 +69,6 @@ class Lab:
         self._network: Future[None] | None = None
 
     # ----------------------------------------------------------------------------- life cycle
-    @property
-    def name(self) -> str:
-        return self.plan.lab
-
-    @property
-    def directory(self) -> Path:
-        return lab_directory(self.name)
-
     @classmethod
     def up(
         cls,
@@ -213,7 +200,7 @@ class Lab:
                 self._nft(node.name, directory / "nsg.nft")
             self.start_servers(node.name)
             if node.load_balancer:
-                argv = [_python(), "-I", "-S", str(_script("lb_prober.py")), str(directory / "ilb.json")]
+                argv = [python_interpreter(), "-I", "-S", str(script_path("lb_prober.py")), str(directory / "ilb.json")]
                 self._spawn_recorded(node.name, "lb-prober", argv, directory / "prober.log")
             if node.frr_config:
                 router = self.frr(node.name)
@@ -236,20 +223,6 @@ class Lab:
             f"daemons started: FRR on {sum(1 for n in self.plan.nodes if n.frr_config)} routers, "
             f"charon on {len(charons)} VPN ends"
         )
-
-    def start_servers(self, node: str) -> None:
-        """Start the service(s) of a workload VM (again, e.g. after a drill killed them)."""
-        for server in self.plan.node(node).servers:
-            argv = [_python(), "-I", "-S", str(_script("workload_server.py")), node, str(server.port), server.protocol]
-            self._spawn_recorded(node, "workload-server", argv, self.node_directory(node) / "server.log")
-
-    def load_balancer_health(self) -> dict[str, dict[str, bool]]:
-        """Backend health as the load balancer's prober sees it now: {balancer: {backend: healthy}}."""
-        path = self.node_directory(VNET_FABRIC_NODE) / "health.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8")).get("healthy", {})
-        except (OSError, ValueError):
-            return {}
 
     def _spawn_recorded(self, node: str, program: str, argv: list[str], log: Path) -> None:
         self._record(node, program, processes.spawn(self.namespace(node), argv, log))
@@ -305,122 +278,6 @@ class Lab:
         if result.returncode != 0:
             raise LabError(f"nftables rejected the rules of {node}: {result.stderr.strip()[:300]}", fix=f"see {path}")
 
-    def _recorder(self, node: str) -> Callable[[str, subprocess.Popen[bytes]], None]:
-        return lambda program, popen: self._record(node, program, popen)
-
-    def _record(self, node: str, program: str, popen: subprocess.Popen[bytes]) -> None:
-        """Remember a started process; the state file is rewritten at most every 0.2 s (``down``
-        also finds unrecorded processes by their namespace, so a crash in between loses nothing)."""
-        with self._lock:
-            self.state.processes.append(ProcessRecord(node, program, popen.pid, start_ticks(popen.pid) or 0))
-            if time.monotonic() - self._saved_at > 0.2:
-                self.state.save()
-                self._saved_at = time.monotonic()
-
-    # ----------------------------------------------------------------------------- reaching into nodes
-    def namespace(self, node: str) -> str:
-        """The network namespace of ``node`` (``ip netns exec NAME ...`` works with it too)."""
-        self.plan.node(node)
-        return namespace_name(self.name, node)
-
-    def node_directory(self, node: str) -> Path:
-        return self.directory / "nodes" / node
-
-    def frr(self, node: str) -> FrrInstance:
-        spec = self.plan.node(node)
-        if not spec.frr_config:
-            raise LabError(f"{node} runs no FRR", fix="pick a router node")
-        return FrrInstance(node, self.namespace(node), self.node_directory(node), spec.frr_daemons)
-
-    def charon(self, node: str) -> CharonInstance:
-        if not self.plan.node(node).swanctl_config:
-            raise LabError(f"{node} runs no strongSwan", fix="pick onprem-vpn or a vpn-gateway-N node")
-        return CharonInstance(node, self.namespace(node), self.node_directory(node))
-
-    def run(self, node: str, argv: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-        """Run a command in ``node`` and capture its output (what drills and tests use)."""
-        return processes.run(self.namespace(node), argv, timeout=timeout)
-
-    def runner(self, node: str) -> Callable[[Sequence[str]], subprocess.CompletedProcess[str]]:
-        return lambda argv: self.run(node, argv)
-
-    def spawn(self, node: str, argv: Sequence[str], log_name: str) -> subprocess.Popen[bytes]:
-        """Start a long-running helper (a probe) in ``node``; ``down`` stops it with the rest."""
-        popen = processes.spawn(self.namespace(node), argv, self.node_directory(node) / log_name)
-        self._record(node, Path(argv[0]).name, popen)
-        return popen
-
-    def link(self, a: str, b: str) -> Link:
-        """The cable between nodes ``a`` and ``b``."""
-        for link in self.plan.links:
-            if {link.a.node, link.b.node} == {a, b}:
-                return link
-        raise LabError(f"no link between {a} and {b}")
-
-    def set_link(self, a: str, b: str, up: bool) -> None:
-        """Cut (or restore) the cable between two nodes: both ends go down, like a fibre cut."""
-        for end in self.link(a, b).ends():
-            netns.set_link(self.namespace(end.node), end.interface, up)
-
-    def set_gray_failure(self, a: str, b: str, active: bool) -> None:
-        """Drop every packet arriving on both ends of a link while the link stays up (nftables ingress)."""
-        for end in self.link(a, b).ends():
-            table = f"hybridnet_gray_{end.interface}"
-            if active:
-                script = (
-                    f"table netdev {table} {{\n chain ingress {{\n  type filter hook ingress device "
-                    f'"{end.interface}" priority -500; policy drop;\n }}\n}}\n'
-                )
-                result = processes.run(self.namespace(end.node), ["nft", "-f", "-"], input_text=script)
-            else:
-                result = processes.run(self.namespace(end.node), ["nft", "delete", "table", "netdev", table])
-            if result.returncode != 0 and active:
-                raise LabError(f"cannot add the drop on {end.node} {end.interface}: {result.stderr.strip()}")
-
-    def pids(self, node: str, program: str | None = None) -> list[int]:
-        """Recorded, still-running PIDs of ``node`` (optionally one program: bgpd, charon...)."""
-        return [
-            r.pid
-            for r in self.state.processes
-            if r.node == node
-            and (program is None or r.program == program)
-            and start_ticks(r.pid) == r.start_ticks
-            and processes.alive(r.pid)
-        ]
-
-    def kill_daemon(self, node: str, program: str, signal_number: int = 9) -> list[int]:
-        pids = self.pids(node, program)
-        if not pids:
-            raise LabError(f"no running {program} on {node}")
-        for pid in pids:
-            os.kill(pid, signal_number)
-        return pids
-
-    def bgp_summary(self, node: str) -> dict[str, Any]:
-        """``show bgp ipv4 unicast summary json`` of a router: its peers, states and prefix counts."""
-        return self.frr(node).show("show bgp ipv4 unicast summary json")
-
-    def bgp_routes(self, node: str) -> dict[str, Any]:
-        return self.frr(node).show("show bgp ipv4 unicast json")
-
-    def bfd_peers(self, node: str) -> list[dict[str, Any]]:
-        answer = self.frr(node).show("show bfd peers json", daemon="bfdd")
-        return answer if isinstance(answer, list) else []
-
-    def ipsec_sas(self, node: str) -> list[dict[str, Any]]:
-        return self.charon(node).security_associations()
-
-    def ipsec_events(self, node: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """IKE/CHILD SA up/down events of a VPN end, as a generator (for drill timelines)."""
-        return self.charon(node).events()
-
-    def routes(self, node: str) -> list[dict[str, object]]:
-        """The routes installed in the node's kernel (main table): what the daemons really programmed."""
-        return netns.routes(self.namespace(node))
-
-    def installed_routes(self) -> dict[str, list[dict[str, object]]]:
-        return {node.name: self.routes(node.name) for node in self.plan.nodes if node.forwarding}
-
 
 def check_environment() -> None:
     if os.geteuid() != 0:
@@ -430,14 +287,6 @@ def check_environment() -> None:
         raise LabError(
             f"missing programs: {', '.join(missing)}", fix="run scripts/setup.sh (FRR, strongSwan, nftables)"
         )
-
-
-def _python() -> str:
-    return "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-
-
-def _script(name: str) -> Path:
-    return Path(__file__).with_name(name)
 
 
 __all__ = ["SECRET_SLOT", "Lab", "check_environment", "down", "footprint", "render_strongswan_conf"]
