@@ -106,7 +106,7 @@ def installed_by_zebra(lab: Lab, scope: dict[str, tuple[IPv4Network, ...]]) -> I
     for node in scope:
         routes: dict[IPv4Network, set[str]] = {}
         try:
-            answer = lab.frr(node).show("show ip route json")
+            answer = lab.frr(node).show("show ip route json", daemon="zebra")
         except LabError:  # still starting: no routes yet
             answer = {}
         for prefix, entries in answer.items():
