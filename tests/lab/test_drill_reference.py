@@ -138,6 +138,37 @@ def test_gray_failure_is_caught_by_bfd_in_about_its_detection_time(drill_lab: La
     assert result.predictions[0].mechanism == "bfd" and result.predictions[0].detection_ms == 900
 
 
+def test_vpn_down_has_no_impact_and_the_vpn_works_again_after(drill_lab: Lab) -> None:
+    result = run_drill(drill_lab, build_scenario("vpn-down", drill_lab.plan.topology),
+                       DrillOptions(path_checks=False))
+    assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
+    for step in _step(result, "stop the VPN"):
+        assert step.lost == 0 and "VPN" not in step.path_during, step.udp
+    # Cutting the internet link dropped the appliance's routes to the gateways' public IPs with it;
+    # the undo put them back, so IKE and ESP can reach Azure again.
+    for gateway in ("198.51.100.10", "198.51.100.11"):
+        route = drill_lab.run("onprem-vpn", ["ip", "route", "get", gateway])
+        assert "dev wan" in route.stdout, route.stdout + route.stderr
+
+
+def test_a_killed_gateway_daemon_fails_over_and_comes_back(drill_lab: Lab) -> None:
+    result = run_drill(drill_lab, build_scenario("gateway-daemon-killed", drill_lab.plan.topology),
+                       DrillOptions(path_checks=False))
+    assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
+    for step in _step(result, "kill the ExpressRoute gateway's bgpd"):
+        assert (step.path_before, step.path_after) == ("ExpressRoute", "VPN") and step.outage_ms < 3000, step
+    assert drill_lab.pids("er-gateway", "bgpd"), "bgpd runs again"
+
+
+def test_flapping_fails_over_and_back_at_every_cut(drill_lab: Lab) -> None:
+    result = run_drill(drill_lab, build_scenario("flapping", drill_lab.plan.topology, flaps=2),
+                       DrillOptions(path_checks=False))
+    assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
+    assert [s.path_after for s in result.steps[::2]] == ["ExpressRoute", "VPN", "ExpressRoute", "VPN",
+                                                          "ExpressRoute"]
+    assert result.tcp_stream is not None and result.tcp_stream.nothing_lost
+
+
 def test_ipsec_events_reach_the_timeline(drill_lab: Lab) -> None:
     """IKE and CHILD SA events come from charon's VICI event stream, stamped on the drill's clock."""
     origin = time.monotonic_ns()

@@ -88,7 +88,8 @@ class DrillRun:
             start = time.monotonic_ns()
             self._poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
                              30.0)
-            for step in self.scenario.steps:
+            for index, step in enumerate(self.scenario.steps, start=1):
+                self.say(f"step {index}/{len(self.scenario.steps)}: {step.name} …")
                 self._run_step(step, fleet)
             time.sleep(LEAD_IN_S)  # the last probes of the last step get their replies
             records = fleet.stop()
@@ -116,7 +117,6 @@ class DrillRun:
 
     def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
         topology = self.lab.plan.topology
-        self.say(f"{step.name} …")
         window = StepWindow(step, start_ns=time.monotonic_ns())
         if step.action == "apply":
             window.change_ns = time.monotonic_ns()
@@ -154,7 +154,7 @@ class DrillRun:
             self._traceroute()
             if self.options.path_checks and paths == (step.expected_path, step.expected_path):
                 window.path_mtu = measure_path_mtu(self.lab, self.endpoints, fleet.directory, step.expected_path)
-        self.say(f"{step.name}: routes say {paths[0]} / {paths[1]}")
+        self.say(f"{step.name}: the routes say {paths[0]} (on-prem → VNet) / {paths[1]} (VNet → on-prem)")
 
     def _wait_settled(self, expected: str, fleet: ProbeFleet, timeout_s: float) -> bool:
         """Until the routes point at ``expected`` both ways and replies have flowed for SETTLE_S."""
