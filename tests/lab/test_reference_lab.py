@@ -100,15 +100,18 @@ def test_status_reports_sessions_sas_and_paths(reference_lab: Lab) -> None:
 def test_secrets_stay_in_private_files(reference_lab: Lab) -> None:
     directory = reference_lab.directory
     assert directory.stat().st_mode & 0o777 == 0o700
-    for path in directory.rglob("swanctl.conf"):
-        assert path.stat().st_mode & 0o777 == 0o600
-    for path in directory.rglob("*.log"):
-        text = path.read_text(errors="replace")
-        for swanctl in directory.rglob("swanctl.conf"):
-            lines = swanctl.read_text().splitlines()
-            secret = next(line.split("=", 1)[1].strip().strip('"') for line in lines
-                          if line.strip().startswith("secret ="))
-            assert secret not in text, f"the shared key appears in {path}"
+    secrets = set()
+    for swanctl in directory.rglob("swanctl.conf"):
+        assert swanctl.stat().st_mode & 0o777 == 0o600
+        secrets |= {line.split("=", 1)[1].strip().strip('"') for line in swanctl.read_text().splitlines()
+                    if line.strip().startswith("secret =")}
+    assert secrets and all(len(secret) >= 16 for secret in secrets)
+    for path in directory.rglob("*"):
+        if path.is_file() and path.name != "swanctl.conf":
+            text = path.read_text(errors="replace")
+            assert not any(secret in text for secret in secrets), f"the shared key appears in {path}"
+    report = json.dumps(lab_status(reference_lab).to_dict(), default=str)
+    assert not any(secret in report for secret in secrets)
 
 
 def test_traffic_moves_to_vpn_when_circuit_fails_and_back(reference_lab: Lab) -> None:
