@@ -150,3 +150,12 @@ def test_a_vpn_fault_on_a_topology_without_vpn_is_bad_input(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["drill", str(path), "--scenario", "vpn-down"])
     assert result.exit_code == 2, result.output
     assert "no site-to-site VPN" in result.output
+
+
+def test_drilling_without_root_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hybridnet.emulate.lab
+
+    monkeypatch.setattr(hybridnet.emulate.lab.os, "geteuid", lambda: 1000)
+    result = CliRunner().invoke(app, ["drill"])
+    assert result.exit_code == 2, result.output
+    assert "the lab needs root" in result.output and "Traceback" not in result.output

@@ -24,6 +24,7 @@ from hybridnet.drill.result import DrillResult
 from hybridnet.drill.runner import DrillOptions, run_drill
 from hybridnet.drill.scenario import DEFAULT_SCENARIO, MAX_FLAPS, SCENARIO_NAMES, build_scenario
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, plan
+from hybridnet.emulate.lab import check_environment
 from hybridnet.emulate.state import LabState
 from hybridnet.model import Topology
 from hybridnet.report import Redactor, render_html, render_json, render_markdown
@@ -59,6 +60,7 @@ def drill(
     try:
         chosen = build_scenario(scenario, topology, flaps=flaps)
         lab_plan = plan(topology, lab=lab)
+        check_environment()  # root and the daemons, before anything touches the system
     except (FaultError, LabError) as error:
         fail(str(error))
     out = err_console if as_json else console
@@ -112,7 +114,7 @@ def _lab_for(name: str, topology: Topology, say: Callable[[str], None]) -> tuple
     """The running lab ``name`` (if it runs this topology), or a new one; True when we started it."""
     try:
         state = LabState.load(name)
-    except LabError:
+    except (LabError, OSError):
         state = None
     try:
         if state is not None:

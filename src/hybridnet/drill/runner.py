@@ -12,6 +12,7 @@ NSG pinhole is closed.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -101,6 +102,7 @@ class DrillRun:
             if self._fault_applied:
                 self.fault.undo(self.lab)
             close_pinhole(self.lab, self.endpoints)
+            shutil.rmtree(directory, ignore_errors=True)  # the records are in memory; a kept lab stays lean
         return self._result(records)
 
     def _event(self, source: str, kind: str, detail: str = "", node: str = "", t_ns: int | None = None) -> None:
