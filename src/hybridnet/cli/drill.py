@@ -165,19 +165,29 @@ def _write_reports(result: DrillResult, topology: Topology, directory: Path, red
     return list(paths)
 
 
+SHORT_DIRECTIONS = {"onprem-to-vnet": "→ VNet", "vnet-to-onprem": "→ on-prem"}
+
+
+def _short_path(path: str) -> str:
+    return path.replace("ExpressRoute", "ER")
+
+
 def _print_summary(result: DrillResult, target: Console = console) -> None:
-    table = Table(title=f"{result.topology}: {result.fault}")
-    for column in ("step", "direction", "outage", "timers predict", "lost", "path", "verdict"):
-        table.add_column(column)
-    for row in step_rows(result):
+    """A table that fits a terminal: the reports carry the long form."""
+    table = Table(title=f"{result.topology}: {result.fault}", caption="ER = ExpressRoute; path before → during → after")
+    for column in ("step", "dir", "outage", "predicted", "lost", "path", "verdict"):
+        table.add_column(column, overflow="fold")
+    for step, row in zip(result.steps, step_rows(result), strict=True):
         colour = "green" if row.ok else "red"
-        table.add_row(row.step, row.direction, row.outage, row.predicted, row.lost, row.paths,
+        table.add_row(step.name, SHORT_DIRECTIONS.get(step.direction, step.direction), row.outage,
+                      row.predicted.replace(" (", "\n("), f"{step.udp.lost}/{step.udp.sent}",
+                      _short_path(f"{step.path_before} → {step.path_during} → {step.path_after}"),
                       f"[{colour}]{row.verdict}[/]")
     target.print(table)
     for stats in result.repeats:
-        target.print(f"{stats.step} ({stats.direction}) over {stats.runs} runs: min {format_ms(stats.min_ms)}, "
-                     f"median {format_ms(stats.median_ms)}, p95 {format_ms(stats.p95_ms)}, "
-                     f"max {format_ms(stats.max_ms)}", highlight=False)
+        target.print(f"{stats.step} ({SHORT_DIRECTIONS.get(stats.direction, stats.direction)}) over {stats.runs} "
+                     f"runs: min {format_ms(stats.min_ms)}, median {format_ms(stats.median_ms)}, "
+                     f"p95 {format_ms(stats.p95_ms)}, max {format_ms(stats.max_ms)}", highlight=False)
     colour = "green" if result.passed else "red"
     target.print(f"[bold {colour}]{headline(result)}[/]", highlight=False)
 
