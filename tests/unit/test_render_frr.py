@@ -56,3 +56,4 @@ def test_default_wiring_gives_each_edge_device_a_transit_30(reference: Topology)
     assert [str(link.device_address) for link in wiring.transit] == ["100.64.0.2/30", "100.64.0.6/30",
                                                                       "100.64.0.10/30"]
     assert str(wiring.lans[0].gateway) == "192.168.1.1/24"
+

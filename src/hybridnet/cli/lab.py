@@ -43,8 +43,7 @@ def up(
         bool,
         typer.Option(
             "--mismatch-key",
-            help="Give the Azure VPN end a different random "
-            "pre-shared key (to see a failed IPsec negotiation).",
+            help="Give the Azure VPN end a different random pre-shared key (to see a failed IPsec negotiation).",
         ),
     ] = False,
 ) -> None:
@@ -67,9 +66,7 @@ def up(
                 console.print(f"  {time.monotonic() - started:5.2f} s  {message}", highlight=False)
                 spinner.update(message)
 
-            running = Lab.up(
-                lab_plan, keys=keys, timeout_s=timeout, require_vpn=not mismatch_key, progress=progress
-            )
+            running = Lab.up(lab_plan, keys=keys, timeout_s=timeout, require_vpn=not mismatch_key, progress=progress)
     except LabNotReady as error:
         err_console.print(f"[bold yellow]not ready:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_NOT_READY) from None
@@ -157,8 +154,7 @@ def down_(lab: LabOption = None) -> None:
         console.print(f"lab {name}: nothing to remove", highlight=False)
     else:
         console.print(
-            f"lab {name} removed: {len(removed['namespaces'])} namespaces, "
-            f"{len(removed['processes'])} processes",
+            f"lab {name} removed: {len(removed['namespaces'])} namespaces, {len(removed['processes'])} processes",
             highlight=False,
         )
     if removed["leftover"]:
@@ -211,6 +207,7 @@ def _print_plan(lab_plan: LabPlan, show_configs: bool) -> None:
         for node in lab_plan.nodes:
             for title, text in (
                 ("frr.conf", node.frr_config),
+                ("added by the lab (start-up speed only)", node.frr_lab_tuning),
                 ("swanctl.conf", node.swanctl_config),
                 ("nftables", node.nftables),
             ):

@@ -33,6 +33,7 @@ from hybridnet.emulate.plan import (
     AZURE_PROBE_SOURCE,
     ER_GATEWAY_NODE,
     INTERNET_NODE,
+    LAB_COALESCE_MS,
     MSEE_NODES,
     SECRET_SLOT,
     VNET_FABRIC_NODE,
@@ -70,6 +71,7 @@ def plan_azure(topology: Topology) -> SidePlan:
         "topology": topology,
         "vnet_prefixes": topology.vnet.address_space,
         "internal_timers": INTERNAL_TIMERS,
+        "coalesce_ms": LAB_COALESCE_MS,
         "fabric": fabric_gw.ip,
     }
     nodes: list[Node] = []

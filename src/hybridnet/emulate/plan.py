@@ -29,6 +29,9 @@ def vpn_gateway_node(index: int) -> str:
     return f"vpn-gateway-{index}"
 
 
+LAB_COALESCE_MS = 50
+"""bgpd sends its first updates to a newly established peer after this, not after ~1 s (FRR's default)."""
+
 SECRET_SLOT = "HYBRIDNET-SHARED-KEY-SLOT"
 """Stands for the pre-shared key in planned configs; ``Lab.up`` substitutes the real key on write."""
 
@@ -117,6 +120,8 @@ class Node:
     routes: tuple[Route, ...] = ()
     bridges: tuple[Bridge, ...] = ()
     frr_config: str | None = None
+    frr_lab_tuning: str | None = None
+    """Lab-only FRR lines pasted after ``frr_config`` (kept apart, so frr.conf stays the rendered file)."""
     swanctl_config: str | None = None
     tunnel: Tunnel | None = None
     nftables: str | None = None
