@@ -3,8 +3,10 @@
 FRR: one instance per namespace without pathspaces; every daemon gets explicit paths inside the
 node's private directory (pid files, ``zserv.api``, vty sockets, ``bfdd.sock``, logs), runs as root
 (the lab directory is 0700; group frrvty satisfies FRR's vty-group check) with a bounded fd
-table, and the node's integrated ``frr.conf`` (the
-rendered file users deploy) is applied with ``vtysh -f`` once the daemons listen.
+table, and the node's integrated ``frr.conf`` (the rendered file users deploy) is pasted into
+``vtysh`` once the daemons listen. Until then a "gate" (nftables) refuses BGP connections, so no
+peer ever meets an unconfigured bgpd and backs off. State is read straight from the daemons' vty
+sockets (JSON), which costs a millisecond instead of a vtysh process.
 
 strongSwan: ``charon-systemd`` (no PID file, stays in the foreground) with ``STRONGSWAN_CONF``
 pointing at the node's own strongswan.conf: its own VICI socket and log file, ``kernel-libipsec``
