@@ -148,6 +148,10 @@ def test_cli_status_json_and_exec(reference_lab: Lab) -> None:
     answer = hybridnet("exec", "--lab", reference_lab.name, "web-vm1", "--", "curl", "-s", "-m", "3",
                        "http://10.0.2.4:8080/")
     assert answer.stdout.strip() == "biz-vm1"
+    bgp = hybridnet("exec", "--lab", reference_lab.name, "onprem-ce1", "--", "vtysh", "-c", "show bgp summary")
+    assert "172.16.0.2" in bgp.stdout and "Established" not in bgp.stderr, bgp.stdout + bgp.stderr
+    sas = hybridnet("exec", "--lab", reference_lab.name, "onprem-vpn", "--", "swanctl", "--list-sas")
+    assert "azure-0" in sas.stdout and "INSTALLED" in sas.stdout, sas.stdout + sas.stderr
     unknown = hybridnet("exec", "--lab", reference_lab.name, "no-such-node", "--", "true")
     assert unknown.returncode == 2 and "no node named" in unknown.stderr
 

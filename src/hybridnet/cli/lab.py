@@ -134,10 +134,13 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="The command and its arguments (after --).")],
     lab: LabOption = None,
 ) -> None:
-    """Run a command inside a node of a running lab (`hybridnet exec onprem-ce1 -- ip link set er down`)."""
+    """Run a command inside a node of a running lab (`hybridnet exec onprem-ce1 -- ip link set er down`).
+
+    ``vtysh`` and ``swanctl`` reach the node's own FRR and charon.
+    """
     running = _attach(lab)
     try:
-        argv = command_in(running.namespace(node), command)
+        argv = command_in(running.namespace(node), running.node_command(node, command))
     except LabError as error:
         fail(str(error))
     os.execvp(argv[0], argv)

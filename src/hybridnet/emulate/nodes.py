@@ -98,7 +98,18 @@ class NodeAccess:
 
     def run(self, node: str, argv: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         """Run a command in ``node`` and capture its output (what drills and tests use)."""
-        return processes.run(self.namespace(node), argv, timeout=timeout)
+        return processes.run(self.namespace(node), self.node_command(node, argv), timeout=timeout)
+
+    def node_command(self, node: str, argv: Sequence[str]) -> list[str]:
+        """``argv`` pointed at the node's own daemons: ``vtysh`` and ``swanctl`` would otherwise
+        talk to the system's FRR and charon (their default sockets), not to the lab's."""
+        command = list(argv)
+        spec = self.plan.node(node)
+        if command and Path(command[0]).name == "vtysh" and spec.frr_config and "--vty_socket" not in command:
+            command[1:1] = ["--vty_socket", str(self.node_directory(node) / "frr")]
+        if command and Path(command[0]).name == "swanctl" and spec.swanctl_config and "--uri" not in command:
+            command += ["--uri", f"unix://{self.node_directory(node) / 'charon.vici'}"]
+        return command
 
     def runner(self, node: str) -> Callable[[Sequence[str]], subprocess.CompletedProcess[str]]:
         return lambda argv: self.run(node, argv)
