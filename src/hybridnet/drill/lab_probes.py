@@ -101,10 +101,10 @@ class Endpoints:
         if workload not in workloads:
             raise LabError(f"no workload named {workload!r}", fix=f"use one of: {', '.join(workloads)}")
         url = None
-        for balancer in topology.load_balancers:
+        if topology.load_balancers:  # the application is reached through its load balancer
+            balancer = topology.load_balancers[0]
             port = balancer.rules[0].frontend_port if balancer.rules else 80
             url = f"http://{balancer.frontend.address}:{port}/"
-            break
         return cls(host, hosts[host], workload, workloads[workload], url)
 
 
