@@ -130,6 +130,9 @@ def test_vtysh_documents_are_split() -> None:
     (["--interval-ms", "0"], "--interval-ms must be between 1 and 1000"),
     (["--scenario", "flapping", "--flaps", "50"], "--flaps must be between 1 and 20"),
     (["/nonexistent/topology.yaml"], "file not found"),
+    (["--workload", "mainframe"], "--workload 'mainframe' is not a workload of this topology; choose one of: "
+                                  "web-vm1"),
+    (["--host", "web-vm1"], "--host 'web-vm1' is not an on-prem host"),
 ])
 def test_bad_drill_input_is_a_clear_error(arguments: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["drill", *arguments])

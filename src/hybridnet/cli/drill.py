@@ -53,10 +53,15 @@ def drill(
     flaps: Annotated[int, typer.Option(help="Cuts in a row for --scenario flapping.")] = 3,
     path_checks: Annotated[bool, typer.Option(
         "--path-checks/--no-path-checks", help="Measure the largest DF packet and the MSS on each path.")] = True,
+    host: Annotated[str | None, typer.Option(
+        help="On-prem host that probes; default: the first one.", show_default=False)] = None,
+    workload: Annotated[str | None, typer.Option(
+        help="Workload VM it probes; default: the first one.", show_default=False)] = None,
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
     topology = load_topology(topology_file)
     _check_options(scenario, repeat, max_outage, interval_ms, flaps, report_dir)
+    _check_endpoints(topology, host, workload)
     try:
         chosen = build_scenario(scenario, topology, flaps=flaps)
         lab_plan = plan(topology, lab=lab)
@@ -76,7 +81,8 @@ def drill(
                 say(message)
                 spinner.update(f"drill: {message}")
 
-            options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks)
+            options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks,
+                                   host=host, workload=workload)
             result = run_drill(running, chosen, options, repeat=repeat, progress=progress)
     except (LabError, AgentError, OSError) as error:
         fail(f"the drill could not run: {error}", code=EXIT_FAILED)
@@ -108,6 +114,17 @@ def _check_options(scenario: str, repeat: int, max_outage: float | None, interva
         fail(f"--flaps must be between 1 and {MAX_FLAPS}, not {flaps}")
     if report_dir.exists() and not report_dir.is_dir():
         fail(f"--report-dir {report_dir} exists and is not a directory")
+
+
+def _check_endpoints(topology: Topology, host: str | None, workload: str | None) -> None:
+    hosts = [h.name for subnet in topology.onprem.subnets for h in subnet.hosts]
+    workloads = [w.name for w in topology.workloads]
+    if not hosts or not workloads:
+        fail("the drill probes from an on-prem host to a workload: add onprem.subnets[].hosts and workloads")
+    if host is not None and host not in hosts:
+        fail(f"--host {host!r} is not an on-prem host of this topology; choose one of: {', '.join(hosts)}")
+    if workload is not None and workload not in workloads:
+        fail(f"--workload {workload!r} is not a workload of this topology; choose one of: {', '.join(workloads)}")
 
 
 def _lab_for(name: str, topology: Topology, say: Callable[[str], None]) -> tuple[Lab, bool]:
