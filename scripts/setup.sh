@@ -11,7 +11,7 @@ APT_PACKAGES=(
   strongswan-swanctl charon-systemd strongswan-charon
   libcharon-extra-plugins               # kernel-libipsec: user-space ESP (this kernel has no ESP)
   libstrongswan-extra-plugins libstrongswan-standard-plugins   # gcm, openssl, ...
-  nftables iproute2 traceroute iputils-ping procps psmisc
+  nftables iproute2 traceroute iputils-ping procps psmisc curl
   chromium                              # headless rendering check of the HTML drill report
 )
 

@@ -210,7 +210,6 @@ def _print_plan(lab_plan: LabPlan, show_configs: bool) -> None:
         for node in lab_plan.nodes:
             for title, text in (
                 ("frr.conf", node.frr_config),
-                ("added by the lab (start-up speed only)", node.frr_lab_tuning),
                 ("swanctl.conf", node.swanctl_config),
                 ("nftables", node.nftables),
             ):

@@ -107,9 +107,6 @@ class FrrInstance:
         an operator would) the peers start after bgpd's ordinary one-second start timer.
         """
         text = "configure terminal\n" + self.config.read_text(encoding="utf-8")
-        tuning = self.directory / "lab-tuning.conf"
-        if tuning.exists():  # lab-only lines, kept out of the rendered frr.conf
-            text += "configure terminal\n" + tuning.read_text(encoding="utf-8")
         try:
             result = subprocess.run(
                 ["vtysh", "--vty_socket", str(self.run_dir)],

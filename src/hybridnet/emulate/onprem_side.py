@@ -11,7 +11,6 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from hybridnet.emulate.addressing import INTERNET_TO_ONPREM
 from hybridnet.emulate.plan import (
     INTERNET_NODE,
-    LAB_COALESCE_MS,
     MSEE_NODES,
     SECRET_SLOT,
     Address,
@@ -28,16 +27,6 @@ from hybridnet.emulate.plan import (
 from hybridnet.model import Topology
 from hybridnet.render import frr as render_frr
 from hybridnet.render import strongswan as render_strongswan
-
-
-def lab_tuning(topology: Topology) -> str:
-    """What the lab adds to the rendered on-prem configs: a short update coalescing time.
-
-    Only start-up speed (and failback) change: bgpd sends its first updates to a newly established
-    peer after 50 ms instead of about a second, which otherwise adds a second per BGP hop while
-    the lab comes up. Routing decisions are untouched.
-    """
-    return f"router bgp {topology.onprem.asn}\n coalesce-time {LAB_COALESCE_MS}\nexit\n"
 
 
 def plan_onprem(topology: Topology) -> SidePlan:
@@ -88,7 +77,6 @@ def plan_onprem(topology: Topology) -> SidePlan:
             addresses=tuple(core_addresses),
             bridges=tuple(core_bridges),
             frr_config=configs[f"{onprem.core_router.name}/frr.conf"],
-            frr_lab_tuning=lab_tuning(topology),
         ),
     )
     peering = topology.circuit.private_peering
@@ -109,8 +97,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
                     Address(wiring.er_interface, customer),
                 ),
                 frr_config=configs[f"{router.name}/frr.conf"],
-                frr_lab_tuning=lab_tuning(topology),
-            )
+                )
         )
         links.append(
             Link(
@@ -176,7 +163,6 @@ def _vpn_appliance(
             Address(wiring.wan_interface, IPv4Interface(f"{appliance.public_ip}/32"), INTERNET_TO_ONPREM),
         ),
         frr_config=configs[f"{appliance.name}/frr.conf"],
-        frr_lab_tuning=lab_tuning(topology),
         swanctl_config=ipsec.get(f"{appliance.name}/swanctl.conf"),
         tunnel=tunnel,
     )

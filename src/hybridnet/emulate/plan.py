@@ -120,8 +120,6 @@ class Node:
     routes: tuple[Route, ...] = ()
     bridges: tuple[Bridge, ...] = ()
     frr_config: str | None = None
-    frr_lab_tuning: str | None = None
-    """Lab-only FRR lines pasted after ``frr_config`` (kept apart, so frr.conf stays the rendered file)."""
     swanctl_config: str | None = None
     tunnel: Tunnel | None = None
     nftables: str | None = None

@@ -40,8 +40,6 @@ def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
     make_private_directory(directory)
     if node.frr_config:
         write_private(directory / "frr.conf", node.frr_config)
-    if node.frr_lab_tuning:
-        write_private(directory / "lab-tuning.conf", node.frr_lab_tuning)
     if node.swanctl_config:
         key = keys.onprem if node.side == "onprem" else keys.azure
         write_private(directory / "swanctl.conf", node.swanctl_config.replace(SECRET_SLOT, key))
