@@ -17,7 +17,7 @@ import json
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Template
 
 from hybridnet.emulate.addressing import (
     INTERNET_TO_ONPREM,
@@ -53,6 +53,7 @@ from hybridnet.model import GATEWAY_SUBNET, Topology
 from hybridnet.render import frr as render_frr
 from hybridnet.render import strongswan as render_strongswan
 from hybridnet.render.frr import VpnPeering
+from hybridnet.render.templating import template
 
 INTERNAL_TIMERS = (10, 30)
 ER_LOCAL_PREFERENCE = 200
@@ -334,18 +335,10 @@ def _vnet(
     return fabric, vms, links
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.emulate", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
 
 
 def _template(name: str) -> Template:
-    return _ENVIRONMENT.get_template(name)
+    return template(name, "hybridnet.emulate")
 
 
 __all__ = ["plan_azure"]

@@ -9,27 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from hybridnet.emulate.keys import LabKeys
 from hybridnet.emulate.plan import SECRET_SLOT, Node
 from hybridnet.emulate.state import make_private_directory, write_private
+from hybridnet.render.templating import template
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.emulate", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
 
 
 def render_strongswan_conf(node: str, directory: Path) -> str:
-    return _ENVIRONMENT.get_template("strongswan.conf.j2").render(
+    return template("strongswan.conf.j2", "hybridnet.emulate").render(
         node=node, log_file=directory / "charon.log", vici_socket=directory / "charon.vici"
     )
 

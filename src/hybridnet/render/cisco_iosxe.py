@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
 from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
+from hybridnet.render.templating import template
 
 WAN_INTERFACE = "GigabitEthernet1"
 CORE_INTERFACE = "GigabitEthernet2"
@@ -135,28 +134,20 @@ def render_onprem(
         "er_interface": ER_INTERFACE,
     }
     core = core_context(topology)
-    files[f"{core.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/core_router.cfg.j2").render(
+    files[f"{core.name}/ios-xe.cfg"] = template("cisco_iosxe/core_router.cfg.j2").render(
         **common, core=core
     )
     for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/edge_router.cfg.j2").render(
+        files[f"{edge.router.name}/ios-xe.cfg"] = template("cisco_iosxe/edge_router.cfg.j2").render(
             **common, edge=edge
         )
     vpn = vpn_context(topology, shared_key, wan_next_hop)
     if vpn is not None:
         policy = vpn.connection.ipsec_policy
         pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
-        files[f"{vpn.name}/ios-xe.cfg"] = _ENVIRONMENT.get_template("cisco_iosxe/vpn_appliance.cfg.j2").render(
+        files[f"{vpn.name}/ios-xe.cfg"] = template("cisco_iosxe/vpn_appliance.cfg.j2").render(
             **common, vpn=vpn, ike=_ike(policy), transforms=_transforms(policy), pfs=pfs
         )
     return files
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.render", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)

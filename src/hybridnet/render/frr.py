@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TypedDict
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Template
 
 from hybridnet.model import EdgeRouter, OnPremHost, Topology, TopologyError
+from hybridnet.render.templating import template
 
 ONPREM_TRANSIT = IPv4Network("100.64.0.0/24")
 """Where the default wiring takes the core's point-to-point links from (RFC 6598 shared space)."""
@@ -216,15 +217,7 @@ def _render_edge(topology: Topology, wiring: OnPremWiring, router: EdgeRouter, c
     )
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.render", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
 
 
 def _template(name: str) -> Template:
-    return _ENVIRONMENT.get_template(f"frr/{name}")
+    return template(f"frr/{name}")

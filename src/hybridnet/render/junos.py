@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
 from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
+from hybridnet.render.templating import template
 
 WAN_INTERFACE = "ge-0/0/0"
 ER_INTERFACE = "ge-0/0/0"
@@ -141,28 +140,20 @@ def render_onprem(
         "core_interface": CORE_INTERFACE,
     }
     core = core_context(topology)
-    files[f"{core.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/core_router.conf.j2").render(
+    files[f"{core.name}/junos.conf"] = template("junos/core_router.conf.j2").render(
         **common, core=core
     )
     for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/edge_router.conf.j2").render(
+        files[f"{edge.router.name}/junos.conf"] = template("junos/edge_router.conf.j2").render(
             **common, edge=edge
         )
     vpn = vpn_context(topology, shared_key, wan_next_hop)
     if vpn is not None:
         policy = vpn.connection.ipsec_policy
         pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
-        files[f"{vpn.name}/junos.conf"] = _ENVIRONMENT.get_template("junos/vpn_appliance.conf.j2").render(
+        files[f"{vpn.name}/junos.conf"] = template("junos/vpn_appliance.conf.j2").render(
             **common, vpn=vpn, ike_proposals=_ike(policy), esp_proposals=_esp(policy), pfs=pfs
         )
     return files
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.render", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Template
 
 from hybridnet.model import IpsecConnection, IpsecPolicy, Topology, TopologyError
 from hybridnet.render.frr import VpnPeering, onprem_wiring, vpn_peerings
+from hybridnet.render.templating import template
 
 AZURE_IKE_PROPOSALS = (
     "aes256-sha1-modp1024",
@@ -226,15 +227,7 @@ def _quoted(secret: str) -> str:
     return f'"{secret}"'
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("hybridnet.render", "templates"),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
 
 
 def _template(name: str) -> Template:
-    return _ENVIRONMENT.get_template(f"strongswan/{name}")
+    return template(f"strongswan/{name}")
