@@ -15,12 +15,11 @@ circuit is fine (no impact expected), both fail (an outage), or a gateway's rout
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from hybridnet.drill.result import PathLabel
 from hybridnet.emulate.errors import LabError
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
 ActionKind = Literal["cut", "gray", "kill"]
-SavedRoutes = dict[tuple[str, str], list[dict[str, Any]]]
 RESTART_TIMEOUT_S = 15.0
 
 
@@ -55,21 +53,17 @@ class FaultAction:
             return f"silently drop every packet on {self.a} – {self.b} (link stays up)"
         return f"kill {self.b} on {self.a} (SIGKILL)"
 
-    def apply(self, lab: Lab, saved: SavedRoutes) -> None:
+    def apply(self, lab: Lab) -> None:
         if self.kind == "cut":
-            for end in lab.link(self.a, self.b).ends():
-                saved[(end.node, end.interface)] = static_routes(lab, end.node, end.interface)
             lab.set_link(self.a, self.b, up=False)
         elif self.kind == "gray":
             lab.set_gray_failure(self.a, self.b, active=True)
         else:
             lab.kill_daemon(self.a, self.b, 9)
 
-    def undo(self, lab: Lab, saved: SavedRoutes) -> None:
+    def undo(self, lab: Lab) -> None:
         if self.kind == "cut":
             lab.set_link(self.a, self.b, up=True)
-            for end in lab.link(self.a, self.b).ends():
-                restore_routes(lab, end.node, end.interface, saved.pop((end.node, end.interface), []))
         elif self.kind == "gray":
             lab.set_gray_failure(self.a, self.b, active=False)
         elif not lab.pids(self.a, self.b):
@@ -91,7 +85,6 @@ class Fault:
     expected_path: PathLabel
     moves: bool
     why: str
-    saved_routes: SavedRoutes = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def description(self) -> str:
@@ -100,17 +93,17 @@ class Fault:
     def apply(self, lab: Lab) -> None:
         """Make every change at once (the provider stops both links together, not one after the
         other); if one fails, undo those that were made before raising."""
-        outcomes = self._in_parallel(lambda action: action.apply(lab, self.saved_routes))
+        outcomes = self._in_parallel(lambda action: action.apply(lab))
         failed = [error for error in outcomes.values() if error is not None]
         if failed:
             for action, error in outcomes.items():
                 if error is None:
-                    _quietly(lambda a=action: a.undo(lab, self.saved_routes))
+                    _quietly(lambda a=action: a.undo(lab))
             raise failed[0]
 
     def undo(self, lab: Lab) -> list[str]:
         """Undo every change at once (all are tried); returns what could not be undone."""
-        outcomes = self._in_parallel(lambda action: action.undo(lab, self.saved_routes))
+        outcomes = self._in_parallel(lambda action: action.undo(lab))
         return [f"{action.description}: {error}" for action, error in outcomes.items() if error is not None]
 
     def _in_parallel(self, act: Callable[[FaultAction], None]) -> dict[FaultAction, BaseException | None]:
@@ -201,32 +194,6 @@ def build_fault(name: str, topology: Topology) -> Fault:
     if not fault.actions:
         raise FaultError(f"{name}: this topology has no ExpressRoute link to act on")
     return fault
-
-
-def static_routes(lab: Lab, node: str, interface: str) -> list[dict[str, Any]]:
-    """Routes on ``interface`` that nothing would put back once the link returns.
-
-    Taking an interface down makes the kernel drop its routes. Connected routes come back with the
-    link and zebra re-installs its own (BGP, static), but routes the lab or a tunnel script set up
-    directly (e.g. the VPN appliance's routes to the gateways' public IPs) would stay lost — and
-    with them the VPN, for good.
-    """
-    listing = lab.run(node, ["ip", "-j", "route", "show", "dev", interface])
-    try:
-        routes = json.loads(listing.stdout or "[]")
-    except ValueError:
-        return []
-    return [r for r in routes if r.get("protocol", "boot") == "boot" and "nhid" not in r and r.get("gateway")]
-
-
-def restore_routes(lab: Lab, node: str, interface: str, routes: list[dict[str, Any]]) -> None:
-    for route in routes:
-        argv = ["ip", "route", "replace", str(route["dst"]), "via", str(route["gateway"]), "dev", interface]
-        if route.get("metric"):
-            argv += ["metric", str(route["metric"])]
-        result = lab.run(node, argv)
-        if result.returncode != 0:
-            raise LabError(f"cannot restore the route {route['dst']} on {node}: {result.stderr.strip()}")
 
 
 def restart_frr_daemon(lab: Lab, node: str, daemon: str) -> None:

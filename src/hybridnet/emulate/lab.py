@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from pyroute2 import IPRoute
 
@@ -66,6 +67,7 @@ class Lab(NodeAccess):
         self.timings: dict[str, float] = {}
         self._lock = threading.Lock()
         self._saved_at = 0.0
+        self._cut_routes: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._network: Future[None] | None = None
 
     # ----------------------------------------------------------------------------- life cycle

@@ -31,6 +31,7 @@ class NodeAccess:
     state: LabState
     _lock: threading.Lock
     _saved_at: float
+    _cut_routes: dict[tuple[str, str], list[dict[str, Any]]]
 
     @property
     def name(self) -> str:
@@ -128,9 +129,44 @@ class NodeAccess:
         raise LabError(f"no link between {a} and {b}")
 
     def set_link(self, a: str, b: str, up: bool) -> None:
-        """Cut (or restore) the cable between two nodes: both ends go down, like a fibre cut."""
-        for end in self.link(a, b).ends():
+        """Cut (or restore) the cable between two nodes: both ends go down, like a fibre cut.
+
+        The kernel drops every route of an interface that goes down. Connected routes return with
+        the link and zebra re-installs its own, but routes set up directly — the plan's, or the VPN
+        appliance's tunnel script's routes to the gateways' public IPs — would stay lost, and the
+        VPN with them. A router's configured static routes come back with its interface, so these
+        are saved at the cut and put back at the restore.
+        """
+        ends = self.link(a, b).ends()
+        if not up:
+            for end in ends:
+                self._cut_routes[(end.node, end.interface)] = self._direct_routes(end.node, end.interface)
+        for end in ends:
             netns.set_link(self.namespace(end.node), end.interface, up)
+        if up:
+            for end in ends:
+                self._restore_routes(end.node, end.interface, self._cut_routes.pop((end.node, end.interface), []))
+
+    def _direct_routes(self, node: str, interface: str) -> list[dict[str, Any]]:
+        """Gateway routes on ``interface`` that no daemon owns (protocol boot: set up by hand or script)."""
+        listing = self.run(node, ["ip", "-j", "route", "show", "dev", interface])
+        try:
+            routes = json.loads(listing.stdout or "[]")
+        except ValueError:
+            return []
+        return [
+            r for r in routes
+            if r.get("protocol", "boot") == "boot" and "nhid" not in r and r.get("gateway")
+        ]
+
+    def _restore_routes(self, node: str, interface: str, routes: list[dict[str, Any]]) -> None:
+        for route in routes:
+            argv = ["ip", "route", "replace", str(route["dst"]), "via", str(route["gateway"]), "dev", interface]
+            if route.get("metric"):
+                argv += ["metric", str(route["metric"])]
+            result = self.run(node, argv)
+            if result.returncode != 0:
+                raise LabError(f"cannot restore the route {route['dst']} on {node}: {result.stderr.strip()}")
 
     def set_gray_failure(self, a: str, b: str, active: bool) -> None:
         """Drop every packet arriving on both ends of a link while the link stays up (nftables ingress)."""
