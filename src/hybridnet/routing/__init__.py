@@ -2,7 +2,8 @@
 
 Pure functions over the immutable topology. ``analyse(topology)`` gives the failover matrix;
 ``routing_table(topology, scenario)`` gives each node's chosen next hops per prefix, named as the
-emulator names its nodes, so a lab test can compare the prediction with the routes FRR installed.
+emulator names its nodes, so a lab test can compare the prediction with the routes FRR installed
+(``crosscheck.compare_routes`` over ``tables.comparable_routes``; tests/lab/test_routing_crosscheck.py).
 """
 
 from hybridnet.routing.analysis import Analysis, Flag, Flow, FlowResult, ScenarioResult, analyse
