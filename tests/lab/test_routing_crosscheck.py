@@ -61,9 +61,9 @@ FAILURES = {
 """How the lab produces each part's failure: cables cut (both ends down, like a fibre cut), or
 silenced (every packet dropped while the link stays up, as when a router or a tunnel dies quietly).
 Silence is used on the core's links and on the VPN's: flapping the core's links leaves FRR 8.4's
-kernel nexthop groups out of step with zebra (see the xfail below), and a cut internet link drops
-the tunnel's static routes and IKE SAs, which then take minutes to come back; either would poison
-the scenarios that follow."""
+kernel nexthop groups out of step with zebra (see the xfail below), and a cut internet link makes
+charon give up the IKE SA, which then takes minutes to come back; either would poison the
+scenarios that follow."""
 
 DOWN_NODES = {
     "circuit": {"msee-primary", "msee-secondary"},
@@ -153,20 +153,6 @@ def _fail(lab: Lab, failed: frozenset[str], active: bool) -> None:
                 lab.set_gray_failure(a, b, active)
                 continue
             lab.set_link(a, b, not active)
-            if not active:
-                _replan_routes(lab, (a, b))
-
-
-def _replan_routes(lab: Lab, nodes: tuple[str, ...]) -> None:
-    """Put back the static routes the plan gives these nodes. The kernel deletes a route when its
-    interface goes down and ``Lab.set_link(up=True)`` does not restore it (e.g. a VPN gateway's route
-    to the on-prem VPN device), so without this a cut tunnel never comes back."""
-    for name in nodes:
-        for route in lab.plan.node(name).routes:
-            argv = ["ip", "route", "replace", str(route.destination)]
-            argv += ["via", str(route.gateway)] if route.gateway is not None else []
-            argv += ["dev", route.interface] if route.interface is not None else []
-            lab.run(name, argv)
 
 
 def _path_divergences(lab: Lab, key: str, failed: frozenset[str]) -> list[tuple[str, IPv4Network, str]]:
