@@ -81,14 +81,6 @@ CONVERGE_S = 45.0
 the fabric's session to the ExpressRoute gateway, whose GatewaySubnet bridge stays up when the
 gateway's cable is cut."""
 
-KNOWN_LAB_DIVERGENCES = {
-    ("vpn-pinned-24", "reverse", IPv4Network("192.168.1.0/24")): (
-        "render.frr anchors every prefix the VPN appliance announces on a Null0 static route (distance 1), "
-        "which beats the core's iBGP route for the same LAN /24: the appliance drops traffic for it"
-    ),
-}
-
-
 def _topology(key: str) -> Topology:
     path = TOPOLOGIES[key]
     topology = load(path) if path is not None else default_topology()
@@ -223,18 +215,13 @@ def lab(request: pytest.FixtureRequest) -> Iterator[tuple[str, Lab]]:
 def test_predicted_routes_and_paths_are_what_the_lab_installs_and_takes(lab: tuple[str, Lab]) -> None:
     key, running = lab
     failures: list[str] = []
-    known: set[str] = set()
     for failed in _scenarios():
         name = scenario(failed).name
         _fail(running, failed, active=True)
         try:
             failures += [f"{name}: {m}" for m in _converge(running, failed)]
             for direction, prefix, detail in _path_divergences(running, key, failed):
-                reason = KNOWN_LAB_DIVERGENCES.get((key, direction, prefix))
-                if reason is None:
-                    failures.append(f"{name} {direction} {prefix}: {detail}")
-                else:
-                    known.add(reason)
+                failures.append(f"{name} {direction} {prefix}: {detail}")
         finally:
             _fail(running, failed, active=False)
             leftover = _converge(running, frozenset(), timeout_s=20)
@@ -245,8 +232,6 @@ def test_predicted_routes_and_paths_are_what_the_lab_installs_and_takes(lab: tup
             failures.append(f"the lab did not return to all-up after {name}: {leftover}")
             break
     assert not failures, "\n".join(failures)
-    if known:
-        pytest.xfail("; ".join(sorted(known)))
 
 
 @pytest.mark.xfail(

@@ -27,7 +27,7 @@ def test_edge_router_announces_only_the_onprem_space(reference: Topology) -> Non
     config = render_onprem(reference)["onprem-ce1/frr.conf"]
     assert "ip prefix-list ONPREM-TO-AZURE seq 5 permit 192.168.0.0/16" in config
     assert "match ip address prefix-list ONPREM-TO-AZURE" in config
-    assert "ip route 192.168.0.0/16 Null0" in config and "network 192.168.0.0/16" in config
+    assert "ip route 192.168.0.0/16 Null0 254" in config and "network 192.168.0.0/16" in config
 
 
 def test_vpn_appliance_peers_over_both_tunnels_at_lower_preference(reference: Topology) -> None:

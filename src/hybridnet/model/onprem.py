@@ -75,6 +75,16 @@ class OnPremises(FrozenModel):
     def advertised_over_er(self, router: EdgeRouter) -> tuple[Prefix, ...]:
         return router.advertised_prefixes if router.advertised_prefixes is not None else self.address_space
 
+    def originated_at_edge(self, prefixes: tuple[Prefix, ...]) -> tuple[Prefix, ...]:
+        """The announced prefixes an edge device must originate itself (anchored on a discard route).
+
+        The core already announces every on-prem subnet over iBGP. An edge device that also
+        originated one would prefer its own route (locally originated wins BGP's best-path choice)
+        and drop the subnet's traffic on its discard anchor; it announces the core's route instead.
+        """
+        lans = {subnet.prefix for subnet in self.subnets}
+        return tuple(prefix for prefix in prefixes if prefix not in lans)
+
     def advertised_over_vpn(self) -> tuple[Prefix, ...]:
         appliance = self.vpn_appliance
         if appliance is None:

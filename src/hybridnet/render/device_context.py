@@ -37,6 +37,7 @@ class EdgeContext:
     bfd_multiplier: int
     md5_placeholder: str | None
     advertised: tuple[IPv4Network, ...]
+    originated: tuple[IPv4Network, ...]
     vpn_local_preference: int
     transit: TransitLink
     internal_timers: tuple[int, int]
@@ -76,6 +77,7 @@ class VpnContext:
     local_preference: int
     as_path_prepend: int
     advertised: tuple[IPv4Network, ...]
+    originated: tuple[IPv4Network, ...]
     vnet_prefixes: tuple[IPv4Network, ...]
     transit: TransitLink
     internal_timers: tuple[int, int]
@@ -143,6 +145,7 @@ def edge_contexts(topology: Topology) -> list[EdgeContext]:
                     else None
                 ),
                 advertised=onprem.advertised_over_er(router),
+                originated=onprem.originated_at_edge(onprem.advertised_over_er(router)),
                 vpn_local_preference=appliance.local_preference if appliance is not None else 100,
                 transit=wiring.transit_of(router.name),
                 internal_timers=INTERNAL_TIMERS,
@@ -213,6 +216,7 @@ def vpn_context(
         local_preference=appliance.local_preference,
         as_path_prepend=appliance.as_path_prepend,
         advertised=topology.onprem.advertised_over_vpn(),
+        originated=topology.onprem.originated_at_edge(topology.onprem.advertised_over_vpn()),
         vnet_prefixes=topology.vnet.address_space,
         transit=onprem_wiring(topology).transit_of(appliance.name),
         internal_timers=INTERNAL_TIMERS,

@@ -192,6 +192,7 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
             azure_asn=bgp.asn if bgp is not None else None,
             timers=bgp.timers if bgp is not None else None,
             advertised=onprem.advertised_over_vpn(),
+            originated=onprem.originated_at_edge(onprem.advertised_over_vpn()),
         )
     return files
 
@@ -214,6 +215,7 @@ def _render_edge(topology: Topology, wiring: OnPremWiring, router: EdgeRouter, c
         microsoft=peering.microsoft_address(router.link),
         prefix=peering.primary_prefix if router.link == "primary" else peering.secondary_prefix,
         advertised=topology.onprem.advertised_over_er(router),
+        originated=topology.onprem.originated_at_edge(topology.onprem.advertised_over_er(router)),
     )
 
 
