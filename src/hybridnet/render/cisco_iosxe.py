@@ -13,8 +13,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
-from hybridnet.render.templating import template
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, render_devices
 
 WAN_INTERFACE = "GigabitEthernet1"
 CORE_INTERFACE = "GigabitEthernet2"
@@ -125,29 +124,24 @@ def render_onprem(
 
     Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
     """
-    files = {}
-    common = {
-        "topology": topology,
-        "mask": _mask,
-        "wan_interface": WAN_INTERFACE,
-        "core_interface": CORE_INTERFACE,
-        "er_interface": ER_INTERFACE,
-    }
-    core = core_context(topology)
-    files[f"{core.name}/ios-xe.cfg"] = template("cisco_iosxe/core_router.cfg.j2").render(
-        **common, core=core
+    return render_devices(
+        topology,
+        shared_key=shared_key,
+        wan_next_hop=wan_next_hop,
+        vendor="cisco_iosxe",
+        file_name="ios-xe.cfg",
+        common={
+            "mask": _mask,
+            "wan_interface": WAN_INTERFACE,
+            "core_interface": CORE_INTERFACE,
+            "er_interface": ER_INTERFACE,
+        },
+        vpn_settings=_vpn_settings,
     )
-    for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/ios-xe.cfg"] = template("cisco_iosxe/edge_router.cfg.j2").render(
-            **common, edge=edge
-        )
-    vpn = vpn_context(topology, shared_key, wan_next_hop)
-    if vpn is not None:
-        policy = vpn.connection.ipsec_policy
-        pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
-        files[f"{vpn.name}/ios-xe.cfg"] = template("cisco_iosxe/vpn_appliance.cfg.j2").render(
-            **common, vpn=vpn, ike=_ike(policy), transforms=_transforms(policy), pfs=pfs
-        )
-    return files
+
+
+def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
+    pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+    return {"ike": _ike(policy), "transforms": _transforms(policy), "pfs": pfs}
 
 

@@ -9,12 +9,14 @@ ExpressRoute path. Only the syntax differs, so the facts live here and the templ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from hybridnet.model import EdgeRouter, IpsecConnection, Topology, TopologyError
+from hybridnet.model import EdgeRouter, IpsecConnection, IpsecPolicy, Topology, TopologyError
 from hybridnet.render.frr import INTERNAL_TIMERS, LanAttachment, TransitLink, onprem_wiring, vpn_peerings
 from hybridnet.render.strongswan import AZURE_CHILD_LIFETIME_S, AZURE_IKE_LIFETIME_S, dpd_delay_s
+from hybridnet.render.templating import template
 
 WAN_NEXT_HOP_PLACEHOLDER = "WAN-NEXT-HOP"
 """Stands for the internet next hop of the VPN appliance, which the model does not know."""
@@ -236,3 +238,35 @@ def _checked_secret(secret: str) -> str:
             fix="use printable ASCII without quotes",
         )
     return secret
+
+
+def render_devices(
+    topology: Topology,
+    *,
+    shared_key: str | None,
+    wan_next_hop: str,
+    vendor: str,
+    file_name: str,
+    common: dict[str, object],
+    vpn_settings: Callable[[IpsecPolicy | None], dict[str, object]],
+) -> dict[str, str]:
+    """``<device>/<file_name>`` for the core, each customer edge and the VPN appliance of one vendor.
+
+    Every vendor renders the same devices from the same contexts; only its templates (under
+    ``templates/<vendor>/``, named like ``file_name``'s suffix) and its IPsec vocabulary
+    (``vpn_settings``) differ.
+    """
+    suffix = file_name.rsplit(".", 1)[-1]
+    common = {"topology": topology, **common}
+    core = core_context(topology)
+    files = {f"{core.name}/{file_name}": template(f"{vendor}/core_router.{suffix}.j2").render(**common, core=core)}
+    for edge in edge_contexts(topology):
+        files[f"{edge.router.name}/{file_name}"] = template(f"{vendor}/edge_router.{suffix}.j2").render(
+            **common, edge=edge
+        )
+    vpn = vpn_context(topology, shared_key, wan_next_hop)
+    if vpn is not None:
+        files[f"{vpn.name}/{file_name}"] = template(f"{vendor}/vpn_appliance.{suffix}.j2").render(
+            **common, vpn=vpn, **vpn_settings(vpn.connection.ipsec_policy)
+        )
+    return files

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, core_context, edge_contexts, vpn_context
-from hybridnet.render.templating import template
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, render_devices
 
 WAN_INTERFACE = "ge-0/0/0"
 ER_INTERFACE = "ge-0/0/0"
@@ -132,28 +131,19 @@ def render_onprem(
 
     Without ``shared_key`` the pre-shared key is a placeholder that says where the key lives.
     """
-    files = {}
-    common = {
-        "topology": topology,
-        "wan_interface": WAN_INTERFACE,
-        "er_interface": ER_INTERFACE,
-        "core_interface": CORE_INTERFACE,
-    }
-    core = core_context(topology)
-    files[f"{core.name}/junos.conf"] = template("junos/core_router.conf.j2").render(
-        **common, core=core
+    return render_devices(
+        topology,
+        shared_key=shared_key,
+        wan_next_hop=wan_next_hop,
+        vendor="junos",
+        file_name="junos.conf",
+        common={"wan_interface": WAN_INTERFACE, "er_interface": ER_INTERFACE, "core_interface": CORE_INTERFACE},
+        vpn_settings=_vpn_settings,
     )
-    for edge in edge_contexts(topology):
-        files[f"{edge.router.name}/junos.conf"] = template("junos/edge_router.conf.j2").render(
-            **common, edge=edge
-        )
-    vpn = vpn_context(topology, shared_key, wan_next_hop)
-    if vpn is not None:
-        policy = vpn.connection.ipsec_policy
-        pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
-        files[f"{vpn.name}/junos.conf"] = template("junos/vpn_appliance.conf.j2").render(
-            **common, vpn=vpn, ike_proposals=_ike(policy), esp_proposals=_esp(policy), pfs=pfs
-        )
-    return files
+
+
+def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
+    pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+    return {"ike_proposals": _ike(policy), "esp_proposals": _esp(policy), "pfs": pfs}
 
 
