@@ -93,6 +93,24 @@ def in_namespaces(inodes: Iterable[int]) -> list[int]:
     return found
 
 
+def mentioning(text: str) -> list[int]:
+    """PIDs whose command line contains ``text`` (a lab's directory: every daemon names it).
+
+    Catches a daemon whose namespace was already unmounted, which ``in_namespaces`` cannot see.
+    """
+    needle = text.encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]

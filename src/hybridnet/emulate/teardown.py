@@ -31,11 +31,12 @@ def down(name: str) -> dict[str, list[str]]:
     names = sorted(set(netns.existing(namespace_prefix(name))) | set(state.namespaces if state else []))
     inodes = [i for i in (netns.inode(n) for n in names) if i is not None]
     recorded = [r.pid for r in (state.processes if state else []) if start_ticks(r.pid) == r.start_ticks]
-    victims = sorted(set(recorded) | set(processes.in_namespaces(inodes)))
+    directory = lab_directory(name)
+    strays = processes.mentioning(f"{directory}/")
+    victims = sorted(set(recorded) | set(processes.in_namespaces(inodes)) | set(strays))
     survivors = processes.stop_all(victims)
     for namespace in names:
         netns.remove(namespace)
-    directory = lab_directory(name)
     shutil.rmtree(directory, ignore_errors=True)
     leftover = [f"namespace {n}" for n in netns.existing(namespace_prefix(name))]
     leftover += [f"process {p}" for p in survivors]
