@@ -11,6 +11,7 @@ runs (about 2 minutes per topology); ``HYBRIDNET_CROSSCHECK_DEPTH=2`` adds every
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -152,14 +153,19 @@ def _fail(lab: Lab, failed: frozenset[str], active: bool) -> None:
 
 
 def _initiate_tunnels(lab: Lab) -> None:
-    """Ask the VPN appliance's charon to bring up every tunnel now (a no-op for one that is up):
-    after a silent outage longer than DPD it retries on its own, but only after minutes."""
+    """Restart every tunnel of the VPN appliance, as an operator clears a stuck crypto session.
+
+    After a silent outage longer than DPD one end may have deleted an SA the other still uses
+    (traffic then dies on a stale SPI); charon would find out by itself, but only after minutes."""
     appliance = lab.plan.topology.onprem.vpn_appliance
     if appliance is None:
         return
     with lab.charon(appliance.name).session() as session:
         for connection in list(session.list_conns()):  # read it all before the next request
             for name, settings in connection.items():
+                with contextlib.suppress(Exception):  # vici's own error types: e.g. no such SA
+                    for _log in session.terminate({"ike": _text(name), "timeout": 5000}):
+                        pass
                 for child in settings.get(b"children", settings.get("children", {})):
                     request = {"ike": _text(name), "child": _text(child), "timeout": 10000}
                     try:
