@@ -13,7 +13,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, render_devices
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, pfs_group, render_devices
 
 WAN_INTERFACE = "GigabitEthernet1"
 CORE_INTERFACE = "GigabitEthernet2"
@@ -50,15 +50,6 @@ _ESP_ENCRYPTION = {
     "None": "esp-null",
 }
 _ESP_INTEGRITY = {"SHA256": "esp-sha256-hmac", "SHA1": "esp-sha-hmac", "MD5": "esp-md5-hmac"}
-_PFS_GROUP = {
-    "PFS24": "group24",
-    "ECP384": "group20",
-    "ECP256": "group19",
-    "PFS2048": "group14",
-    "PFS14": "group14",
-    "PFS2": "group2",
-    "PFS1": "group1",
-}
 
 AZURE_DEFAULT_IKE = {
     "encryption": ["aes-cbc-256", "3des"],
@@ -141,7 +132,7 @@ def render_onprem(
 
 
 def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
-    pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+    pfs = pfs_group(policy)
     return {"ike": _ike(policy), "transforms": _transforms(policy), "pfs": pfs}
 
 

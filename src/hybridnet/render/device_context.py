@@ -270,3 +270,20 @@ def render_devices(
             **common, vpn=vpn, **vpn_settings(vpn.connection.ipsec_policy)
         )
     return files
+
+
+# IOS-XE and Junos both name PFS groups by their IANA DH group number
+_PFS_GROUP = {
+    "PFS24": "group24",
+    "ECP384": "group20",
+    "ECP256": "group19",
+    "PFS2048": "group14",
+    "PFS14": "group14",
+    "PFS2": "group2",
+    "PFS1": "group1",
+}
+
+
+def pfs_group(policy: IpsecPolicy | None) -> str | None:
+    """The vendors' ``groupN`` for the policy's PFS group; None for Azure's defaults or no PFS."""
+    return _PFS_GROUP.get(policy.pfs_group) if policy is not None else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hybridnet.model import IpsecPolicy, Topology, TopologyError
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, render_devices
+from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, pfs_group, render_devices
 
 WAN_INTERFACE = "ge-0/0/0"
 ER_INTERFACE = "ge-0/0/0"
@@ -48,15 +48,6 @@ _ESP_ENCRYPTION = {
     "DES": "des-cbc",
 }
 _ESP_INTEGRITY = {"SHA256": "hmac-sha-256-128", "SHA1": "hmac-sha1-96", "MD5": "hmac-md5-96"}
-_PFS_GROUP = {
-    "PFS24": "group24",
-    "ECP384": "group20",
-    "ECP256": "group19",
-    "PFS2048": "group14",
-    "PFS14": "group14",
-    "PFS2": "group2",
-    "PFS1": "group1",
-}
 
 
 @dataclass(frozen=True)
@@ -143,7 +134,7 @@ def render_onprem(
 
 
 def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
-    pfs = _PFS_GROUP.get(policy.pfs_group) if policy is not None else None
+    pfs = pfs_group(policy)
     return {"ike_proposals": _ike(policy), "esp_proposals": _esp(policy), "pfs": pfs}
 
 
