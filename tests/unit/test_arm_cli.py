@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hybridnet.cli import app
 import hybridnet
+from hybridnet.cli import app
 from hybridnet.render.arm import render_arm
 from hybridnet.render.arm_schema import (
     SCHEMA_ENV,

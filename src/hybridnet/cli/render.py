@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import tempfile
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, report_topology_error
 from hybridnet.model import Topology, TopologyError
@@ -72,6 +74,7 @@ def arm(
     model = load_topology(topology)
     secret = KeyVaultSecret(key_vault_id, key_vault_secret) if key_vault_id else None
     deployment = render_arm(model, secret)
+    _warn_about_check_errors(model, topology)
     if validate:
         try:
             problems = validate_template(deployment.template) + validate_parameters(deployment.parameters)
@@ -153,11 +156,61 @@ def device(
         path = output / name
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            os.chmod(path, 0o600 if key is not None else (0o755 if name.endswith(".sh") else 0o644))
+            if key is not None:
+                write_private(path, text)
+            else:
+                write_public(path, text, executable=name.endswith(".sh"))
         except OSError as exc:
             fail(f"cannot write {path}: {exc.strerror}")
         console.print(f"wrote [bold]{path}[/]")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file that holds a secret so that it is 0600 from its first byte, whatever the umask.
+
+    ``mkstemp`` creates the file with ``O_EXCL`` and mode 0600 beside its destination, and ``os.replace``
+    moves it into place: no moment exists at which the key sits in a file others can read (writing first
+    and chmod-ing after leaves such a window, and an existing wider file would keep its mode through
+    ``open(..., "w")``). A failed write leaves no temporary file behind.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_public(path: Path, text: str, *, executable: bool = False) -> None:
+    """Write a keyless config: 0644, or 0755 for a script."""
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o755 if executable else 0o644)
+
+
+def _warn_about_check_errors(model: Topology, topology_file: Path | None) -> None:
+    """Say on stderr which blocking findings ``hybridnet check`` has: the template still renders (a user may
+    be drafting, or rendering what is deployed today), but Azure may reject it or failover may not work."""
+    from hybridnet.rules import Severity, check, locate_in_file
+
+    errors = [finding for finding in check(model) if finding.severity is Severity.ERROR]
+    if not errors:
+        return
+    if topology_file is not None:
+        errors = locate_in_file(errors, topology_file, shown_as=str(topology_file))
+    name = str(topology_file) if topology_file is not None else "the topology"
+    err_console.print(
+        f"[bold yellow]warning:[/] {escape(name)} has {len(errors)} error finding(s) from `hybridnet check`; "
+        "the files are rendered as the topology says, but deploying them may fail or break failover:",
+        highlight=False, soft_wrap=True,
+    )
+    for finding in errors:
+        err_console.print(
+            f"  [bold red]{finding.rule_id}[/] {escape(finding.where())}: {escape(finding.message)} "
+            f"(fix: {escape(finding.fix)})",
+            highlight=False, soft_wrap=True,
+        )
 
 
 def _shared_key(model: Topology) -> str | None:
