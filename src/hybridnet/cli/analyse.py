@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, fail, load_topology
+from hybridnet.cli.common import EXIT_FINDINGS, TopologyArg, console, fail, load_topology, versioned
 from hybridnet.model import Topology
 from hybridnet.routing import (
     Analysis,
@@ -107,7 +107,7 @@ def analyse_command(
         before, after = _analyse(topology, chosen, both), _analyse(other, others, both)
         changes = compare(before, after)
         if as_json:
-            typer.echo(json.dumps(changes_to_dict(before, after, changes), indent=2))
+            typer.echo(json.dumps(versioned(changes_to_dict(before, after, changes)), indent=2))
         else:
             _print_changes(before, after, changes)
         if changes:
@@ -115,7 +115,7 @@ def analyse_command(
         return
     analysis = _analyse(topology, chosen)
     if as_json:
-        typer.echo(json.dumps(analysis_to_dict(analysis), indent=2))
+        typer.echo(json.dumps(versioned(analysis_to_dict(analysis)), indent=2))
     elif paths:
         _print_paths(analysis, flagged)
     else:

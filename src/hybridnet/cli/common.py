@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from hybridnet.model import Topology, TopologyError, TopologyErrors, load
+from hybridnet.version import hybridnet_version
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,3 +43,9 @@ def load_topology(path: Path | None) -> Topology:
     except TopologyError as error:
         report_topology_error(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def versioned(document: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document headed by the tool and its version (as ``check --format json`` is): a saved output
+    says which hybridnet wrote it."""
+    return {"tool": "hybridnet", "version": hybridnet_version(), **document}

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology
+from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, versioned
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, lab_keys, lab_name_for, plan
 from hybridnet.emulate.plan import LabPlan
 from hybridnet.emulate.processes import command_in
@@ -91,7 +91,7 @@ def status(
     except LabError as error:
         fail(str(error))
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        typer.echo(json.dumps(versioned(report.to_dict()), indent=2, default=str))
         return
     table = Table(title=f"lab {report.lab} ({report.phase}; shared key {report.key_note})")
     for column in ("node", "role", "processes"):

@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from hybridnet.importer.map_gateways import SHARED_KEY_ENV
 from hybridnet.importer.report import ImportReport
 from hybridnet.model import SecretRef, Topology
+from hybridnet.version import hybridnet_version
 
 _ALWAYS = {"type", "name", "asn"}
 
@@ -46,6 +47,7 @@ def topology_yaml(topology: Topology, report: ImportReport) -> str:
     yaml.default_flow_style = False
     yaml.width = 110
     yaml.dump(document, buffer)
-    header = ["# hybridnet topology written by `hybridnet import`. Review the assumptions below.", "#"]
+    header = [f"# hybridnet topology written by `hybridnet import` (hybridnet {hybridnet_version()}). "
+              "Review the assumptions below.", "#"]
     header += [f"# {line}" for line in report.lines()]
     return "\n".join(header) + "\n\n" + buffer.getvalue()

@@ -18,6 +18,7 @@ from hybridnet.report.redaction import Redactor, redact
 from hybridnet.report.summary import DIRECTION_WORDS, format_bytes, format_ms, headline, step_rows
 from hybridnet.report.timeline import render_timeline
 from hybridnet.report.topology_drawing import render_topology_svg
+from hybridnet.version import hybridnet_version
 
 _ENVIRONMENT = Environment(loader=PackageLoader("hybridnet.report", "templates"),
                            autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
@@ -58,7 +59,7 @@ def render_html(result: DrillResult, topology: Topology, redactor: Redactor = re
               for e in sorted(result.events, key=lambda e: e.t_s)]
     return _ENVIRONMENT.get_template("drill_report.html.j2").render(
         result=result, fault=redactor(result.fault), headline=headline(result), rows=step_rows(result),
-        stream=stream, repeats=repeats, events=events, schema_version=SCHEMA_VERSION,
+        stream=stream, repeats=repeats, events=events, schema_version=SCHEMA_VERSION, version=hybridnet_version(),
         topology_svg=render_topology_svg(topology, highlight=highlight),
         timeline_png=base64.b64encode(render_timeline(result, "png")).decode("ascii"),
     )

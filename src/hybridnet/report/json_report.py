@@ -1,7 +1,8 @@
 """The drill report as JSON: the machine-readable record, checked against docs/drill-report.schema.json.
 
 The document is the contract for CI pipelines (``hybridnet drill --json | jq``), so its shape is
-versioned in ``schema`` and every field is explained in docs/drill-report.md. It round-trips:
+versioned in ``schema`` (``version`` says which hybridnet wrote it) and every field is explained in
+docs/drill-report.md. It round-trips:
 ``result_from_document`` rebuilds the DrillResult so a saved run can be rendered again.
 """
 
@@ -25,6 +26,7 @@ from hybridnet.drill.result import (
     UdpFigures,
 )
 from hybridnet.report.redaction import Redactor, redact
+from hybridnet.version import hybridnet_version
 
 SCHEMA_VERSION = "hybridnet-drill-report/1"
 Document = dict[str, Any]
@@ -35,6 +37,8 @@ def report_document(result: DrillResult, *, include_samples: bool = False,
     """The JSON document for one drill run; samples (one per probe reply) only on request."""
     document: Document = {
         "schema": SCHEMA_VERSION,
+        "tool": "hybridnet",
+        "version": hybridnet_version(),
         "topology": result.topology,
         "fault": result.fault,
         "started_at": result.started_at,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from hybridnet.drill.result import DrillResult
+from hybridnet.report.json_report import SCHEMA_VERSION
 from hybridnet.report.redaction import Redactor, redact
 from hybridnet.report.summary import DIRECTION_WORDS, format_bytes, format_ms, headline, step_rows
+from hybridnet.version import hybridnet_version
 
 
 def _cell(text: str) -> str:
@@ -57,6 +59,7 @@ def render_markdown(result: DrillResult, redactor: Redactor = redact) -> str:
                   f"{_cell(redactor(e.detail))} |" for e in sorted(result.events, key=lambda e: e.t_s)]
     else:
         lines.append("No control-plane events were recorded.")
+    lines += ["", "---", "", f"Written by hybridnet {hybridnet_version()} · report schema {SCHEMA_VERSION}"]
     return "\n".join(lines) + "\n"
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from hybridnet import __version__
 from hybridnet.rules.finding import Finding, Severity
 from hybridnet.rules.registry import Rule
+from hybridnet.version import hybridnet_version
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -28,7 +28,7 @@ def summary(findings: list[Finding]) -> dict[str, int]:
 def to_json(findings: list[Finding], topology_name: str, file: str | None) -> str:
     document = {
         "tool": "hybridnet",
-        "version": __version__,
+        "version": hybridnet_version(),
         "topology": topology_name,
         "file": file,
         "summary": summary(findings),
@@ -44,7 +44,7 @@ def to_sarif(findings: list[Finding], rules: tuple[Rule, ...], artifact_uri: str
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "hybridnet",
-            "version": __version__,
+            "version": hybridnet_version(),
             "rules": [_sarif_rule(rule) for rule in rules],
         }},
         "results": [_sarif_result(finding, index, artifact_uri) for finding in findings],
