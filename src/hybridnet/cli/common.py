@@ -42,3 +42,15 @@ def load_topology(path: Path | None) -> Topology:
     except TopologyError as error:
         report_topology_error(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def checked_lab_name(value: str | None) -> str | None:
+    """``--lab`` callback: a lab name becomes paths and namespace names, so it is checked on input."""
+    from hybridnet.model.names import validate_lab_name
+
+    if value is None:
+        return None
+    try:
+        return validate_lab_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
