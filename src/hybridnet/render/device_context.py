@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from hybridnet.model import EdgeRouter, IpsecConnection, IpsecPolicy, Topology, TopologyError
 from hybridnet.render.frr import INTERNAL_TIMERS, LanAttachment, TransitLink, onprem_wiring, vpn_peerings
 from hybridnet.render.strongswan import AZURE_CHILD_LIFETIME_S, AZURE_IKE_LIFETIME_S, dpd_delay_s
-from hybridnet.render.templating import template
+from hybridnet.render.templating import ConfigSecret, template
 
 WAN_NEXT_HOP_PLACEHOLDER = "WAN-NEXT-HOP"
 """Stands for the internet next hop of the VPN appliance, which the model does not know."""
@@ -230,14 +230,15 @@ def _dashed(text: str) -> str:
     return text.replace(" ", "-")
 
 
-def _checked_secret(secret: str) -> str:
-    if any(c in secret for c in '"\\\n') or not secret.isprintable():
+def _checked_secret(secret: str) -> ConfigSecret:
+    """The key as IOS-XE (one word to the end of the line) and Junos (inside quotes) can both take it."""
+    if any(c in secret for c in '"\\ ') or not secret.isprintable():
         raise TopologyError(
-            "the shared key contains a quote, backslash or non-printable character",
+            "the shared key contains a quote, backslash, space or non-printable character",
             field="connections.shared_key",
-            fix="use printable ASCII without quotes",
+            fix="use printable ASCII without quotes or spaces (as Azure requires)",
         )
-    return secret
+    return ConfigSecret(secret)
 
 
 def render_devices(
