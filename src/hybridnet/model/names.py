@@ -43,6 +43,7 @@ RESERVED_NODE_NAMES = frozenset(
 
 _NODE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
 _AZURE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_RESOURCE_GROUP = re.compile(r"[-\w.() ]+")
 _LAB = re.compile(r"[a-z0-9][a-z0-9-]*")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -70,6 +71,14 @@ def validate_azure_name(value: str, limit: int = MAX_AZURE_NAME) -> str:
     if not _AZURE.fullmatch(value):
         raise ValueError(f"name {_shown(value)} is not a valid Azure resource name: use 1-{limit} letters, "
                          "digits, '_', '.' and '-', starting with a letter or digit")
+    return value
+
+
+def validate_resource_group_name(value: str) -> str:
+    """Azure's resource-group rule: letters, digits, '_', '-', '.', '(', ')' (and the spaces exports show)."""
+    if len(value) > MAX_RESOURCE_GROUP_NAME or not _RESOURCE_GROUP.fullmatch(value) or value.endswith("."):
+        raise ValueError(f"resource group {_shown(value)} is not a valid name: use 1-{MAX_RESOURCE_GROUP_NAME} "
+                         "letters, digits, '_', '-', '.', '(' and ')', not ending in '.'")
     return value
 
 
@@ -107,7 +116,7 @@ NodeName = Annotated[str, AfterValidator(validate_node_name),
                      Field(description=f"A node name: 1-{MAX_NODE_NAME} letters, digits and '-'.")]
 AzureName = Annotated[str, AfterValidator(validate_azure_name),
                       Field(description=f"An Azure resource name: 1-{MAX_AZURE_NAME} letters, digits, '_', '.', '-'.")]
-ResourceGroupName = Annotated[str, AfterValidator(lambda value: validate_azure_name(value, MAX_RESOURCE_GROUP_NAME))]
+ResourceGroupName = Annotated[str, AfterValidator(validate_resource_group_name)]
 Text = Annotated[str, AfterValidator(validate_text)]
 EnvName = Annotated[str, AfterValidator(validate_env_name)]
 FileReference = Annotated[str, AfterValidator(validate_file_reference)]
