@@ -266,10 +266,10 @@ def test_apipa_addresses_survive_a_round_trip_without_bgp(tmp_path: Path) -> Non
 
 def test_names_arm_would_misread_are_escaped_and_come_back_intact(tmp_path: Path) -> None:
     document = reference_document()
-    document["nsgs"][0]["rules"][0]["name"] = "[allow] o'brien's http"
+    # names keep Azure's character set (no '[' or quotes); free text may still start with '['
     document["nsgs"][0]["rules"][0]["source"] = "[not-an-expression]"
-    document["nsgs"][1]["name"] = "[biz] nsg"
-    document["vnet"]["subnets"][2]["nsg"] = "[biz] nsg"
+    document["nsgs"][0]["rules"][0]["destination"] = "[o'brien's] range"
+    document["circuit"]["service_provider"] = "[Equinix] o'brien's"
     variant = topology_from(document)
     imported = import_files(_rendered(variant, tmp_path)).topology
     assert azure_side(imported) == azure_side(variant)

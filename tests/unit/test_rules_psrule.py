@@ -32,9 +32,9 @@ FAILING = [
     ),
     fail(
         "HN-PSR-006",
-        "gateway-name-with-space",
-        setting("gateways.0.name", "er gateway"),
-        setting("connections.0.gateway", "er gateway"),
+        "gateway-name-ends-with-dot",
+        setting("gateways.0.name", "er-gw."),
+        setting("connections.0.gateway", "er-gw."),
         path="gateways.0.name",
     ),
     fail(
@@ -46,8 +46,8 @@ FAILING = [
     ),
     fail(
         "HN-PSR-007",
-        "connection-name-starts-with-dot",
-        setting("connections.1.name", ".vpn-cn"),
+        "connection-name-ends-with-dot",
+        setting("connections.1.name", "vpn-cn."),
         path="connections.1.name",
     ),
     fail("HN-PSR-008", "vnet-name-one-char", setting("vnet.name", "v"), path="vnet.name"),

@@ -87,8 +87,16 @@ FAILING += [
     ),
     fail(
         "HN-VPN-010",
-        "one-bgp-address-for-two-instances",
-        setting("onprem.vpn_appliance.bgp_addresses", ["169.254.21.2"]),
+        "instance-without-bgp-address",
+        removing("gateways.1.instances.1.bgp_address"),
+        removing("gateways.1.instances.1.apipa_addresses"),
+        path="gateways.1.instances.1",
+    ),
+    fail(
+        "HN-VPN-010",
+        "appliance-without-bgp-address",
+        setting("onprem.vpn_appliance.bgp_addresses", []),
+        removing("local_network_gateways.0.bgp"),
         path="onprem.vpn_appliance.bgp_addresses",
     ),
 ]
@@ -123,6 +131,12 @@ PASSING = [
     passes("HN-VPN-008", "no-default-bgp-address", removing("gateways.1.instances.0.bgp_address")),
     passes("HN-VPN-009", "lng-points-at-appliance"),
     passes("HN-VPN-010", "one-address-per-instance"),
+    # Azure's active-active design with one on-prem device: one BGP address peers with both instances
+    passes(
+        "HN-VPN-010",
+        "one-bgp-address-for-both-instances",
+        setting("onprem.vpn_appliance.bgp_addresses", ["169.254.21.2"]),
+    ),
     passes(
         "HN-VPN-010",
         "active-standby-needs-one",

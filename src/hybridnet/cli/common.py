@@ -49,3 +49,15 @@ def versioned(document: dict[str, Any]) -> dict[str, Any]:
     """A JSON document headed by the tool and its version (as ``check --format json`` is): a saved output
     says which hybridnet wrote it."""
     return {"tool": "hybridnet", "version": hybridnet_version(), **document}
+
+
+def checked_lab_name(value: str | None) -> str | None:
+    """``--lab`` callback: a lab name becomes paths and namespace names, so it is checked on input."""
+    from hybridnet.model.names import validate_lab_name
+
+    if value is None:
+        return None
+    try:
+        return validate_lab_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None

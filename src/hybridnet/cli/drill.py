@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology
+from hybridnet.cli.common import TopologyArg, checked_lab_name, console, err_console, fail, load_topology
 from hybridnet.drill.agent_process import AgentError
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult
@@ -47,7 +47,8 @@ def drill(
     report_dir: Annotated[Path, typer.Option(
         "--report-dir", help="Where drill-report.{json,md,html} are written.")] = Path("hybridnet-report"),
     lab: Annotated[str | None, typer.Option(
-        "--lab", "-l", help="Lab name; default: derived from the topology.", show_default=False)] = None,
+        "--lab", "-l", help="Lab name; default: derived from the topology.", show_default=False,
+        callback=checked_lab_name)] = None,
     interval_ms: Annotated[float, typer.Option(
         "--interval-ms", help="UDP probe interval in ms.")] = 10.0,
     flaps: Annotated[int, typer.Option(help="Cuts in a row for --scenario flapping.")] = 3,

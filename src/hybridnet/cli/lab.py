@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, versioned
+from hybridnet.cli.common import TopologyArg, checked_lab_name, console, err_console, fail, load_topology, versioned
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, lab_keys, lab_name_for, plan
 from hybridnet.emulate.plan import LabPlan
 from hybridnet.emulate.processes import command_in
@@ -24,6 +24,7 @@ LabOption = Annotated[
         "-l",
         help="Lab name; default: derived from the topology (up) or the only running lab.",
         show_default=False,
+        callback=checked_lab_name,
     ),
 ]
 EXIT_NOT_READY = 1

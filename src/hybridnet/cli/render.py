@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, report_topology_error
 from hybridnet.model import Topology, TopologyError
+from hybridnet.render.output import path_inside
 
 render_app = typer.Typer(
     help="Render the ARM template or on-prem device configurations.", no_args_is_help=True
@@ -153,7 +154,9 @@ def device(
             typer.echo(text, nl=not text.endswith("\n"))
         return
     for name, text in files.items():
-        path = output / name
+        path = path_inside(output, name)
+        if path is None:
+            fail(f"refusing to write {name!r}: the path leaves {output} (a device name with '/' or '..', or a link)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if key is not None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from hybridnet.model.errors import TopologyError
+from hybridnet.model.names import EnvName, FileReference
 
 
 class FrozenModel(BaseModel):
@@ -46,8 +47,8 @@ class SecretRef(FrozenModel):
     ``value`` is accepted for quick experiments but the rules flag it.
     """
 
-    env: str | None = Field(None, description="Name of an environment variable that holds the secret.")
-    file: str | None = Field(
+    env: EnvName | None = Field(None, description="Name of an environment variable that holds the secret.")
+    file: FileReference | None = Field(
         None, description="Path of a file whose first line is the secret (relative to the topology file)."
     )
     value: SecretStr | None = Field(None, description="The secret itself, inline (discouraged: flagged).")

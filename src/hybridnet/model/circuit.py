@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from hybridnet.model.base import Address, Asn, FrozenModel, Prefix, SecretRef
+from hybridnet.model.names import AzureName, Text
 
 MICROSOFT_ASN = 12076
 
@@ -67,9 +68,9 @@ class MicrosoftPeering(FrozenModel):
 
 
 class ExpressRouteCircuit(FrozenModel):
-    name: str
-    service_provider: str
-    peering_location: str
+    name: AzureName
+    service_provider: Text
+    peering_location: Text
     bandwidth_mbps: int = Field(..., ge=50)
     sku_tier: Literal["Standard", "Premium", "Local"] = "Standard"
     sku_family: Literal["MeteredData", "UnlimitedData"] = "MeteredData"

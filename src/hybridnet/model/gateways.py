@@ -8,6 +8,7 @@ from pydantic import Field
 
 from hybridnet.model.base import Address, Asn, FrozenModel, Prefix, SecretRef
 from hybridnet.model.circuit import BgpTimers
+from hybridnet.model.names import AzureName
 from hybridnet.model.vnet import GATEWAY_SUBNET
 
 ER_GATEWAY_SKUS = ("Basic", "Standard", "HighPerformance", "UltraPerformance", "ErGw1AZ", "ErGw2AZ", "ErGw3AZ")
@@ -19,7 +20,7 @@ VPN_GATEWAY_SKUS = (
 
 
 class PublicIp(FrozenModel):
-    name: str
+    name: AzureName
     address: Address | None = Field(None, description="Known or expected address (the emulator needs one).")
     sku: Literal["Basic", "Standard"] = "Standard"
     allocation: Literal["Static", "Dynamic"] = "Static"
@@ -27,10 +28,10 @@ class PublicIp(FrozenModel):
 
 class ExpressRouteGateway(FrozenModel):
     type: Literal["ExpressRoute"] = "ExpressRoute"
-    name: str
+    name: AzureName
     sku: Literal[ER_GATEWAY_SKUS]  # type: ignore[valid-type]
-    vnet: str | None = Field(None, description="VNet the gateway is deployed in; default: the topology's VNet.")
-    subnet: str = GATEWAY_SUBNET
+    vnet: AzureName | None = Field(None, description="VNet the gateway is deployed in; default: the topology's VNet.")
+    subnet: AzureName = GATEWAY_SUBNET
     public_ip: PublicIp | None = None
 
 
@@ -49,13 +50,13 @@ class VpnGatewayBgp(FrozenModel):
 
 class VpnGateway(FrozenModel):
     type: Literal["Vpn"] = "Vpn"
-    name: str
+    name: AzureName
     sku: Literal[VPN_GATEWAY_SKUS]  # type: ignore[valid-type]
     vpn_type: Literal["RouteBased", "PolicyBased"] = "RouteBased"
     generation: Literal["Generation1", "Generation2", "None"] = "Generation1"
     active_active: bool = False
-    vnet: str | None = None
-    subnet: str = GATEWAY_SUBNET
+    vnet: AzureName | None = None
+    subnet: AzureName = GATEWAY_SUBNET
     bgp: VpnGatewayBgp | None = Field(None, description="BGP settings; absent means static routing.")
     instances: tuple[VpnGatewayInstance, ...] = Field(..., min_length=1, max_length=2)
 
@@ -71,7 +72,7 @@ class LocalNetworkGatewayBgp(FrozenModel):
 class LocalNetworkGateway(FrozenModel):
     """Azure's record of the on-prem VPN device: its public IP and what lies behind it."""
 
-    name: str
+    name: AzureName
     gateway_ip: Address
     address_prefixes: tuple[Prefix, ...] = ()
     bgp: LocalNetworkGatewayBgp | None = None
@@ -100,9 +101,9 @@ class IpsecPolicy(FrozenModel):
 
 class IpsecConnection(FrozenModel):
     type: Literal["IPsec"] = "IPsec"
-    name: str
-    vpn_gateway: str
-    local_network_gateway: str
+    name: AzureName
+    vpn_gateway: AzureName
+    local_network_gateway: AzureName
     shared_key: SecretRef
     connection_protocol: Literal["IKEv2", "IKEv1"] = "IKEv2"
     enable_bgp: bool = True
@@ -117,9 +118,9 @@ class IpsecConnection(FrozenModel):
 
 class ExpressRouteConnection(FrozenModel):
     type: Literal["ExpressRoute"] = "ExpressRoute"
-    name: str
-    gateway: str
-    circuit: str
+    name: AzureName
+    gateway: AzureName
+    circuit: AzureName
     routing_weight: int = Field(0, ge=0, le=32000)
 
 

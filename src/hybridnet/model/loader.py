@@ -20,10 +20,18 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from hybridnet.model.errors import TopologyError, TopologyErrors
+from hybridnet.model.names import node_name_clashes
 from hybridnet.model.topology import Topology
 
 REFERENCE_NAME = "reference.yaml"
 BUILTIN_LABEL = "<built-in reference topology>"
+
+MAX_TOPOLOGY_BYTES = 1024 * 1024
+"""Larger files are refused unread: ruamel would take seconds per megabyte, minutes for a stray 200 MB file."""
+MAX_VALUES = 1_000_000
+"""Values (mappings, lists, scalars) a file may expand to; a 1 MiB file written out has far fewer."""
+MAX_ALIAS_EXPANSIONS = 10_000
+"""Mappings or lists a file may repeat through aliases."""
 
 
 def reference_yaml() -> str:
@@ -42,6 +50,8 @@ def load(path: str | Path | None) -> Topology:
         return default_topology()
     path = Path(path)
     try:
+        if path.is_file():  # a pipe or device has no meaningful size; loads() checks what was read
+            _check_size(path.stat().st_size, str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TopologyError("file not found", file=str(path),
@@ -60,13 +70,14 @@ def load(path: str | Path | None) -> Topology:
 
 def loads(text: str, source: str = "<string>") -> Topology:
     """Parse and validate topology YAML given as text; ``source`` names it in errors."""
+    _check_size(len(text.encode("utf-8", errors="replace")), source)
     document = _parse_yaml(text, source)
     if not isinstance(document, dict):
         kind = "empty" if document is None else "a list" if isinstance(document, list) else "a single value"
         raise TopologyError(f"the file is {kind}; a topology is a mapping with keys such as 'name', 'onprem', 'vnet'",
                             file=source, line=1, fix="start from `hybridnet init`")
     try:
-        topology = Topology.model_validate(_plain(document))
+        topology = Topology.model_validate(_plain(document, _Budget(text, source)))
     except ValidationError as exc:
         raise TopologyErrors([_located(error, document, source) for error in exc.errors()]) from None
     dangling = topology.dangling_references()
@@ -76,7 +87,22 @@ def loads(text: str, source: str = "<string>") -> Topology:
                           fix="correct the name or add the missing object")
             for path, message in dangling
         ])
+    clashes = node_name_clashes(topology)
+    if clashes:
+        raise TopologyErrors([
+            TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
+                          fix="give every on-prem device, host and workload its own name")
+            for path, message in clashes
+        ])
     return topology
+
+
+def _check_size(size: int, source: str) -> None:
+    """Refuse a file too large to be a topology before parsing it (ruamel reads about 0.2-0.5 MB/s)."""
+    if size > MAX_TOPOLOGY_BYTES:
+        raise TopologyError(f"the file has {size} bytes; a topology file may have at most {MAX_TOPOLOGY_BYTES} "
+                            f"({MAX_TOPOLOGY_BYTES // 1024 // 1024} MiB)", file=source, line=1,
+                            fix="is this the right file? A topology of thousands of prefixes takes a few hundred KB")
 
 
 def _parse_yaml(text: str, source: str) -> Any:
@@ -111,12 +137,47 @@ def _first_line_matching(text: str, pattern: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _plain(node: Any) -> Any:
+class _Budget:
+    """Counts the values a document expands to, so YAML aliases cannot multiply it without bound.
+
+    An alias repeats its anchor's whole subtree: nine aliases of nine aliases of ... (a "billion
+    laughs" of a few hundred bytes) expand to hundreds of millions of values, and an anchor that
+    contains its own alias never ends. ruamel shares the subtree (cheap); expanding it here for
+    pydantic is what would hang, so this is where it is counted. (ruamel itself reads an alias
+    inside its own anchor as null, so a document is never cyclic.)
+    """
+
+    def __init__(self, text: str, source: str) -> None:
+        self.text, self.source = text, source
+        self.values = 0
+        self.aliased = 0
+        self.seen: set[int] = set()
+
+    def enter(self, node: Any) -> None:
+        self.values += 1
+        if isinstance(node, dict | list):
+            if id(node) in self.seen:
+                self.aliased += 1
+            self.seen.add(id(node))
+        if self.aliased > MAX_ALIAS_EXPANSIONS:
+            raise self._error(f"YAML aliases repeat more than {MAX_ALIAS_EXPANSIONS} mappings or lists "
+                              "(nested aliases expand without bound)")
+        if self.values > MAX_VALUES:
+            raise self._error(f"the file expands to more than {MAX_VALUES} values (nested YAML aliases)")
+
+    def _error(self, message: str) -> TopologyError:
+        line = _first_line_matching(self.text, r"(^|[\s\[{,:-])\*[^\s,\]}]+")
+        return TopologyError(message, file=self.source, line=line,
+                             fix="write the values out instead of nesting aliases (*name) of anchors (&name)")
+
+
+def _plain(node: Any, budget: _Budget) -> Any:
     """ruamel's round-trip containers and scalars as plain Python values (for pydantic)."""
+    budget.enter(node)
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): _plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(item) for item in node]
+        return [_plain(item, budget) for item in node]
     if isinstance(node, bool) or node is None:
         return node
     for kind in (int, float, str):

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from hybridnet.model.base import Address, Asn, FrozenModel, Prefix
+from hybridnet.model.names import AzureName, NodeName
 
 
 class OnPremHost(FrozenModel):
     """A host on an on-premises subnet: the source of test traffic towards Azure."""
 
-    name: str
+    name: NodeName
     address: Address
 
 
 class OnPremSubnet(FrozenModel):
-    name: str
+    name: AzureName
     prefix: Prefix
     hosts: tuple[OnPremHost, ...] = ()
 
@@ -29,7 +30,7 @@ class EdgeRouter(FrozenModel):
     or on-prem sends over the VPN while Azure answers over ExpressRoute (an asymmetric path).
     """
 
-    name: str
+    name: NodeName
     link: Literal["primary", "secondary"]
     local_preference: int = Field(150, ge=0, le=4294967295)
     as_path_prepend: int = Field(0, ge=0, le=10, description="Times the on-prem ASN is prepended towards Azure.")
@@ -38,13 +39,22 @@ class EdgeRouter(FrozenModel):
     )
 
 
+def _distinct(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
+    """A BGP address listed twice would be two sessions from one address to one peer: never meant."""
+    repeated = sorted({str(a) for a in addresses if addresses.count(a) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} listed more than once; list each BGP address once")
+    return addresses
+
+
 class VpnAppliance(FrozenModel):
     """The on-premises VPN device that terminates the IPsec tunnel(s) to the Azure VPN gateway."""
 
-    name: str
+    name: NodeName
     public_ip: Address
-    bgp_addresses: tuple[Address, ...] = Field(
-        (), description="BGP peer address(es) on the tunnel side, one per Azure gateway instance (APIPA or loopback)."
+    bgp_addresses: Annotated[tuple[Address, ...], AfterValidator(_distinct)] = Field(
+        (), description="BGP peer address(es) on the tunnel side: one per Azure gateway instance, or one that "
+                        "peers with every instance (APIPA or loopback)."
     )
     local_preference: int = Field(100, ge=0, le=4294967295,
                                   description="Local preference of routes learned over the VPN.")
@@ -57,11 +67,11 @@ class VpnAppliance(FrozenModel):
 class CoreRouter(FrozenModel):
     """The LAN/core router that joins the on-prem subnets to the edge routers and the VPN appliance."""
 
-    name: str
+    name: NodeName
 
 
 class OnPremises(FrozenModel):
-    name: str = "onprem"
+    name: AzureName = "onprem"
     asn: Asn
     address_space: tuple[Prefix, ...] = Field(..., min_length=1)
     subnets: tuple[OnPremSubnet, ...] = ()

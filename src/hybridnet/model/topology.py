@@ -17,6 +17,7 @@ from hybridnet.model.gateways import (
     LocalNetworkGateway,
     VpnGateway,
 )
+from hybridnet.model.names import ResourceGroupName, Text
 from hybridnet.model.onprem import OnPremises
 from hybridnet.model.vnet import LoadBalancer, NetworkSecurityGroup, RouteTable, VirtualNetwork, Workload
 
@@ -25,9 +26,9 @@ class Topology(FrozenModel):
     """An on-premises network joined to one Azure VNet by ExpressRoute, with a site-to-site VPN as backup."""
 
     name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-    description: str = ""
-    location: str = "centralus"
-    resource_group: str
+    description: Text = ""
+    location: Text = "centralus"
+    resource_group: ResourceGroupName
     onprem: OnPremises
     circuit: ExpressRouteCircuit
     vnet: VirtualNetwork

@@ -8,19 +8,20 @@ from typing import Literal
 from pydantic import Field
 
 from hybridnet.model.base import Address, FrozenModel, Prefix
+from hybridnet.model.names import AzureName, NodeName, Text
 
 GATEWAY_SUBNET = "GatewaySubnet"
 
 
 class Subnet(FrozenModel):
-    name: str
+    name: AzureName
     prefix: Prefix
-    nsg: str | None = Field(None, description="Name of the network security group associated with the subnet.")
-    route_table: str | None = Field(None, description="Name of the route table associated with the subnet.")
+    nsg: AzureName | None = Field(None, description="Name of the network security group associated with the subnet.")
+    route_table: AzureName | None = Field(None, description="Name of the route table associated with the subnet.")
 
 
 class VirtualNetwork(FrozenModel):
-    name: str
+    name: AzureName
     address_space: tuple[Prefix, ...] = Field(..., min_length=1)
     subnets: tuple[Subnet, ...] = ()
     dns_servers: tuple[Address, ...] = ()
@@ -34,14 +35,14 @@ class VirtualNetwork(FrozenModel):
 
 
 class Route(FrozenModel):
-    name: str
+    name: AzureName
     prefix: Prefix
     next_hop_type: Literal["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"]
     next_hop_ip: Address | None = None
 
 
 class RouteTable(FrozenModel):
-    name: str
+    name: AzureName
     routes: tuple[Route, ...] = ()
     disable_bgp_route_propagation: bool = False
 
@@ -50,49 +51,49 @@ class SecurityRule(FrozenModel):
     """One NSG rule. Prefixes may be CIDRs, '*' or the service tags Azure knows
     ('VirtualNetwork' covers the VNet and every on-prem prefix learned through the gateways)."""
 
-    name: str
+    name: AzureName
     priority: int = Field(..., ge=100, le=4096)
     direction: Literal["Inbound", "Outbound"] = "Inbound"
     access: Literal["Allow", "Deny"]
     protocol: Literal["Tcp", "Udp", "Icmp", "*"] = "Tcp"
-    source: str = "*"
-    source_port: str = "*"
-    destination: str = "*"
-    destination_port: str = "*"
+    source: Text = "*"
+    source_port: Text = "*"
+    destination: Text = "*"
+    destination_port: Text = "*"
 
 
 class NetworkSecurityGroup(FrozenModel):
-    name: str
+    name: AzureName
     rules: tuple[SecurityRule, ...] = ()
 
 
 class Workload(FrozenModel):
     """A VM of the cloud application: what the drill's traffic is aimed at."""
 
-    name: str
-    subnet: str
+    name: NodeName
+    subnet: AzureName
     address: Address
     port: int = Field(..., ge=1, le=65535)
     protocol: Literal["Tcp", "Udp"] = "Tcp"
 
 
 class LoadBalancerFrontend(FrozenModel):
-    name: str
-    subnet: str
+    name: AzureName
+    subnet: AzureName
     address: Address
 
 
 class HealthProbe(FrozenModel):
-    name: str
+    name: AzureName
     protocol: Literal["Tcp", "Http"] = "Http"
     port: int = Field(..., ge=1, le=65535)
-    path: str = "/"
+    path: Text = "/"
     interval_s: int = Field(5, ge=5, le=2147483646)
     unhealthy_threshold: int = Field(2, ge=1, le=100)
 
 
 class LoadBalancingRule(FrozenModel):
-    name: str
+    name: AzureName
     protocol: Literal["Tcp", "Udp"] = "Tcp"
     frontend_port: int = Field(..., ge=1, le=65535)
     backend_port: int = Field(..., ge=1, le=65535)
@@ -101,9 +102,9 @@ class LoadBalancingRule(FrozenModel):
 class LoadBalancer(FrozenModel):
     """An internal (private) Standard load balancer in front of one application tier."""
 
-    name: str
+    name: AzureName
     sku: Literal["Basic", "Standard"] = "Standard"
     frontend: LoadBalancerFrontend
-    backend_pool: tuple[str, ...] = Field(..., min_length=1, description="Names of workloads in the pool.")
+    backend_pool: tuple[NodeName, ...] = Field(..., min_length=1, description="Names of workloads in the pool.")
     probe: HealthProbe
     rules: tuple[LoadBalancingRule, ...] = Field(..., min_length=1)

@@ -18,6 +18,8 @@ from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, pfs_group,
 WAN_INTERFACE = "GigabitEthernet1"
 CORE_INTERFACE = "GigabitEthernet2"
 ER_INTERFACE = "GigabitEthernet1"
+LOOPBACK_INTERFACE = "Loopback1"
+"""Holds the one BGP address both tunnels share, when the appliance has one for two gateway instances."""
 
 _IKE_ENCRYPTION = {
     "GCMAES256": "aes-gcm-256",
@@ -126,6 +128,7 @@ def render_onprem(
             "wan_interface": WAN_INTERFACE,
             "core_interface": CORE_INTERFACE,
             "er_interface": ER_INTERFACE,
+            "loopback_interface": LOOPBACK_INTERFACE,
         },
         vpn_settings=_vpn_settings,
     )

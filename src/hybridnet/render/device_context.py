@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from hybridnet.model import EdgeRouter, IpsecConnection, IpsecPolicy, Topology, TopologyError
 from hybridnet.render.frr import INTERNAL_TIMERS, LanAttachment, TransitLink, onprem_wiring, vpn_peerings
 from hybridnet.render.strongswan import AZURE_CHILD_LIFETIME_S, AZURE_IKE_LIFETIME_S, dpd_delay_s
-from hybridnet.render.templating import template
+from hybridnet.render.templating import ConfigSecret, template
 
 WAN_NEXT_HOP_PLACEHOLDER = "WAN-NEXT-HOP"
 """Stands for the internet next hop of the VPN appliance, which the model does not know."""
@@ -55,6 +55,9 @@ class TunnelContext:
     local_bgp: IPv4Address | None
     azure_bgp: IPv4Address | None
     multihop: bool
+    borrowed: bool = False
+    """The local BGP address is shared with another tunnel: it lives on a loopback and the tunnel
+    interface is unnumbered (one address on two tunnel units is invalid on IOS-XE and Junos)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class VpnContext:
     transit: TransitLink
     internal_timers: tuple[int, int]
     wan_next_hop: str
+    loopback_bgp: IPv4Address | None = None
+    """The local BGP address several tunnels share (see ``TunnelContext.borrowed``), if any."""
 
 
 @dataclass(frozen=True)
@@ -184,15 +189,19 @@ def vpn_context(
                 fix="give the address the gateway's public IP has (or will have)",
             )
         peer = peerings.get(index)
+        shared = peer is not None and sum(p["local"] == peer["local"] for p in peerings.values()) > 1
         tunnels.append(
             TunnelContext(
                 index=index,
                 azure_public_ip=instance.public_ip.address,
                 local_bgp=peer["local"] if peer else None,
                 azure_bgp=peer["azure"] if peer else None,  # type: ignore[arg-type]
-                multihop=bool(peer["multihop"]) if peer else False,
+                # from a loopback the Azure peer is one routed hop away, not on a connected subnet
+                multihop=bool(peer["multihop"]) or shared if peer else False,
+                borrowed=shared,
             )
         )
+    loopback_bgp = next((t.local_bgp for t in tunnels if t.borrowed), None)
     policy = connection.ipsec_policy
     secret = (
         shared_key
@@ -223,6 +232,7 @@ def vpn_context(
         transit=onprem_wiring(topology).transit_of(appliance.name),
         internal_timers=INTERNAL_TIMERS,
         wan_next_hop=wan_next_hop,
+        loopback_bgp=loopback_bgp,
     )
 
 
@@ -230,14 +240,15 @@ def _dashed(text: str) -> str:
     return text.replace(" ", "-")
 
 
-def _checked_secret(secret: str) -> str:
-    if any(c in secret for c in '"\\\n') or not secret.isprintable():
+def _checked_secret(secret: str) -> ConfigSecret:
+    """The key as IOS-XE (one word to the end of the line) and Junos (inside quotes) can both take it."""
+    if any(c in secret for c in '"\\ ') or not secret.isprintable():
         raise TopologyError(
-            "the shared key contains a quote, backslash or non-printable character",
+            "the shared key contains a quote, backslash, space or non-printable character",
             field="connections.shared_key",
-            fix="use printable ASCII without quotes",
+            fix="use printable ASCII without quotes or spaces (as Azure requires)",
         )
-    return secret
+    return ConfigSecret(secret)
 
 
 def render_devices(

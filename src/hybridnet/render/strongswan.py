@@ -21,7 +21,7 @@ from jinja2 import Template
 
 from hybridnet.model import IpsecConnection, IpsecPolicy, Topology, TopologyError
 from hybridnet.render.frr import VpnPeering, onprem_wiring, vpn_peerings
-from hybridnet.render.templating import template
+from hybridnet.render.templating import ConfigSecret, template
 
 AZURE_IKE_PROPOSALS = (
     "aes256-sha1-modp1024",
@@ -217,14 +217,15 @@ def _remote_selectors(
     return ["0.0.0.0/0"]
 
 
-def _quoted(secret: str) -> str:
-    if '"' in secret or "\\" in secret or "\n" in secret:
+def _quoted(secret: str) -> ConfigSecret:
+    """The key as a swanctl quoted string: inside quotes only a quote or backslash would need escaping."""
+    if '"' in secret or "\\" in secret or not secret.isprintable():
         raise TopologyError(
-            "the shared key contains a quote, backslash or newline",
+            "the shared key contains a quote, backslash, line break or control character",
             field="connections.shared_key",
             fix="use printable ASCII without quotes",
         )
-    return f'"{secret}"'
+    return ConfigSecret(f'"{secret}"')
 
 
 

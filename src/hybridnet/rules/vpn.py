@@ -183,15 +183,27 @@ def lng_points_at_appliance(topology: Topology) -> Iterator[Problem]:
 
 @rule("HN-VPN-010", "On-prem peers with every active gateway instance", Severity.WARNING, HIGHLY_AVAILABLE)
 def peers_with_every_instance(topology: Topology) -> Iterator[Problem]:
-    """An active-active gateway offers one tunnel and one BGP session per instance; an appliance with fewer
-    BGP addresses uses only one of them, and loses the VPN when that instance fails."""
+    """An active-active gateway offers one tunnel and one BGP session per instance. The appliance may
+    peer with both from one BGP address (one address per instance works too), but an instance without
+    a BGP address, or an appliance without one, leaves a tunnel that carries no routes: the VPN is lost
+    when the other instance fails."""
     appliance = topology.onprem.vpn_appliance
     connection = topology.vpn_connection
     if appliance is None or connection is None or not connection.enable_bgp:
         return
+    lng = topology.local_network_gateway(connection.local_network_gateway)
+    has_local_address = bool(appliance.bgp_addresses) or (lng is not None and lng.bgp is not None)
     for gateway in topology.vpn_gateways:
-        if gateway.active_active and len(appliance.bgp_addresses) < len(gateway.instances):
+        if not gateway.active_active or gateway.name != connection.vpn_gateway:
+            continue
+        if not has_local_address:
             yield Problem("onprem.vpn_appliance.bgp_addresses",
-                          f"{gateway.name} is active-active with {len(gateway.instances)} instances but "
-                          f"{appliance.name} has {len(appliance.bgp_addresses)} BGP address(es): only one tunnel "
-                          "carries routes", "give the appliance one BGP address per gateway instance")
+                          f"{gateway.name} is active-active but {appliance.name} has no BGP address: no tunnel "
+                          "carries routes", "give the appliance a BGP address (one may peer with every instance)")
+            continue
+        for i, instance in enumerate(gateway.instances):
+            if instance.bgp_address is None and not instance.apipa_addresses:
+                yield Problem(f"{gateway_path(topology, gateway)}.instances.{i}",
+                              f"instance {i} of active-active {gateway.name} has no BGP address, so "
+                              f"{appliance.name} cannot peer with it: its tunnel carries no routes",
+                              "set bgp_address (from GatewaySubnet) or apipa_addresses for every instance")

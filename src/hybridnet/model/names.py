@@ -1,0 +1,159 @@
+"""What a name may be: every name in a topology ends up as a path, a namespace or a config token.
+
+A device or workload name becomes a network namespace (``hn.<lab>.<node>``), a directory
+(``/run/hybridnet/<lab>/nodes/<node>/``, ``render device -o DIR`` writes ``DIR/<node>/...``), a
+host name in FRR, IOS-XE and Junos, and text in a shell script. A name with ``/`` or ``..`` would
+escape those directories, a newline would inject a command, and a name too long for a UNIX socket
+path would give a lab that cannot be built or removed. So names are constrained here, once, at load
+time, and the renderers refuse anything unsafe a second time (``hybridnet.render.templating``).
+
+Node names (on-prem devices, hosts, workloads) follow host-name rules (RFC 1123: letters, digits
+and ``-``, starting and ending with a letter or digit), which every vendor accepts as a host name
+and Azure accepts as a VM name. Their length comes from the longest path the lab builds from one:
+``/run/hybridnet/<lab: 20>/nodes/<node>/frr/staticd.vty`` must fit a UNIX socket address (107
+bytes); 107 - 15 - 20 - 7 - 16 leaves 49, and 40 keeps room for FRR's longer socket names. (Lab
+interface names are fixed, short names such as ``eth0`` and ``lan0``: no model name becomes one.)
+
+Azure resource names follow Azure's common rule: letters, digits, ``_``, ``.`` and ``-``, starting
+with a letter or digit, at most 80 characters (the stricter per-type rules are check findings, see
+``Azure.VNG.Name``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AfterValidator, Field
+
+if TYPE_CHECKING:
+    from hybridnet.model.topology import Topology
+
+MAX_NODE_NAME = 40
+MAX_AZURE_NAME = 80
+MAX_RESOURCE_GROUP_NAME = 90
+MAX_LAB_NAME = 20
+MAX_TEXT = 256
+
+RESERVED_NODE_NAMES = frozenset(
+    {"msee-primary", "msee-secondary", "er-gateway", "vpn-gateway-0", "vpn-gateway-1", "vnet-fabric", "internet"}
+)
+"""The lab's fixed Azure-side node names (see ``hybridnet.emulate.plan``): no device or workload may take one."""
+
+_NODE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+_AZURE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_RESOURCE_GROUP = re.compile(r"[-\w.() ]+")
+_LAB = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def validate_node_name(value: str) -> str:
+    """A device, host or workload name: it becomes a namespace, a directory and a host name."""
+    if len(value) > MAX_NODE_NAME:
+        raise ValueError(f"name {_shown(value)} has {len(value)} characters; a node name has at most "
+                         f"{MAX_NODE_NAME} (it becomes a lab namespace, directory and socket path)")
+    if not _NODE.fullmatch(value):
+        raise ValueError(f"name {_shown(value)} is not a valid node name: use 1-{MAX_NODE_NAME} letters, digits "
+                         "and '-', starting and ending with a letter or digit (no '/', '.', spaces or "
+                         "control characters)")
+    return value
+
+
+def validate_azure_name(value: str, limit: int = MAX_AZURE_NAME) -> str:
+    """An Azure resource name (or a reference to one): Azure's own character set and length."""
+    if len(value) > limit:
+        raise ValueError(f"name {_shown(value)} has {len(value)} characters; Azure allows at most {limit}")
+    if not _AZURE.fullmatch(value):
+        raise ValueError(f"name {_shown(value)} is not a valid Azure resource name: use 1-{limit} letters, "
+                         "digits, '_', '.' and '-', starting with a letter or digit")
+    return value
+
+
+def validate_resource_group_name(value: str) -> str:
+    """Azure's resource-group rule: letters, digits, '_', '-', '.', '(', ')' (and the spaces exports show)."""
+    if len(value) > MAX_RESOURCE_GROUP_NAME or not _RESOURCE_GROUP.fullmatch(value) or value.endswith("."):
+        raise ValueError(f"resource group {_shown(value)} is not a valid name: use 1-{MAX_RESOURCE_GROUP_NAME} "
+                         "letters, digits, '_', '-', '.', '(' and ')', not ending in '.'")
+    return value
+
+
+def validate_lab_name(value: str) -> str:
+    """A lab name: part of every namespace (``hn.<lab>.<node>``) and of the path ``/run/hybridnet/<lab>``."""
+    if len(value) > MAX_LAB_NAME or not _LAB.fullmatch(value):
+        raise ValueError(f"invalid lab name {_shown(value)}: use 1-{MAX_LAB_NAME} characters: lower-case "
+                         "letters, digits and '-', starting with a letter or digit")
+    return value
+
+
+def validate_text(value: str) -> str:
+    """Free text (descriptions, provider names): one line of printable characters."""
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"text has {len(value)} characters; at most {MAX_TEXT} are allowed")
+    if not value.isprintable():
+        raise ValueError("text contains a line break or another control character; write it on one line")
+    return value
+
+
+def validate_env_name(value: str) -> str:
+    if len(value) > 255 or not _ENV.fullmatch(value):
+        raise ValueError(f"{_shown(value)} is not an environment variable name: use letters, digits and '_', "
+                         "not starting with a digit")
+    return value
+
+
+def validate_file_reference(value: str) -> str:
+    if not value or len(value) > 4096 or not value.isprintable():
+        raise ValueError("the file name is empty, too long or contains a line break or control character")
+    return value
+
+
+NodeName = Annotated[str, AfterValidator(validate_node_name),
+                     Field(description=f"A node name: 1-{MAX_NODE_NAME} letters, digits and '-'.")]
+AzureName = Annotated[str, AfterValidator(validate_azure_name),
+                      Field(description=f"An Azure resource name: 1-{MAX_AZURE_NAME} letters, digits, '_', '.', '-'.")]
+ResourceGroupName = Annotated[str, AfterValidator(validate_resource_group_name)]
+Text = Annotated[str, AfterValidator(validate_text)]
+EnvName = Annotated[str, AfterValidator(validate_env_name)]
+FileReference = Annotated[str, AfterValidator(validate_file_reference)]
+
+
+def node_names(topology: Topology) -> Iterator[tuple[str, str]]:
+    """Every name that becomes a lab node, with its field path: on-prem devices, hosts, workloads."""
+    onprem = topology.onprem
+    yield "onprem.core_router.name", onprem.core_router.name
+    for i, router in enumerate(onprem.edge_routers):
+        yield f"onprem.edge_routers.{i}.name", router.name
+    if onprem.vpn_appliance is not None:
+        yield "onprem.vpn_appliance.name", onprem.vpn_appliance.name
+    for i, subnet in enumerate(onprem.subnets):
+        for j, host in enumerate(subnet.hosts):
+            yield f"onprem.subnets.{i}.hosts.{j}.name", host.name
+    for i, workload in enumerate(topology.workloads):
+        yield f"workloads.{i}.name", workload.name
+
+
+def node_name_clashes(topology: Topology) -> list[tuple[str, str]]:
+    """Every node name used twice or taken from the Azure side, as (field path, message).
+
+    Nodes share one namespace (the lab's, and ``render device -o DIR``'s directories), so two
+    devices of one name would silently become one, and the analysis would reason about a network
+    that is not the one described. Compared without case: directories on some systems ignore it.
+    """
+    problems: list[tuple[str, str]] = []
+    first: dict[str, str] = {}
+    for path, name in node_names(topology):
+        key = name.lower()
+        if key in RESERVED_NODE_NAMES:
+            problems.append((path, f"node name {name!r} is the lab's name for an Azure-side node "
+                                   f"({', '.join(sorted(RESERVED_NODE_NAMES))} are taken)"))
+        elif key in first:
+            problems.append((path, f"node name {name!r} is already used by {first[key]}: device, host and "
+                                   "workload names must be unique"))
+        else:
+            first[key] = path
+    return problems
