@@ -222,7 +222,7 @@ def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, 
     frr_config = _template("vpn_gateway.conf.j2").render(
         **common, name=name, gateway=gateway, peering=peering_vpn, onprem_asn=onprem_asn, address=address
     )
-    chosen = render_strongswan.proposals(connection)
+    chosen = render_strongswan.azure_end_proposals(connection)
     swanctl = _template("vpn_gateway.swanctl.conf.j2").render(
         topology=topology,
         gateway=gateway,
