@@ -28,6 +28,17 @@ def _policy(**changes: Any) -> Any:
     return setting("connections.1.ipsec_policy", {**GOOD_POLICY, **changes})
 
 
+DEVICE_DEFAULTS_LIKE = {
+    "ike_encryption": "AES128", "ike_integrity": "SHA256", "dh_group": "DHGroup2",
+    "ipsec_encryption": "AES256", "ipsec_integrity": "SHA256", "pfs_group": "None",
+}
+
+
+def _device(**changes: Any) -> Any:
+    """The on-prem VPN device's own policy (the connection keeps Azure's defaults unless set too)."""
+    return setting("onprem.vpn_appliance.ipsec_policy", {**DEVICE_DEFAULTS_LIKE, **changes})
+
+
 FAILING = [
     fail("HN-IPSEC-001", "hyphen-in-key", _key("Vt7qLx2m-Rk9pWz4sNc8bHy3"), path="connections.1.shared_key"),
     fail("HN-IPSEC-001", "space-in-key", _key("Vt7qLx2m Rk9pWz4sNc8bHy3"), path="connections.1.shared_key"),
@@ -100,6 +111,19 @@ FAILING = [
         setting("connections.1.connection_protocol", "IKEv1"),
         path="connections.1.connection_protocol",
     ),
+    fail("HN-IPSEC-010", "device-ike-aes192", _device(ike_encryption="AES192"),
+         path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-010", "device-ike-dh14", _device(dh_group="DHGroup14"), path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-010", "device-esp-gcm128", _device(ipsec_encryption="GCMAES128", ipsec_integrity="GCMAES128"),
+         path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-010", "device-pfs-ecp256-refused-at-rekey", _device(pfs_group="ECP256"),
+         path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-010", "device-differs-from-custom-policy", _policy(), _device(),
+         path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-011", "device-requires-pfs", _device(ipsec_encryption="AES256", ipsec_integrity="SHA1",
+                                                       pfs_group="PFS2"), path="onprem.vpn_appliance.ipsec_policy"),
+    fail("HN-IPSEC-011", "device-cipher-azure-never-offers", _device(ipsec_encryption="AES128"),
+         path="onprem.vpn_appliance.ipsec_policy"),
 ]
 
 PASSING = [
@@ -116,7 +140,24 @@ PASSING = [
     passes("HN-IPSEC-008", "custom-policy-on-vpngw", _policy()),
     passes("HN-IPSEC-008", "ikev1-on-current-sku", setting("connections.1.connection_protocol", "IKEv1")),
     passes("HN-IPSEC-009", "ikev2"),
+    passes("HN-IPSEC-010", "device-follows-the-connection"),
+    passes("HN-IPSEC-010", "device-follows-a-custom-policy", _policy()),
+    passes("HN-IPSEC-010", "device-aes128-phase1-and-responder-only-esp", _device(ipsec_encryption="AES128")),
+    passes("HN-IPSEC-010", "device-pfs-group-azure-accepts-at-rekey",
+           _device(ipsec_encryption="AES256", ipsec_integrity="SHA1", pfs_group="PFS24")),
+    passes("HN-IPSEC-010", "device-equals-custom-policy", _policy(), setting("onprem.vpn_appliance.ipsec_policy",
+                                                                              GOOD_POLICY)),
+    passes("HN-IPSEC-011", "device-offers-one-of-azures-offers", _device()),
+    passes("HN-IPSEC-011", "device-pfs-matches-custom-policy", _policy(),
+           setting("onprem.vpn_appliance.ipsec_policy", GOOD_POLICY)),
 ]
+
+
+def test_refused_device_proposal_is_named() -> None:
+    document = reference_document()
+    _device(ike_encryption="AES192", dh_group="DHGroup14")(document)
+    (finding,) = run_rule("HN-IPSEC-010", document)
+    assert "AES192/SHA256/DHGroup14" in finding.message and "AES128/SHA256/DHGroup2" in finding.message
 
 
 @pytest.mark.parametrize("case", FAILING)

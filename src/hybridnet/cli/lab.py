@@ -57,7 +57,10 @@ def up(
     if dry_run:
         _print_plan(lab_plan, show_configs)
         return
-    keys = lab_keys(topology, mismatch=mismatch_key)
+    try:
+        keys = lab_keys(topology, mismatch=mismatch_key)
+    except LabError as error:
+        fail(str(error))
     console.print(f"lab [bold]{lab_plan.lab}[/]: {keys.note}", highlight=False)
     started = time.monotonic()
     try:

@@ -222,7 +222,7 @@ def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, 
     frr_config = _template("vpn_gateway.conf.j2").render(
         **common, name=name, gateway=gateway, peering=peering_vpn, onprem_asn=onprem_asn, address=address
     )
-    chosen = render_strongswan.proposals(connection)
+    chosen = render_strongswan.azure_end_proposals(connection)
     swanctl = _template("vpn_gateway.swanctl.conf.j2").render(
         topology=topology,
         gateway=gateway,
@@ -245,6 +245,7 @@ def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, 
         addresses=(
             Address("inet", IPv4Interface(f"{public_ip}/32"), internet_address_towards_gateway(index)),
             Address("vnet", IPv4Interface(f"{address}/{subnet.prefix.prefixlen}")),
+            *_selector_sources(topology, address),
         ),
         routes=(Route(IPv4Network(f"{appliance.public_ip}/32"), gateway=internet_address_towards_gateway(index)),),
         frr_config=frr_config,
@@ -252,6 +253,23 @@ def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, 
         tunnel=tunnel,
     )
     return node, address
+
+
+def _selector_sources(topology: Topology, address: IPv4Address) -> tuple[Address, ...]:
+    """One address in each VNet address space the gateway has none in, so libipsec can route its selectors.
+
+    When the on-prem end narrows its selectors to the VNet's address spaces (active-active tunnels,
+    or policy-based selectors), this end's local selectors become those spaces, and kernel-libipsec
+    installs a CHILD SA's outbound policy only with a source address of its own inside each local
+    selector; without one it refuses the policy and answers TS_UNACCEPTABLE (a second address space
+    got no VPN). The network address of an address space is never a VM's (Azure reserves the first
+    address of every subnet), so giving it to the gateway's loopback takes nothing from the VNet.
+    """
+    return tuple(
+        Address("lo", IPv4Interface(f"{space.network_address}/32"))
+        for space in topology.vnet.address_space
+        if address not in space
+    )
 
 
 def _vnet(

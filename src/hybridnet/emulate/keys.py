@@ -10,9 +10,12 @@ import secrets
 import string
 from dataclasses import dataclass, field
 
+from hybridnet.emulate.errors import LabError
 from hybridnet.model import Topology, TopologyError
 
 _ALPHABET = string.ascii_letters + string.digits
+_AZURE_REFUSES = frozenset(" -~")
+_CONFIG_BREAKING = frozenset('"\\')
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def lab_keys(topology: Topology, *, mismatch: bool = False) -> LabKeys:
     if reference.is_available(topology.base_dir):
         try:
             key = reference.resolve(topology.base_dir)
+            _check_key(key, reference.describe())
             note = f"shared key read from {reference.describe()}"
             generated = False
         except TopologyError:
@@ -57,3 +61,29 @@ def lab_keys(topology: Topology, *, mismatch: bool = False) -> LabKeys:
     if mismatch:
         return LabKeys(key, random_key(), generated=generated, note=note + "; the Azure end got a different key")
     return LabKeys(key, key, generated=generated, note=note)
+
+
+def _check_key(key: str, source: str) -> None:
+    """Refuse a key that Azure would not store or a config file could not hold, saying why, never the key.
+
+    Azure takes printable ASCII except space, '-' and '~'; a quote or backslash would end or escape
+    the quoted secret in swanctl.conf (and the renderers refuse it for the same reason). A lab must not
+    come up with a key the real connection cannot have.
+    """
+    problems = []
+    if not key:
+        problems.append("it is empty")
+    if any(c in _CONFIG_BREAKING for c in key):
+        problems.append("it contains a double quote or backslash, which would break the swanctl.conf secret")
+    if any(c in "\n\r" for c in key):
+        problems.append("it contains a line break")
+    if any(c in _AZURE_REFUSES for c in key):
+        problems.append("it contains a space, '-' or '~', which Azure refuses")
+    if any(not (0x20 <= ord(c) < 0x7F) for c in key if c not in "\n\r"):
+        problems.append("it contains characters outside printable ASCII, which Azure refuses")
+    if problems:
+        raise LabError(
+            f"the shared key from {source} cannot be used: {'; '.join(problems)}",
+            fix="set a key of printable ASCII letters, digits and punctuation without space, quote, "
+            "backslash, '-' or '~' (e.g. `openssl rand -base64 30 | tr -d '+/=-'`)",
+        )

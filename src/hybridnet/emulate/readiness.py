@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from hybridnet.emulate import netns
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
+from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
 
 if TYPE_CHECKING:
@@ -59,11 +60,13 @@ def wait_ready(
         settled_bgp.clear()
         for title, missing, poll_s in stages:
             while problems := missing():
-                if time.monotonic() > deadline:
-                    reason = vpn_failure_reason(lab) if require_vpn else None
+                refused = vpn_refused(lab) if title == VPN_READY else None
+                if time.monotonic() > deadline or refused:
+                    reason = refused or (vpn_failure_reason(lab) if require_vpn else None)
                     detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
                     raise LabNotReady(
-                        f"lab {lab.name} not ready after {timeout_s:.0f} s: {title}: {detail}",
+                        f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
+                        f"{title}: {detail}",
                         fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
                         f"`hybridnet down --lab {lab.name}`",
                     )
@@ -184,8 +187,17 @@ def vpn_missing(lab: Lab) -> list[str]:
 
 
 def vpn_failure_reason(lab: Lab) -> str | None:
-    for node, _connection in lab.plan.tunnels:
-        reason = lab.charon(node).failure_reason()
+    for node, connection in lab.plan.tunnels:
+        reason = failure_reason(lab, node, connection)
+        if reason:
+            return reason
+    return None
+
+
+def vpn_refused(lab: Lab) -> str | None:
+    """A proposal mismatch: no retry will fix it, so waiting for the VPN any longer is pointless."""
+    for node, connection in lab.plan.tunnels:
+        reason = diagnose(lab, node, connection)
         if reason:
             return reason
     return None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hybridnet.emulate import netns
 from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.ike_diagnosis import failure_reason
 from hybridnet.emulate.plan import MSEE_NODES
 from hybridnet.emulate.readiness import peers_of
 
@@ -169,5 +170,5 @@ def _ipsec_entry(lab: Lab, node: str, connection: str) -> dict[str, Any]:
             ike_state = ike.get("state", "?")
             children = list(ike.get("child-sas", {}).values())
             child_state = children[0].get("state", "?") if children else "none"
-    reason = None if child_state == "INSTALLED" else charon.failure_reason()
+    reason = None if child_state == "INSTALLED" else failure_reason(lab, node, connection)
     return {"node": node, "connection": connection, "ike": ike_state, "child": child_state, "reason": reason}

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from hybridnet.model.base import Address, Asn, FrozenModel, Prefix
+from hybridnet.model.gateways import IpsecPolicy
 from hybridnet.model.names import AzureName, NodeName
 
 
@@ -61,6 +62,11 @@ class VpnAppliance(FrozenModel):
     as_path_prepend: int = Field(0, ge=0, le=10, description="Times the on-prem ASN is prepended over the VPN.")
     advertised_prefixes: tuple[Prefix, ...] | None = Field(
         None, description="Prefixes announced over the VPN; default: the on-prem address space."
+    )
+    ipsec_policy: IpsecPolicy | None = Field(
+        None,
+        description="The IKE/ESP proposal this device offers, in Azure's names, when it differs from the "
+        "connection's; default: the connection's custom policy, else Azure's default proposals.",
     )
 
 

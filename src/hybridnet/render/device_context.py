@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from hybridnet.model import EdgeRouter, IpsecConnection, IpsecPolicy, Topology, TopologyError
+from hybridnet.model.azure_ipsec import onprem_policy
 from hybridnet.render.frr import INTERNAL_TIMERS, LanAttachment, TransitLink, onprem_wiring, vpn_peerings
 from hybridnet.render.strongswan import AZURE_CHILD_LIFETIME_S, AZURE_IKE_LIFETIME_S, dpd_delay_s
 from hybridnet.render.templating import ConfigSecret, template
@@ -202,7 +203,7 @@ def vpn_context(
             )
         )
     loopback_bgp = next((t.local_bgp for t in tunnels if t.borrowed), None)
-    policy = connection.ipsec_policy
+    policy = onprem_policy(connection, appliance.ipsec_policy)
     secret = (
         shared_key
         if shared_key is not None
@@ -234,6 +235,11 @@ def vpn_context(
         wan_next_hop=wan_next_hop,
         loopback_bgp=loopback_bgp,
     )
+
+
+def _appliance_policy(topology: Topology) -> IpsecPolicy | None:
+    appliance = topology.onprem.vpn_appliance
+    return appliance.ipsec_policy if appliance is not None else None
 
 
 def _dashed(text: str) -> str:
@@ -278,7 +284,7 @@ def render_devices(
     vpn = vpn_context(topology, shared_key, wan_next_hop)
     if vpn is not None:
         files[f"{vpn.name}/{file_name}"] = template(f"{vendor}/vpn_appliance.{suffix}.j2").render(
-            **common, vpn=vpn, **vpn_settings(vpn.connection.ipsec_policy)
+            **common, vpn=vpn, **vpn_settings(onprem_policy(vpn.connection, _appliance_policy(topology)))
         )
     return files
 

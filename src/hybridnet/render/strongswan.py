@@ -6,8 +6,8 @@ are 0.0.0.0/0 both ways and routing (BGP over the tunnel) decides what enters it
 each one narrows its remote side to its own BGP peer's /32 plus the VNet address space, so that
 the two SAs have distinct policies and the two BGP sessions cannot cross tunnels.
 
-Proposals are Azure's defaults for a route-based gateway unless the connection has a custom IPsec
-policy, which then replaces them on both ends (azure-facts.md §5.1-5.2). The tunnel script holds
+Proposals are the appliance's own ``ipsec_policy`` when it has one, else the connection's custom
+IPsec policy, else Azure's default offers for a route-based gateway (``model.azure_ipsec``). The tunnel script holds
 what swanctl cannot: the /32 routes that keep the Azure tunnel endpoints on the internet uplink
 (never on the ExpressRoute path), the BGP addresses and MTU of the tunnel interface, and the TCP
 MSS clamp Azure recommends (1350) for the tunnel path.
@@ -19,78 +19,23 @@ from dataclasses import dataclass
 
 from jinja2 import Template
 
-from hybridnet.model import IpsecConnection, IpsecPolicy, Topology, TopologyError
+from hybridnet.model import IpsecConnection, Topology, TopologyError, VpnAppliance, azure_ipsec
 from hybridnet.render.frr import VpnPeering, onprem_wiring, vpn_peerings
 from hybridnet.render.templating import ConfigSecret, template
 
-AZURE_IKE_PROPOSALS = (
-    "aes256-sha1-modp1024",
-    "aes256-sha256-modp1024",
-    "3des-sha1-modp1024",
-    "3des-sha256-modp1024",
-)
-"""Azure route-based IKEv2 phase 1 offers: AES256 or 3DES, SHA1 or SHA256, DH group 2."""
+AZURE_IKE_PROPOSALS = tuple(p.strongswan() for p in azure_ipsec.AZURE_IKE)
+"""Azure route-based phase 1 (both roles): AES256, AES128 or 3DES with SHA1 or SHA256, DH group 2."""
 
-AZURE_ESP_PROPOSALS = (
-    "aes256gcm16",
-    "aes256-sha1",
-    "3des-sha1",
-    "aes256-sha256",
-    "aes128-sha1",
-    "3des-sha256",
-)
-"""Azure route-based quick-mode offers, in Azure's initiator order (GCM AES256 first)."""
+AZURE_ESP_PROPOSALS = tuple(p.strongswan() for p in azure_ipsec.AZURE_ESP_INITIATOR)
+"""Azure route-based quick-mode offers, in Azure's initiator order (GCM AES256 first), no PFS."""
 
-AZURE_IKE_LIFETIME_S = 28800
-AZURE_CHILD_LIFETIME_S = 27000
-
-_IKE_ENCRYPTION = {
-    "GCMAES256": "aes256gcm16",
-    "GCMAES128": "aes128gcm16",
-    "AES256": "aes256",
-    "AES192": "aes192",
-    "AES128": "aes128",
-    "DES3": "3des",
-    "DES": "des",
-}
-_IKE_INTEGRITY = {"SHA384": "sha384", "SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"}
-_DH_GROUP = {
-    "DHGroup24": "modp2048s256",
-    "ECP384": "ecp384",
-    "ECP256": "ecp256",
-    "DHGroup14": "modp2048",
-    "DHGroup2048": "modp2048",
-    "DHGroup2": "modp1024",
-    "DHGroup1": "modp768",
-    "None": "",
-}
-_ESP_ENCRYPTION = {
-    "GCMAES256": "aes256gcm16",
-    "GCMAES192": "aes192gcm16",
-    "GCMAES128": "aes128gcm16",
-    "AES256": "aes256",
-    "AES192": "aes192",
-    "AES128": "aes128",
-    "DES3": "3des",
-    "DES": "des",
-    "None": "null",
-}
-_ESP_INTEGRITY = {"SHA256": "sha256", "SHA1": "sha1", "MD5": "md5"}
-_PFS_GROUP = {
-    "PFS24": "modp2048s256",
-    "ECP384": "ecp384",
-    "ECP256": "ecp256",
-    "PFS2048": "modp2048",
-    "PFS14": "modp2048",
-    "PFS2": "modp1024",
-    "PFS1": "modp768",
-    "None": "",
-}
+AZURE_IKE_LIFETIME_S = azure_ipsec.AZURE_IKE_LIFETIME_S
+AZURE_CHILD_LIFETIME_S = azure_ipsec.AZURE_CHILD_LIFETIME_S
 
 
 @dataclass(frozen=True)
 class Proposals:
-    """What one IPsec connection offers, in strongSwan's proposal syntax."""
+    """What one IPsec end configures, in strongSwan's proposal syntax (one list for both roles)."""
 
     ike: tuple[str, ...]
     esp: tuple[str, ...]
@@ -98,39 +43,32 @@ class Proposals:
     child_lifetime_s: int
 
 
-def proposals(connection: IpsecConnection) -> Proposals:
-    """Azure's defaults, or the connection's custom policy translated to strongSwan names."""
-    policy = connection.ipsec_policy
-    if policy is None:
-        return Proposals(AZURE_IKE_PROPOSALS, AZURE_ESP_PROPOSALS, AZURE_IKE_LIFETIME_S, AZURE_CHILD_LIFETIME_S)
+def proposals(connection: IpsecConnection, appliance: VpnAppliance | None = None) -> Proposals:
+    """What the on-prem device offers: its own policy, else the connection's, else Azure's default offers."""
+    chosen = azure_ipsec.onprem_proposals(connection, appliance.ipsec_policy if appliance else None)
     return Proposals(
-        (_ike_proposal(policy),),
-        (_esp_proposal(policy),),
+        tuple(p.strongswan() for p in chosen.ike),
+        tuple(p.strongswan() for p in chosen.esp_offered),
         AZURE_IKE_LIFETIME_S,
-        max(policy.sa_lifetime_s, 300),
+        chosen.child_lifetime_s,
     )
 
 
-def _ike_proposal(policy: IpsecPolicy) -> str:
-    encryption = _IKE_ENCRYPTION[policy.ike_encryption]
-    parts = [encryption]
-    if "gcm" in encryption:
-        parts.append("prfsha256")
-    else:
-        parts.append(_IKE_INTEGRITY.get(policy.ike_integrity, "sha256"))
-    if _DH_GROUP[policy.dh_group]:
-        parts.append(_DH_GROUP[policy.dh_group])
-    return "-".join(parts)
+def azure_end_proposals(connection: IpsecConnection) -> Proposals:
+    """What the emulated Azure gateway configures: swanctl has one list per connection for both roles.
 
-
-def _esp_proposal(policy: IpsecPolicy) -> str:
-    encryption = _ESP_ENCRYPTION[policy.ipsec_encryption]
-    parts = [encryption]
-    if "gcm" not in encryption:
-        parts.append(_ESP_INTEGRITY.get(policy.ipsec_integrity, "sha256"))
-    if _PFS_GROUP[policy.pfs_group]:
-        parts.append(_PFS_GROUP[policy.pfs_group])
-    return "-".join(parts)
+    Without a custom policy that list is Azure's responder list in Azure's order (its first six
+    entries are Azure's initiator offers, in the same order), each PFS entry written so that it
+    also accepts the cipher without a key exchange and so that a rekey this end starts carries
+    none: what the gateway accepts is exactly Azure's responder list. A custom policy is one
+    proposal each, PFS required as configured.
+    """
+    azure = azure_ipsec.azure_proposals(connection)
+    optional = connection.ipsec_policy is None
+    esp = tuple(dict.fromkeys(p.strongswan(pfs_optional=optional) for p in azure.esp_accepted))
+    return Proposals(
+        tuple(p.strongswan() for p in azure.ike), esp, AZURE_IKE_LIFETIME_S, azure.child_lifetime_s
+    )
 
 
 def dpd_delay_s(connection: IpsecConnection) -> int:
@@ -192,7 +130,7 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
         "connection": connection,
         "gateway": gateway,
         "tunnels": tunnels,
-        "proposals": proposals(connection),
+        "proposals": proposals(connection, appliance),
         "dpd_delay_s": dpd_delay_s(connection),
         "wiring": onprem_wiring(topology),
         "secret": _quoted(secret),

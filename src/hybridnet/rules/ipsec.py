@@ -11,10 +11,11 @@ import string
 from collections.abc import Iterator
 
 from hybridnet.model import IpsecConnection, IpsecPolicy, Topology
+from hybridnet.model.azure_ipsec import azure_proposals, onprem_proposals
 from hybridnet.rules.finding import Problem, Severity
 from hybridnet.rules.model_paths import connection_path
 from hybridnet.rules.registry import rule
-from hybridnet.rules.sources import IPSEC_POLICY, SECRETS, VPN_FAQ
+from hybridnet.rules.sources import IPSEC_POLICY, SECRETS, VPN_DEVICES, VPN_FAQ
 
 LEGACY_VPN_SKUS = ("Basic", "Standard", "HighPerformance")
 _FORBIDDEN_PSK = frozenset(" -~")
@@ -161,6 +162,58 @@ def prefer_ikev2(topology: Topology) -> Iterator[Problem]:
                           f"{connection.name} uses IKEv1: the tunnel drops for up to 5 s at each main-mode "
                           "rekey",
                           "use IKEv2 (it cannot be changed on an existing connection: re-create it)")
+
+
+@rule("HN-IPSEC-010", "Azure accepts the on-prem VPN device's IKE and ESP proposals", Severity.ERROR,
+      VPN_DEVICES)
+def onprem_proposals_accepted(topology: Topology) -> Iterator[Problem]:
+    """The on-prem device initiates: Azure answers only proposals from its default lists (or, with a
+    custom policy, exactly that policy). A phase-1 proposal it refuses means no tunnel at all; an ESP
+    cipher it refuses means no CHILD SA; a PFS group it refuses means the tunnel drops at the first
+    rekey the device starts, hours after a test that passed."""
+    for path, connection, appliance_policy in _device_policies(topology):
+        azure = azure_proposals(connection)
+        onprem = onprem_proposals(connection, appliance_policy)
+        lists = "the connection's custom policy" if connection.ipsec_policy else "Azure's default lists"
+        fix = ("give the device a proposal Azure accepts, or remove onprem.vpn_appliance.ipsec_policy to use "
+               "the connection's")
+        for proposal in azure.refused_ike(onprem.ike):
+            yield Problem(path, f"Azure refuses the on-prem IKE proposal {proposal.describe()} ({lists} accept "
+                          f"{', '.join(p.describe() for p in azure.ike)}): no proposal chosen, no tunnel", fix)
+        for proposal in azure.refused_esp(onprem.esp_offered):
+            known = {p.cipher() for p in azure.esp_accepted}
+            when = "at the first CHILD SA" if proposal.cipher() not in known else "when the device rekeys"
+            yield Problem(path, f"Azure refuses the on-prem ESP proposal {proposal.describe()} {when} ({lists} "
+                          f"accept {', '.join(p.describe() for p in azure.esp_accepted)}): no proposal chosen",
+                          fix)
+
+
+@rule("HN-IPSEC-011", "The on-prem VPN device accepts the CHILD SA rekeys Azure starts", Severity.WARNING,
+      VPN_DEVICES)
+def azure_rekeys_accepted(topology: Topology) -> Iterator[Problem]:
+    """Either end may rekey a CHILD SA. Without a custom policy Azure's own offers are six ciphers without PFS,
+    so a device that insists on a PFS group, or on a cipher Azure accepts but never offers (AES128/SHA256),
+    refuses them and the tunnel drops when Azure rekeys first."""
+    for path, connection, appliance_policy in _device_policies(topology):
+        azure = azure_proposals(connection)
+        onprem = onprem_proposals(connection, appliance_policy)
+        if all(onprem.refused_esp([offer]) for offer in azure.esp_offered):
+            offered = ", ".join(p.describe() for p in onprem.esp_offered)
+            rekeys = ", ".join(p.describe() for p in azure.esp_offered)
+            yield Problem(path, f"the on-prem device accepts only {offered}; when Azure rekeys it offers "
+                          f"{rekeys}, which the device refuses",
+                          "give the device one of Azure's own offers (PFS None), or give the connection a custom "
+                          "policy equal to the device's")
+
+
+def _device_policies(topology: Topology) -> Iterator[tuple[str, IpsecConnection, IpsecPolicy]]:
+    """The on-prem VPN device's own policy, where it has one (else it follows the connection: no mismatch)."""
+    appliance = topology.onprem.vpn_appliance
+    connection = topology.vpn_connection
+    if appliance is None or appliance.ipsec_policy is None or connection is None:
+        return
+    if connection.connection_protocol == "IKEv2":
+        yield "onprem.vpn_appliance.ipsec_policy", connection, appliance.ipsec_policy
 
 
 _STRONG = {

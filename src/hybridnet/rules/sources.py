@@ -55,6 +55,10 @@ NSG_DEFAULTS = Source(
     "Azure docs: Network security groups, default security rules and the VirtualNetwork service tag",
     f"{_LEARN}/virtual-network/network-security-groups-overview#default-security-rules",
 )
+VPN_DEVICES = Source(
+    "Azure docs: About VPN devices and IPsec/IKE parameters (default phase 1 and phase 2 proposals)",
+    f"{_LEARN}/vpn-gateway/vpn-gateway-about-vpn-devices#ipsec",
+)
 SECRETS = Source(
     "hybridnet policy: pre-shared keys are referenced (env or file), never stored in a shared topology file"
 )
