@@ -68,8 +68,11 @@ def drill(
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
     try:
-        _drill(topology_file, scenario, repeat, max_outage, keep, as_json, report_dir, lab, interval_ms, flaps,
-               path_checks, host, workload)
+        try:
+            _drill(topology_file, scenario, repeat, max_outage, keep, as_json, report_dir, lab, interval_ms, flaps,
+                   path_checks, host, workload)
+        except (OSError, NetlinkError) as error:  # whatever the steps above did not foresee
+            raise DrillStopped(f"the drill could not run: {system_error(error)}", "system", EXIT_FAILED) from None
     except DrillStopped as stopped:
         for message in stopped.messages:
             err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
@@ -160,8 +163,11 @@ def _check_options(scenario: str, repeat: int, max_outage: float | None, interva
         _stop(f"--interval-ms must be between 1 and 1000, not {interval_ms:g}")
     if not 1 <= flaps <= MAX_FLAPS:
         _stop(f"--flaps must be between 1 and {MAX_FLAPS}, not {flaps}")
-    if report_dir.exists() and not report_dir.is_dir():
-        _stop(f"--report-dir {report_dir} exists and is not a directory")
+    try:
+        if report_dir.exists() and not report_dir.is_dir():
+            _stop(f"--report-dir {report_dir} exists and is not a directory")
+    except OSError as error:
+        _stop(f"--report-dir {report_dir}: {system_error(error)}")
 
 
 def _check_endpoints(topology: Topology, host: str | None, workload: str | None) -> None:
