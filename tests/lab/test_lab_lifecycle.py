@@ -1,5 +1,6 @@
-"""Lab life cycle: a wrong key is diagnosed, `down` leaves nothing (also after SIGKILL of `up`),
-and two labs run side by side without touching each other."""
+"""Lab life cycle: a wrong key is diagnosed, `down` leaves nothing (also after SIGKILL of `up`, a
+half-created lab or a daemon that forks as it is stopped) yet spares what the lab did not start,
+`up` reports a system error without a traceback, and two labs run side by side."""
 
 from __future__ import annotations
 
@@ -10,21 +11,47 @@ import subprocess
 import sys
 import time
 from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
 
-from hybridnet.emulate import Lab, down, lab_keys, plan
+from hybridnet.emulate import Lab, LabNotReady, down, lab_keys, netns, plan, processes
 from hybridnet.emulate.lab import footprint
-from hybridnet.emulate.state import LabState, lab_directory
+from hybridnet.emulate.state import LabState, lab_directory, namespace_name, namespace_prefix
 from hybridnet.emulate.status import EXPRESSROUTE, lab_status, trace_path
 from hybridnet.model import default_topology
 from tests.lab.conftest import lab_name
+
+HYBRIDNET = str(Path(sys.executable).with_name("hybridnet"))
 
 pytestmark = pytest.mark.lab
 
 
 def nothing_left(name: str, pids: list[int]) -> dict[str, list[str]]:
     return {kind: items for kind, items in footprint(name, pids).items() if items}
+
+
+def namespace_inodes(name: str) -> set[int]:
+    """The identities of the lab's namespaces now (its processes keep them after an unmount)."""
+    return {i for i in map(netns.inode, netns.existing(namespace_prefix(name))) if i is not None}
+
+
+def lab_processes(name: str, inodes: set[int], spare: set[int] = frozenset()) -> list[str]:
+    """Every process in one of the lab's namespaces, or naming its directory or namespaces in its
+    command line — whatever ``down`` itself thinks — except ``spare`` (the test's own)."""
+    needles = (f"{lab_directory(name)}/".encode(), f"/run/netns/{namespace_prefix(name)}".encode())
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in spare | {os.getpid()}:
+            continue
+        try:
+            command = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            inside = os.stat(f"/proc/{entry.name}/ns/net").st_ino in inodes
+        except OSError:
+            continue
+        if (inside or any(n in command for n in needles)) and processes.alive(int(entry.name)):
+            found.append(f"{entry.name}: {command.replace(bytes(1), b' ').decode(errors='replace')[:200]}")
+    return found
 
 
 def test_wrong_shared_key_gives_no_sa_and_status_says_why(reference_lab: Lab) -> None:
@@ -55,22 +82,26 @@ def test_wrong_shared_key_gives_no_sa_and_status_says_why(reference_lab: Lab) ->
     assert reference_lab.run("onprem-host1", ["ping", "-c1", "-W2", "10.0.1.4"]).returncode == 0
 
 
-def test_down_after_sigkill_during_up_leaves_nothing() -> None:
-    name = lab_name("kill")
+@pytest.mark.parametrize("started", [3, 9, 20])
+def test_down_after_sigkill_during_up_leaves_nothing(started: int) -> None:
+    """SIGKILL `up` while it starts daemons (after ``started`` of them): `down` leaves no process
+    anywhere — none in the lab's namespaces (also unmounted ones), none naming the lab."""
+    name = lab_name(f"kill{started}")
     command = [sys.executable, "-c", "from hybridnet.cli import main; main()", "up", "--lab", name]
     up = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pids: list[int] = []
+    inodes: set[int] = set()
     try:
         state_file = lab_directory(name) / "state.json"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if state_file.exists():
                 try:
-                    if len(json.loads(state_file.read_text())["processes"]) >= 8:
+                    if len(json.loads(state_file.read_text())["processes"]) >= started:
                         break
                 except (ValueError, OSError):
                     pass
-            time.sleep(0.02)
+            time.sleep(0.005)
         else:
             pytest.fail(f"`{' '.join(command)}` never got to start daemons")
         up.send_signal(signal.SIGKILL)
@@ -78,13 +109,100 @@ def test_down_after_sigkill_during_up_leaves_nothing() -> None:
         state = LabState.load(name)
         assert state is not None
         pids = [record.pid for record in state.processes]
-        assert footprint(name, pids)["namespaces"], "the killed `up` had created namespaces"
+        inodes = namespace_inodes(name)
+        assert inodes, "the killed `up` had created namespaces"
     finally:
         if up.poll() is None:
             up.kill()
         removed = down(name)
     assert not removed["leftover"]
     assert nothing_left(name, pids) == {}
+    assert lab_processes(name, inodes) == []
+
+
+def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_its_logs() -> None:
+    """A lab helper that forks a child when told to stop (as a daemonizing program does) leaves no
+    orphan behind; a `tail -f` of a lab log, started by the user outside the lab, keeps running."""
+    name = lab_name("fork")
+    topology = default_topology()
+    tail = None
+    inodes: set[int] = set()
+    try:
+        lab = Lab.up(plan(topology, lab=name), wait=False)
+        forker = "trap 'sleep 600 & exit 0' TERM; while :; do sleep 0.05; done"
+        lab.spawn("onprem-core", ["sh", "-c", forker], "forker.log")
+        log = lab.node_directory("onprem-core") / "frr" / "zebra.log"
+        tail = subprocess.Popen(["tail", "-f", str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        inodes = namespace_inodes(name)
+        time.sleep(0.2)  # the shell installs its trap
+    finally:
+        removed = down(name)
+    try:
+        assert not removed["leftover"], removed
+        assert lab_processes(name, inodes, spare={tail.pid}) == []
+        assert tail.poll() is None, "down stopped a process it did not start"
+    finally:
+        tail.kill()
+        tail.wait()
+
+
+def test_down_removes_a_half_created_lab() -> None:
+    """`up` stopped after making some namespaces (one only half: its file, no mount) and starting a
+    program, before it wrote any state: `hybridnet down` removes all of it."""
+    name = lab_name("half")
+    directory = lab_directory(name)
+    directory.mkdir(mode=0o700, parents=True)
+    for node in ("onprem-core", "onprem-ce1"):
+        netns.create(namespace_name(name, node))
+    half = netns.namespace_path(namespace_name(name, "onprem-ce2"))
+    half.touch(mode=0)
+    sleeper = processes.spawn(namespace_name(name, "onprem-core"), ["sleep", "600"], directory / "sleep.log")
+    inodes = namespace_inodes(name)
+    try:
+        completed = subprocess.run([HYBRIDNET, "down", "--lab", name], capture_output=True, text=True, timeout=60,
+                                   check=False)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert "Traceback" not in completed.stderr
+        sleeper.wait(timeout=5)
+        assert nothing_left(name, [sleeper.pid]) == {}
+        assert not half.exists()
+        assert lab_processes(name, inodes) == []
+    finally:
+        down(name)
+
+
+def test_up_reports_a_full_disk_and_leaves_nothing() -> None:
+    """`up` with no room for the lab's files (a 4 KiB /run/hybridnet, in a private mount namespace so
+    no other lab sees it): a message naming the error, exit 2, no traceback, nothing left behind."""
+    name = lab_name("full")
+    script = (
+        "mount -t tmpfs -o size=4k,mode=0700 tmpfs /run/hybridnet || exit 99; "
+        f'"$0" up --lab {name} --timeout 30; echo "exit=$?"; ls -A /run/hybridnet; ls /run/netns'
+    )
+    completed = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, HYBRIDNET],
+                               capture_output=True, text=True, timeout=120, check=False)
+    try:
+        assert completed.returncode != 99, completed.stderr
+        assert "exit=2" in completed.stdout, completed.stdout + completed.stderr
+        assert "No space left on device" in completed.stderr, completed.stderr
+        assert "Traceback" not in completed.stderr, completed.stderr
+        listing = completed.stdout.split("exit=2", 1)[1]
+        assert name not in listing, f"`up` left part of the lab behind: {listing}"
+    finally:
+        down(name)
+
+
+def test_up_with_keys_that_differ_stops_early_and_names_the_keys() -> None:
+    """Waiting for a VPN whose pre-shared keys differ cannot help: `up` says so at once."""
+    name = lab_name("keyup")
+    topology = default_topology()
+    started = time.monotonic()
+    try:
+        with pytest.raises(LabNotReady, match="pre-shared keys"):
+            Lab.up(plan(topology, lab=name), keys=lab_keys(topology, mismatch=True), timeout_s=90)
+        assert time.monotonic() - started < 30
+    finally:
+        down(name)
 
 
 def test_up_refuses_a_lab_name_that_is_taken(reference_lab: Lab) -> None:

@@ -2,33 +2,40 @@
 
 Brings a lab up for the topology unless one is already running (and takes it down again unless
 ``--keep``), runs the scenario, writes the JSON, Markdown and HTML reports into the report
-directory and exits 0 when the drill passed, 1 when it failed, 2 on bad input.
+directory and exits 0 when the drill passed, 1 when it failed, 2 on bad input. When it cannot run
+(bad input, no root, a lab that fails, a VPN backup that is not up) it says why, and with ``--json``
+prints a JSON error object ({"error", "cause", "exit_code", "version"}) on stdout instead of a report.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pyroute2 import NetlinkError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from hybridnet.cli.common import TopologyArg, checked_lab_name, console, err_console, fail, load_topology
+from hybridnet.cli.common import EXIT_BAD_INPUT, TopologyArg, checked_lab_name, console, err_console
 from hybridnet.drill.agent_process import AgentError
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult
-from hybridnet.drill.runner import DrillOptions, run_drill
+from hybridnet.drill.runner import BackupNotReady, DrillOptions, run_drill
 from hybridnet.drill.scenario import DEFAULT_SCENARIO, MAX_FLAPS, SCENARIO_NAMES, build_scenario
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, plan
-from hybridnet.emulate.lab import check_environment
+from hybridnet.emulate.lab import check_environment, system_error
+from hybridnet.emulate.readiness import vpn_failure_reason
 from hybridnet.emulate.state import LabState
-from hybridnet.model import Topology
+from hybridnet.model import Topology, TopologyError, TopologyErrors, load
 from hybridnet.report import Redactor, render_html, render_json, render_markdown
 from hybridnet.report.summary import format_ms, headline, step_rows
+from hybridnet.version import hybridnet_version
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 MAX_REPEAT = 100
@@ -43,7 +50,8 @@ def drill(
     max_outage: Annotated[float | None, typer.Option(
         "--max-outage", help="Fail (exit 1) when any outage exceeds this many ms.", show_default=False)] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Leave the lab running afterwards.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the JSON report on stdout (or, if the drill cannot run, a JSON error).")] = False,
     report_dir: Annotated[Path, typer.Option(
         "--report-dir", help="Where drill-report.{json,md,html} are written.")] = Path("hybridnet-report"),
     lab: Annotated[str | None, typer.Option(
@@ -60,15 +68,54 @@ def drill(
         help="Workload VM it probes; default: the first one.", show_default=False)] = None,
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
-    topology = load_topology(topology_file)
+    try:
+        try:
+            _drill(topology_file, scenario, repeat, max_outage, keep, as_json, report_dir, lab, interval_ms, flaps,
+                   path_checks, host, workload)
+        except (OSError, NetlinkError) as error:  # whatever the steps above did not foresee
+            raise DrillStopped(f"the drill could not run: {system_error(error)}", "system", EXIT_FAILED) from None
+    except DrillStopped as stopped:
+        for message in stopped.messages:
+            err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        if as_json:
+            typer.echo(json.dumps({"error": stopped.messages[0], "cause": stopped.cause, "exit_code": stopped.code,
+                                   "version": hybridnet_version()}, indent=2))
+        raise typer.Exit(stopped.code) from None
+
+
+class DrillStopped(Exception):
+    """The drill cannot run (bad input, no root, a lab that fails): why, and the exit code."""
+
+    def __init__(self, message: str | list[str], cause: str, code: int = EXIT_BAD_INPUT) -> None:
+        self.messages = [message] if isinstance(message, str) else message
+        super().__init__(self.messages[0])
+        self.cause = cause
+        self.code = code
+
+
+def _stop(message: str, cause: str = "bad input", code: int = EXIT_BAD_INPUT) -> NoReturn:
+    raise DrillStopped(message, cause, code)
+
+
+def _drill(topology_file: Path | None, scenario: str, repeat: int, max_outage: float | None, keep: bool,
+           as_json: bool, report_dir: Path, lab: str | None, interval_ms: float, flaps: int, path_checks: bool,
+           host: str | None, workload: str | None) -> None:
+    try:
+        topology = load(topology_file)
+    except TopologyError as error:
+        errors = error.errors if isinstance(error, TopologyErrors) else [error]
+        raise DrillStopped([str(item) for item in errors], "bad input") from None
     _check_options(scenario, repeat, max_outage, interval_ms, flaps, report_dir)
     _check_endpoints(topology, host, workload)
     try:
         chosen = build_scenario(scenario, topology, flaps=flaps)
         lab_plan = plan(topology, lab=lab)
-        check_environment()  # root and the daemons, before anything touches the system
     except (FaultError, LabError) as error:
-        fail(str(error))
+        _stop(str(error))
+    try:
+        check_environment()  # root and the daemons, before anything touches the system
+    except LabError as error:
+        _stop(str(error), "environment")
     out = err_console if as_json else console
     started = time.monotonic()
 
@@ -85,8 +132,12 @@ def drill(
             options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks,
                                    host=host, workload=workload)
             result = run_drill(running, chosen, options, repeat=repeat, progress=progress)
-    except (LabError, AgentError, OSError) as error:
-        fail(f"the drill could not run: {error}", code=EXIT_FAILED)
+    except BackupNotReady as error:
+        _stop(str(error), error.cause, EXIT_FAILED)
+    except (LabError, AgentError) as error:
+        _stop(f"the drill could not run: {error}", "lab", EXIT_FAILED)
+    except (OSError, NetlinkError) as error:
+        _stop(f"the drill could not run: {system_error(error)}", "lab", EXIT_FAILED)
     finally:
         if ours and not keep:
             say(f"taking lab {running.name} down")
@@ -104,28 +155,31 @@ def drill(
 def _check_options(scenario: str, repeat: int, max_outage: float | None, interval_ms: float, flaps: int,
                    report_dir: Path) -> None:
     if scenario not in SCENARIO_NAMES:
-        fail(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_NAMES)}")
+        _stop(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_NAMES)}")
     if not 1 <= repeat <= MAX_REPEAT:
-        fail(f"--repeat must be between 1 and {MAX_REPEAT}, not {repeat}")
+        _stop(f"--repeat must be between 1 and {MAX_REPEAT}, not {repeat}")
     if max_outage is not None and max_outage < 0:
-        fail(f"--max-outage must be 0 or more milliseconds, not {max_outage:g}")
+        _stop(f"--max-outage must be 0 or more milliseconds, not {max_outage:g}")
     if not 1 <= interval_ms <= 1000:
-        fail(f"--interval-ms must be between 1 and 1000, not {interval_ms:g}")
+        _stop(f"--interval-ms must be between 1 and 1000, not {interval_ms:g}")
     if not 1 <= flaps <= MAX_FLAPS:
-        fail(f"--flaps must be between 1 and {MAX_FLAPS}, not {flaps}")
-    if report_dir.exists() and not report_dir.is_dir():
-        fail(f"--report-dir {report_dir} exists and is not a directory")
+        _stop(f"--flaps must be between 1 and {MAX_FLAPS}, not {flaps}")
+    try:
+        if report_dir.exists() and not report_dir.is_dir():
+            _stop(f"--report-dir {report_dir} exists and is not a directory")
+    except OSError as error:
+        _stop(f"--report-dir {report_dir}: {system_error(error)}")
 
 
 def _check_endpoints(topology: Topology, host: str | None, workload: str | None) -> None:
     hosts = [h.name for subnet in topology.onprem.subnets for h in subnet.hosts]
     workloads = [w.name for w in topology.workloads]
     if not hosts or not workloads:
-        fail("the drill probes from an on-prem host to a workload: add onprem.subnets[].hosts and workloads")
+        _stop("the drill probes from an on-prem host to a workload: add onprem.subnets[].hosts and workloads")
     if host is not None and host not in hosts:
-        fail(f"--host {host!r} is not an on-prem host of this topology; choose one of: {', '.join(hosts)}")
+        _stop(f"--host {host!r} is not an on-prem host of this topology; choose one of: {', '.join(hosts)}")
     if workload is not None and workload not in workloads:
-        fail(f"--workload {workload!r} is not a workload of this topology; choose one of: {', '.join(workloads)}")
+        _stop(f"--workload {workload!r} is not a workload of this topology; choose one of: {', '.join(workloads)}")
 
 
 def _lab_for(name: str, topology: Topology, say: Callable[[str], None]) -> tuple[Lab, bool]:
@@ -137,18 +191,29 @@ def _lab_for(name: str, topology: Topology, say: Callable[[str], None]) -> tuple
     try:
         if state is not None:
             running = Lab.attach(name)
-            if running.plan.topology != topology:
-                fail(f"lab {name} runs a different topology ({state.topology}); take it down with "
-                     f"`hybridnet down --lab {name}` or choose another --lab")
+            if not running.runs(topology):
+                _stop(f"lab {name} runs a different topology ({state.topology}); take it down with "
+                      f"`hybridnet down --lab {name}` or choose another --lab")
             say(f"using the running lab {name}")
             return running, False
         say(f"bringing lab {name} up")
         return Lab.up(plan(topology, lab=name), timeout_s=120, progress=say), True
     except LabNotReady as error:
+        cause = _vpn_diagnosis(name) or "the lab did not become ready"
         down(name)
-        fail(f"the lab did not become ready: {error}", code=EXIT_FAILED)
+        _stop(f"the lab did not become ready: {error}", cause, EXIT_FAILED)
     except LabError as error:
-        fail(str(error))
+        _stop(str(error), "lab")
+    except (OSError, NetlinkError) as error:
+        _stop(f"lab {name} could not be brought up: {system_error(error)}", "lab", EXIT_FAILED)
+
+
+def _vpn_diagnosis(name: str) -> str | None:
+    """strongSwan's reason why the VPN of lab ``name`` is not up, if it gives one."""
+    try:
+        return vpn_failure_reason(Lab.attach(name))
+    except (LabError, OSError):
+        return None
 
 
 def _lab_secrets(lab: Lab) -> list[str]:
@@ -179,7 +244,7 @@ def _write_reports(result: DrillResult, topology: Topology, directory: Path, red
         for path, text in paths.items():
             path.write_text(text, encoding="utf-8")
     except OSError as error:
-        fail(f"cannot write the reports to {directory}: {error.strerror or error}", code=EXIT_FAILED)
+        _stop(f"cannot write the reports to {directory}: {error.strerror or error}", "report", EXIT_FAILED)
     return list(paths)
 
 

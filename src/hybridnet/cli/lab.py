@@ -8,10 +8,12 @@ import time
 from typing import Annotated
 
 import typer
+from pyroute2 import NetlinkError
 from rich.table import Table
 
 from hybridnet.cli.common import TopologyArg, checked_lab_name, console, err_console, fail, load_topology, versioned
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, lab_keys, lab_name_for, plan
+from hybridnet.emulate.lab import system_error
 from hybridnet.emulate.plan import LabPlan
 from hybridnet.emulate.processes import command_in
 from hybridnet.emulate.state import labs
@@ -76,6 +78,8 @@ def up(
         raise typer.Exit(EXIT_NOT_READY) from None
     except LabError as error:
         fail(str(error))
+    except (OSError, NetlinkError) as error:
+        fail(f"lab {lab_plan.lab} could not be brought up: {system_error(error)}")
     console.print(
         f"[bold green]lab {running.name} is up[/] in {running.timings.get('ready_s', 0):.2f} s: "
         f"`hybridnet status --lab {running.name}`, `hybridnet exec --lab {running.name} NODE -- CMD`, "
@@ -157,6 +161,9 @@ def down_(lab: LabOption = None) -> None:
         removed = down(name)
     except LabError as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"lab {name} could not be removed completely: {system_error(error)}; run `hybridnet down` again",
+             code=1)
     if not removed["namespaces"] and not removed["processes"]:
         console.print(f"lab {name}: nothing to remove", highlight=False)
     else:

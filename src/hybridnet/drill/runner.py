@@ -7,7 +7,8 @@ timers runs out. It records each step's window on the drill's monotonic clock; a
 probe records are cut into those windows and analysed (``probes``), the path of every reply is
 named from its IP TTL (calibrated from the hop counts the routes give), and everything becomes a
 DrillResult for ``report/``. Whatever happens, the fault is undone, the agents are stopped and the
-NSG pinhole is closed.
+NSG pinhole is closed. A scenario that fails over to the VPN first checks that the VPN is ready
+(``check_backup_ready``): without a backup, a drill would only measure an outage.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from hybridnet.drill.result import DrillResult, Event, TcpStreamResult, summaris
 from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
 from hybridnet.drill.step_analysis import LEAD_IN_S, StepWindow, TtlPaths, step_results, tcp_result
 from hybridnet.drill.watch import ControlPlaneWatch, gateway_labels
-from hybridnet.emulate.readiness import bfd_missing, bgp_missing, expressroute_missing, vpn_missing
+from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.readiness import (
+    bfd_missing,
+    bgp_missing,
+    expressroute_missing,
+    vpn_definite_failure,
+    vpn_failure_reason,
+    vpn_missing,
+)
 from hybridnet.emulate.status import trace_path
 
 if TYPE_CHECKING:
@@ -39,6 +48,8 @@ POLL_S = 0.1
 SETTLE_POLL_S = 0.25
 WHOLE_AGAIN_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 60.0
+BACKUP_TIMEOUT_S = 30.0
+"""How long a drill waits for the VPN backup of a lab that is still coming up before it gives up."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,9 @@ class DrillRun:
 
     # ------------------------------------------------------------------ running
     def run(self) -> DrillResult:
+        if any(step.expected_path == "VPN" for step in self.scenario.steps):
+            self.say("checking the VPN backup")
+            check_backup_ready(self.lab)
         directory = self.lab.directory / "drill" / f"run-{time.monotonic_ns()}"
         directory.mkdir(parents=True, mode=0o700)
         if not wait_whole(self.lab, START_TIMEOUT_S, expressroute=True):
@@ -212,6 +226,33 @@ class DrillRun:
             result.samples += analysis.samples
             result.lost_samples += [(t, direction) for t in analysis.lost_at_s]
         return result
+
+
+class BackupNotReady(LabError):
+    """The VPN the drill would fail over to is not up: cutting ExpressRoute would only cut traffic."""
+
+    def __init__(self, message: str, cause: str, *, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.cause = cause
+
+
+def check_backup_ready(lab: Lab, timeout_s: float = BACKUP_TIMEOUT_S) -> None:
+    """Before ExpressRoute is cut: the VPN's SAs are installed and BGP runs over its tunnels.
+
+    A lab just brought up may still be finishing, so this waits (bounded); a diagnosis that waiting
+    cannot cure — the pre-shared keys differ — stops it at once. Raises BackupNotReady naming why.
+    """
+    deadline = time.monotonic() + timeout_s
+    while problems := vpn_missing(lab):
+        definite = vpn_definite_failure(lab)
+        if definite or time.monotonic() > deadline:
+            cause = definite or vpn_failure_reason(lab) or "; ".join(problems[:3])
+            raise BackupNotReady(
+                f"the VPN backup of lab {lab.name} is not ready, so the drill did not cut ExpressRoute: {cause}",
+                cause,
+                fix=f"see `hybridnet status --lab {lab.name}`",
+            )
+        time.sleep(SETTLE_POLL_S)
 
 
 def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:

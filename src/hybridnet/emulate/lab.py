@@ -10,6 +10,7 @@ kill daemons, and read BGP, BFD, IPsec and the installed routes as data.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -20,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pyroute2 import IPRoute
+from pyroute2 import IPRoute, NetlinkError
 
 from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, wait_for
@@ -35,6 +36,7 @@ from hybridnet.emulate.state import (
     make_private_directory,
     namespace_name,
     namespace_prefix,
+    write_private,
 )
 from hybridnet.emulate.teardown import down, footprint
 from hybridnet.model import Topology
@@ -91,6 +93,7 @@ class Lab(NodeAccess):
         lab = cls._claim(lab_plan, keys)
         started = time.monotonic()
         try:
+            lab._create_directory()
             lab._create_namespaces()
             # Daemons start while the cables are laid: they only need their namespace, and pick
             # interfaces up as they appear; the VPN ends are loaded once the network is there.
@@ -110,6 +113,12 @@ class Lab(NodeAccess):
                 lab.state.save()
         except LabNotReady:
             raise  # the lab stays up so that `hybridnet status` can show what is missing
+        except (OSError, NetlinkError) as error:
+            down(lab_plan.lab)
+            raise LabError(
+                f"lab {lab_plan.lab} could not be brought up: {system_error(error)}",
+                fix="everything it had created was removed; fix the cause and run `hybridnet up` again",
+            ) from error
         except BaseException:
             down(lab_plan.lab)
             raise
@@ -117,6 +126,7 @@ class Lab(NodeAccess):
 
     @classmethod
     def _claim(cls, lab_plan: LabPlan, keys: LabKeys) -> Lab:
+        """The lab's name, if no lab holds it (nothing is created yet: a refusal removes nothing)."""
         directory = lab_directory(lab_plan.lab)
         leftovers = netns.existing(namespace_prefix(lab_plan.lab))
         if directory.exists() or leftovers:
@@ -124,20 +134,29 @@ class Lab(NodeAccess):
                 f"lab {lab_plan.lab!r} is already up (or was not torn down)",
                 fix=f"run `hybridnet down --lab {lab_plan.lab}` first, or choose another --lab name",
             )
-        make_private_directory(directory.parent)
-        os.chmod(directory.parent, 0o700)
-        make_private_directory(directory)
-        (directory / "topology.json").write_text(lab_plan.topology.model_dump_json(), encoding="utf-8")
-        os.chmod(directory / "topology.json", 0o600)
         state = LabState(
             lab=lab_plan.lab,
             topology=lab_plan.topology.name,
             generated_key=keys.generated,
             namespaces=[namespace_name(lab_plan.lab, n.name) for n in lab_plan.nodes],
             phase="creating",
+            topology_digest=topology_digest(lab_plan.topology),
         )
-        state.save()
         return cls(lab_plan, state)
+
+    def _create_directory(self) -> None:
+        """The private directory with the topology and the state (the intent log ``down`` reads)."""
+        make_private_directory(self.directory.parent)
+        os.chmod(self.directory.parent, 0o700)
+        make_private_directory(self.directory)
+        write_private(self.directory / "topology.json", self.plan.topology.model_dump_json())
+        self.state.save()
+
+    def runs(self, topology: Topology) -> bool:
+        """Whether this lab runs ``topology`` (its content; where it was loaded from does not matter)."""
+        if self.state.topology_digest:
+            return self.state.topology_digest == topology_digest(topology)
+        return self.plan.topology.model_dump_json() == topology.model_dump_json()
 
     @classmethod
     def attach(cls, name: str) -> Lab:
@@ -281,6 +300,20 @@ class Lab(NodeAccess):
             raise LabError(f"nftables rejected the rules of {node}: {result.stderr.strip()[:300]}", fix=f"see {path}")
 
 
+def topology_digest(topology: Topology) -> str:
+    """SHA-256 of the topology's content as JSON: the same network gives the same digest, whether
+    it was loaded from a file, built in, or read back from a running lab."""
+    return hashlib.sha256(topology.model_dump_json().encode()).hexdigest()
+
+
+def system_error(error: OSError | NetlinkError) -> str:
+    """An operating-system error as a user reads it: what failed, on which file."""
+    if isinstance(error, NetlinkError):
+        return f"netlink: {os.strerror(error.code) if error.code else error}"
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else reason
+
+
 def check_environment() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, daemons)", fix="run as root, e.g. with sudo")
@@ -291,4 +324,7 @@ def check_environment() -> None:
         )
 
 
-__all__ = ["SECRET_SLOT", "Lab", "check_environment", "down", "footprint", "render_strongswan_conf"]
+__all__ = [
+    "SECRET_SLOT", "Lab", "check_environment", "down", "footprint", "render_strongswan_conf", "system_error",
+    "topology_digest",
+]

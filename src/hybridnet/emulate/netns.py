@@ -52,10 +52,17 @@ def existing(prefix: str) -> list[str]:
 
 
 def inode(name: str) -> int | None:
+    """The identity of namespace ``name`` (what /proc/PID/ns/net shows), or None if it is not one.
+
+    A half-created namespace (its file made, the bind mount not yet) is a plain file: its inode
+    is not a namespace's, and could equal one by chance on another file system.
+    """
     try:
-        return namespace_path(name).stat().st_ino
+        status = namespace_path(name).stat()
+        namespaces = os.stat("/proc/self/ns/net").st_dev
     except OSError:
         return None
+    return status.st_ino if status.st_dev == namespaces else None
 
 
 def with_handle(name: str, work: Callable[[IPRoute], T]) -> T:

@@ -2,8 +2,9 @@
 
 Programs are started with ``nsenter --net`` (which execs, so the PID we record is the program's)
 in their own session, so they outlive ``hybridnet up`` and ignore the terminal's Ctrl-C. Deleting
-a namespace does not stop what runs in it, so ``stop_all`` kills by PID first: the recorded ones
-and any other process whose network namespace is one of the lab's.
+a namespace does not stop what runs in it, so ``stop_all`` kills by PID first: the recorded ones,
+any other process whose network namespace is one of the lab's, and the lab's own programs found
+by what they run (``started_for``) — never a process that merely mentions the lab.
 """
 
 from __future__ import annotations
@@ -93,22 +94,54 @@ def in_namespaces(inodes: Iterable[int]) -> list[int]:
     return found
 
 
-def mentioning(text: str) -> list[int]:
-    """PIDs whose command line contains ``text`` (a lab's directory: every daemon names it).
+FRR_DAEMONS = Path("/usr/lib/frr")
+CHARON_DAEMON = Path("/usr/sbin/charon-systemd")
+PACKAGE_PREFIXES = {os.fsencode(p) + b"/" for p in (Path(__file__).parents[1], Path(__file__).resolve().parents[1])}
+"""hybridnet's own directory: the lab's agents (servers, prober, probes) run scripts or modules from it."""
 
-    Catches a daemon whose namespace was already unmounted, which ``in_namespaces`` cannot see.
+
+def started_for(directory: Path, namespace_prefix: str) -> list[int]:
+    """PIDs of programs a lab starts, recognised by what they run *and* the lab they belong to.
+
+    Catches a lab daemon whose namespace was already unmounted (``in_namespaces`` cannot see it)
+    without touching anything else that merely names the lab's directory, such as a user's
+    ``tail -f /run/hybridnet/<lab>/...``. A lab process is ``nsenter`` into one of the lab's
+    namespaces (before it execs the daemon), an FRR daemon or charon configured from the lab's
+    directory, or one of hybridnet's agents writing into it.
     """
-    needle = text.encode()
+    lab_files = f"{directory}/".encode()
+    lab_namespaces = f"--net={namespace_path(namespace_prefix)}".encode()
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+            argv = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
+            if _is_lab_program(entry.name, argv, lab_files, lab_namespaces):
                 found.append(int(entry.name))
         except OSError:
             continue
     return found
+
+
+def _is_lab_program(pid: str, argv: list[bytes], lab_files: bytes, lab_namespaces: bytes) -> bool:
+    program = Path(os.fsdecode(argv[0])) if argv and argv[0] else None
+    if program is None:
+        return False
+    if program.name == "nsenter":
+        return any(argument.startswith(lab_namespaces) for argument in argv[1:])
+    if program.parent == FRR_DAEMONS:
+        return any(lab_files in argument for argument in argv[1:])
+    if program == CHARON_DAEMON:  # its only tie to the lab is STRONGSWAN_CONF
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return any(variable.startswith(b"STRONGSWAN_CONF=" + lab_files) for variable in environment)
+    if program.name.startswith("python"):
+        ours = any(
+            argument.startswith(b"hybridnet.") or any(argument.startswith(prefix) for prefix in PACKAGE_PREFIXES)
+            for argument in argv[1:]
+        )
+        return ours and any(lab_files in argument for argument in argv[1:])
+    return False
 
 
 def alive(pid: int) -> bool:

@@ -6,6 +6,8 @@ VPN backup (CHILD SAs installed, the tunnel BGP sessions carrying prefixes); the
 first probe round; BFD up on the circuit; every planned BGP session Established. The first two
 are the bring-up target ("traffic over ExpressRoute, VPN standing by"); the rest make sure the lab
 has settled (FRR 8.4 may reset a CE-MSEE session once when BFD comes up) before it is handed over.
+A VPN that cannot come up (pre-shared keys or proposals that differ) is reported at once, with
+strongSwan's reason, instead of after the timeout.
 """
 
 from __future__ import annotations
@@ -60,9 +62,14 @@ def wait_ready(
         settled_bgp.clear()
         for title, missing, poll_s in stages:
             while problems := missing():
-                refused = vpn_refused(lab) if title == VPN_READY else None
-                if time.monotonic() > deadline or refused:
-                    reason = refused or (vpn_failure_reason(lab) if require_vpn else None)
+                if title == VPN_READY and (reason := vpn_definite_failure(lab)):
+                    raise LabNotReady(
+                        f"lab {lab.name} not ready: the VPN backup cannot come up: {reason}",
+                        fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
+                        f"`hybridnet down --lab {lab.name}`",
+                    )
+                if time.monotonic() > deadline:
+                    reason = vpn_failure_reason(lab) if require_vpn else None
                     detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
                     raise LabNotReady(
                         f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
@@ -201,6 +208,21 @@ def vpn_refused(lab: Lab) -> str | None:
         if reason:
             return reason
     return None
+
+
+TRANSIENT_IKE_FAILURES = ("does not answer",)
+"""Diagnoses that waiting may cure (a peer that did not answer yet); the others — keys or
+proposals that differ — never heal by themselves."""
+
+
+def vpn_definite_failure(lab: Lab) -> str | None:
+    """Why the VPN cannot come up, when waiting will not help (the pre-shared keys or the proposals differ)."""
+    if refused := vpn_refused(lab):
+        return refused
+    reason = vpn_failure_reason(lab)
+    if reason is None or any(text in reason for text in TRANSIENT_IKE_FAILURES):
+        return None
+    return reason
 
 
 def load_balancer_missing(lab: Lab) -> list[str]:

@@ -48,6 +48,8 @@ class LabState:
     processes: list[ProcessRecord] = field(default_factory=list)
     generated_key: bool = False
     phase: str = "planned"
+    topology_digest: str = ""
+    """What the lab runs (``topology_digest``): a drill compares it with the topology it was given."""
 
     @property
     def directory(self) -> Path:
@@ -69,15 +71,15 @@ class LabState:
         path = lab_directory(lab) / "state.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            processes = [ProcessRecord(**item) for item in data.pop("processes", [])]
+            return cls(processes=processes, **data)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError) as exc:  # unreadable, or not our format
             raise LabError(
                 f"cannot read the state of lab {lab} ({path}): {exc}",
                 fix="`hybridnet down` still removes the lab's namespaces and processes",
             ) from None
-        processes = [ProcessRecord(**item) for item in data.pop("processes", [])]
-        return cls(processes=processes, **data)
 
 
 def make_private_directory(path: Path) -> None:

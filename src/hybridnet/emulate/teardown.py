@@ -1,13 +1,22 @@
 """Removing a lab completely, and checking that nothing of it is left.
 
-``down`` works from the lab's name alone: it reads the state file if there is one, and also finds
-the lab's namespaces by their name prefix and its processes by the namespace they run in, so it
-cleans up after a crash or a SIGKILL of ``up`` at any point.
+``down`` works from the lab's name alone: it reads the state file if there is one, finds the lab's
+namespaces by their name prefix (also half-created ones), its processes by the namespace they run
+in and its own programs by what they run (``processes.started_for``), so it cleans up after a crash
+or a SIGKILL of ``up`` at any point. It kills only what the lab started or what runs inside the
+lab's namespaces, never a process that merely names the lab's directory.
+
+A SIGKILL of ``up`` can leave a daemon on its way in: forked but not yet in its namespace, or
+still an ``nsenter``. So ``down`` scans, stops what it found, and scans again — the namespaces'
+identities (inodes) are remembered, so a daemon that entered a namespace just before it was
+unmounted is still recognised — until a scan after the namespaces are gone finds nothing for
+``QUIET_S``, within a bounded time.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,32 +25,64 @@ from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import check_lab_name
 from hybridnet.emulate.state import LabState, lab_directory, namespace_prefix, start_ticks
 
+QUIET_S = 0.2
+"""How long the scans must find nothing once the namespaces are gone: longer than a fork-to-exec."""
+TIMEOUT_S = 15.0
+SCAN_POLL_S = 0.05
 
-def down(name: str) -> dict[str, list[str]]:
+
+def down(name: str, timeout_s: float = TIMEOUT_S) -> dict[str, list[str]]:
     """Remove lab ``name`` completely: processes, namespaces, files. Safe after a crash; idempotent.
 
     Returns what was removed, and what could not be (``leftover``), so callers can report leaks.
     """
     check_lab_name(name)
-    state = None
-    try:
-        state = LabState.load(name)
-    except LabError:
-        state = None
-    names = sorted(set(netns.existing(namespace_prefix(name))) | set(state.namespaces if state else []))
-    inodes = [i for i in (netns.inode(n) for n in names) if i is not None]
-    recorded = [r.pid for r in (state.processes if state else []) if start_ticks(r.pid) == r.start_ticks]
+    state = _state(name)
     directory = lab_directory(name)
-    strays = processes.mentioning(f"{directory}/")
-    victims = sorted(set(recorded) | set(processes.in_namespaces(inodes)) | set(strays))
-    survivors = processes.stop_all(victims)
-    for namespace in names:
-        netns.remove(namespace)
+    prefix = namespace_prefix(name)
+    names = set(state.namespaces if state else [])
+    inodes: set[int] = set()
+    pending = {r.pid for r in (state.processes if state else []) if r.pid and start_ticks(r.pid) == r.start_ticks}
+    stopped: set[int] = set()
+    survivors: set[int] = set()
+    problems: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        names |= set(netns.existing(prefix))
+        inodes |= {i for i in map(netns.inode, names) if i is not None}
+        pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
+        pending -= survivors
+        if pending:
+            stopped |= pending
+            survivors |= set(processes.stop_all(pending))
+            pending = set()
+            quiet_since = None
+            continue
+        # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
+        for namespace in sorted(names):
+            try:
+                netns.remove(namespace)
+            except OSError as error:
+                problems[namespace] = f" ({error.strerror or error})"
+        if quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            break
+        time.sleep(SCAN_POLL_S)
     shutil.rmtree(directory, ignore_errors=True)
-    leftover = [f"namespace {n}" for n in netns.existing(namespace_prefix(name))]
-    leftover += [f"process {p}" for p in survivors]
+    leftover = [f"namespace {n}{problems.get(n, '')}" for n in netns.existing(prefix)]
+    leftover += [f"process {p}" for p in sorted(survivors) if processes.alive(p)]
     leftover += [f"directory {directory}"] if directory.exists() else []
-    return {"namespaces": names, "processes": [str(p) for p in victims], "leftover": leftover}
+    return {"namespaces": sorted(names), "processes": [str(p) for p in sorted(stopped)], "leftover": leftover}
+
+
+def _state(name: str) -> LabState | None:
+    """The lab's state if it can be read: ``down`` also works from the name alone."""
+    try:
+        return LabState.load(name)
+    except LabError:
+        return None
 
 
 def footprint(name: str, pids: Sequence[int] = ()) -> dict[str, list[str]]:
@@ -57,9 +98,10 @@ def footprint(name: str, pids: Sequence[int] = ()) -> dict[str, list[str]]:
         if f"/{prefix}" in line
     ]
     directory = lab_directory(name)
+    started = processes.started_for(directory, prefix)
     return {
         "namespaces": netns.existing(prefix),
         "mounts": mounts,
         "files": [str(directory)] if directory.exists() else [],
-        "processes": [str(pid) for pid in pids if processes.alive(pid)],
+        "processes": [str(pid) for pid in sorted({*pids, *started}) if processes.alive(pid)],
     }
