@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hybridnet.drill.analysis.steps import StepWindow, owned_by_step, step_result
+from hybridnet.drill.analysis.timeline import DirectionTimeline, direction_timeline
+from hybridnet.drill.result import StepResult
 from hybridnet.drill.scenario import Step
 
 MS = 1_000_000
@@ -228,3 +231,15 @@ def flapping() -> SimulatedRun:
 
 
 RUNS = (hard_cut, gray_failure, both_down, trailing_outage, flapping)
+
+
+def analyse_whole(records: list[dict], *, origin_ns: int = 0, direction: str = "onprem-to-vnet",
+                  path_of: Callable[[dict], str] = lambda _r: "ExpressRoute",
+                  threshold_ms: float | None = None) -> tuple[StepResult, DirectionTimeline]:
+    """One sender's whole run as a single step (a verify step: no change inside it)."""
+    line = direction_timeline(records, origin_ns=origin_ns, direction=direction,  # type: ignore[arg-type]
+                              path_of=path_of, outage_threshold_ms=threshold_ms)
+    times = [int(r["sent_ns"]) for r in records if "sent_ns" in r] or [origin_ns]
+    window = StepWindow(Step("whole run", "verify", "ExpressRoute", False), start_ns=min(times),
+                        end_ns=max(times) + 1)
+    return step_result(line, window, owned_by_step(line, [window])[0]), line
