@@ -28,7 +28,8 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 def _imported(*modules: str) -> list[str]:
     completed = subprocess.run([sys.executable, "-c", PROBE, *modules], capture_output=True, text=True, timeout=60,
-                               check=True, env={**os.environ, "PYTHONPATH": str(SRC)})
+                               check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                   [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])})
     return json.loads(completed.stdout)
 
 
