@@ -131,7 +131,9 @@ def test_reply_ttl_shows_the_move_to_the_longer_path_and_back(network: MiniNetwo
     finally:
         reflector.kill()
         sender.kill()
-    analysis, _ = analyse_whole(records, path_of=PATHS.path_of("onprem-to-vnet"))
+    # The forward TTL only: both ends move their route one after the other, so a round trip is
+    # briefly asymmetric.
+    analysis, _ = analyse_whole(records, path_of=lambda r: PATHS.label("onprem-to-vnet", int(r["request_ttl"])))
     assert analysis.udp.lost == 0
     assert [s.path for s in analysis.segments] == ["ExpressRoute", "VPN", "ExpressRoute"]
     forward_ttls = {int(r["request_ttl"]) for r in records if r["kind"] == "reply"}
