@@ -16,7 +16,7 @@ def test_markdown_lists_every_step_in_both_directions() -> None:
     assert len(rows) == 8  # four steps, two directions
     assert sum(row.startswith("| stop the circuit |") for row in rows) == 2
     assert ("| stop the circuit | on-premises → VNet | 912 ms | ~900 ms (bfd) | "
-            "90 of 250 (request 90, reply 0) |") in text
+            "90 of 230 (request 90, reply 0) |") in text
     assert "Drill PASSED" in text
 
 

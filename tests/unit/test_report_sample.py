@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hybridnet.drill.prediction import predict_detection
-from hybridnet.drill.probes import PathByTtl, analyse_udp, records_between, step_from_analysis
+from hybridnet.drill.analysis import StepWindow, TtlPaths, step_results
+from hybridnet.drill.analysis.timers import predict_detection
 from hybridnet.drill.result import (
     Direction,
     DrillResult,
@@ -16,17 +16,19 @@ from hybridnet.drill.result import (
     TcpStreamResult,
     summarise_repeats,
 )
+from hybridnet.drill.scenario import Step
 from hybridnet.model import default_topology
 
 MS = 1_000_000
-ER_TTL = 61
-PATHS = PathByTtl.calibrated(ER_TTL)
-# (name, start s, end s, change at s, expected path at the end). A step's window starts before its
-# change, so the last reply before the fault belongs to the step whose outage it bounds.
-STEPS = (("verify over ExpressRoute", 0.0, 2.0, 0.0, "ExpressRoute"),
-         ("stop the circuit", 1.5, 4.0, 2.0, "VPN"),
-         ("verify over the VPN", 4.0, 5.0, 4.0, "VPN"),
-         ("restore the circuit", 4.5, 8.0, 5.0, "ExpressRoute"))
+ROUTERS = {"ExpressRoute": 5, "VPN": 4}  # the reference lab's paths (see drill.analysis.paths)
+ER_TTL = 64 - ROUTERS["ExpressRoute"]
+PATHS = TtlPaths.from_routers({(d, p): n for d in ("onprem-to-vnet", "vnet-to-onprem") for p, n in ROUTERS.items()})
+# (step, start s, end s, change at s). A fault or restore step is analysed from a little before
+# its change, so the last reply before the fault belongs to the step whose outage it bounds.
+STEPS = ((Step("verify over ExpressRoute", "verify", "ExpressRoute", False), 0.0, 2.0, None),
+         (Step("stop the circuit", "apply", "VPN", True), 2.0, 4.0, 2.0),
+         (Step("verify over the VPN", "verify", "VPN", False), 4.0, 5.0, None),
+         (Step("restore the circuit", "undo", "ExpressRoute", True), 5.0, 8.0, 5.0))
 PathAt = Callable[[float], str | None]
 
 
@@ -54,7 +56,7 @@ def simulated_sender_records(path_at: PathAt, duration_s: float = 8.0,
         one_way_ns = (1 if path == "ExpressRoute" else 2) * MS
         recv_ns = sent_ns + one_way_ns
         received_total += 1
-        ttl = ER_TTL if path == "ExpressRoute" else ER_TTL - 1
+        ttl = 64 - ROUTERS[path]
         records.append({"kind": "reply", "seq": seq, "sent_ns": sent_ns, "recv_ns": recv_ns + one_way_ns,
                         "reflector_recv_ns": recv_ns, "request_ttl": ttl, "reply_ttl": ttl, "reflector_id": 7,
                         "received_total": received_total, "prev_recv_ns": previous_recv})
@@ -71,18 +73,18 @@ def sample_drill(detection_s: tuple[float, float] | float = (0.9, 1.1),
                          started_at="2026-11-25T16:00:00Z", probe_interval_ms=10.0,
                          predictions=predict_detection(default_topology()), max_outage_ms=max_outage_ms)
     directions: tuple[Direction, Direction] = ("onprem-to-vnet", "vnet-to-onprem")
-    for direction, detection in zip(directions, detections, strict=True):
-        records = simulated_sender_records(circuit_stopped_at_2s(detection))
-        for name, start, end, change, expected in STEPS:
-            analysis = analyse_udp(records_between(records, int(start * 1e9), int(end * 1e9)), origin_ns=0,
-                                   direction=direction, path_of=PATHS.label_reply)
-            mtu = (PathMtuResult("VPN", 1372, 1310),) if name == "verify over the VPN" else ()
-            http = HttpFigures(requests=int((end - start) * 5), ok=int((end - start) * 5), failed=0)
-            result.steps.append(step_from_analysis(
-                name, direction, analysis, change_s=change, start_s=start, end_s=end, expected_path=expected,
-                fault="circuit hard down" if name == "stop the circuit" else "", http=http, path_mtu=mtu))
-            result.samples.extend(analysis.samples)
-            result.lost_samples.extend((t, direction) for t in analysis.lost_at_s)
+    records = {f"udp-{direction}": simulated_sender_records(circuit_stopped_at_2s(detection))
+               for direction, detection in zip(directions, detections, strict=True)}
+    windows = [StepWindow(step, start_ns=int(start * 1e9), end_ns=int(end * 1e9),
+                          change_ns=None if change is None else int(change * 1e9))
+               for step, start, end, change in STEPS]
+    windows[2].path_mtu = PathMtuResult("VPN", 1372, 1310)
+    records["http"] = [{"kind": "http", "t_ns": t * 200 * MS, "status": 200} for t in range(40)]
+    steps, whole = step_results(windows, records, 0, PATHS, "circuit hard down", 10.0)
+    result.steps = sorted(steps, key=lambda s: directions.index(s.direction))
+    for direction, line in whole.items():
+        result.samples.extend(line.samples)
+        result.lost_samples.extend((t, direction) for t in line.lost_at_s)
     result.events = [Event(2.0, "fault", "circuit down", "links primary+secondary down", "lab"),
                      Event(2.9, "bfd", "peer down", "172.16.0.2 down (detect timer)", "onprem-ce1"),
                      Event(2.9, "bgp", "session down", "neighbor 172.16.0.2 Down BFD down received",
@@ -105,6 +107,7 @@ def test_the_sample_drill_measures_the_outage_it_simulates() -> None:
     assert abs(stop["onprem-to-vnet"].outage_ms - 912.0) < 0.01
     assert abs(stop["vnet-to-onprem"].outage_ms - 1112.0) < 0.01
     assert stop["onprem-to-vnet"].lost == 90 and stop["onprem-to-vnet"].udp.request_lost == 90
+    assert stop["onprem-to-vnet"].http == HttpFigures(requests=11, ok=11, failed=0)  # 1.8 s … 3.8 s
     paths = (stop["onprem-to-vnet"].path_before, stop["onprem-to-vnet"].path_during,
              stop["onprem-to-vnet"].path_after)
     assert paths == ("ExpressRoute", "none", "VPN")

@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from hybridnet.cli import app
+from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult, StepResult, TcpStreamResult, UdpFigures
 from hybridnet.drill.runner import combine_runs
@@ -20,7 +21,6 @@ from hybridnet.drill.scenario import (
     step_timeout_s,
     watch_s,
 )
-from hybridnet.drill.step_analysis import TtlPaths
 from hybridnet.drill.watch import parse_documents
 from hybridnet.model import Topology
 from tests.conftest import reference_document, topology_from

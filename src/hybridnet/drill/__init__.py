@@ -1,6 +1,5 @@
-"""The failover drill: probes that run in the lab's namespaces, their analysis, and the results.
+"""The failover drill: scenarios and faults, the runner that plays them on a lab, and the results.
 
-This package's import is kept to the standard library so that ``python -m
-hybridnet.drill.probe_agent`` starts fast inside a namespace; modules that need the topology model
-(``prediction``) are imported by name.
+``analysis/`` turns a run's records into results (pure); the programs that run inside the lab's
+namespaces (the probe agent) are in ``hybridnet.agents``.
 """

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hybridnet.drill.probes import Record, read_records
+from hybridnet.agents.agent_io import Record, read_records
 
 
 class AgentError(RuntimeError):
@@ -40,7 +40,7 @@ class AgentProcess:
         self.name = name
         self.out = out
         prefix = ["ip", "netns", "exec", namespace] if namespace else []
-        argv = [*prefix, python, "-m", "hybridnet.drill.probe_agent", *mode_args, "--out", str(out)]
+        argv = [*prefix, python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s,

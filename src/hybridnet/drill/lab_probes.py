@@ -24,9 +24,9 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hybridnet.agents.agent_io import Record
 from hybridnet.drill.agent_process import AgentError, AgentProcess, wait_until
 from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload
-from hybridnet.drill.probes import Record
 from hybridnet.drill.result import Direction, PathMtuResult
 from hybridnet.emulate.errors import LabError
 

@@ -1,17 +1,16 @@
 """Checks of a path that need a command run in a namespace: largest DF packet, TCP MSS, traceroute.
 
 Each takes a ``runner`` — a callable that runs an argv and returns the completed process — so the
-drill can pass one that prefixes ``ip netns exec NS`` while tests run the same code locally or with
-a scripted runner. Parsing is kept apart from running so it can be checked on captured output.
+drill passes the lab's runner for a node while tests run the same code locally or with a scripted
+runner. Parsing is kept apart from running so it can be checked on captured output; naming the path
+a traceroute's hops took is ``analysis.paths.path_from_hops``.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
-
-from hybridnet.drill.result import PathLabel
+from collections.abc import Callable, Sequence
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
@@ -22,13 +21,6 @@ ETHERNET_MAX_PAYLOAD = 1500 - ICMP_ECHO_OVERHEAD
 def local_runner(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """Run in the current namespace, bounded in time."""
     return subprocess.run(list(argv), capture_output=True, text=True, timeout=10, check=False)
-
-
-def netns_runner(namespace: str) -> Runner:
-    """A runner that executes inside a named network namespace (needs root)."""
-    def run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        return local_runner(["ip", "netns", "exec", namespace, *argv])
-    return run
 
 
 def df_ping_passes(runner: Runner, destination: str, payload: int, timeout_s: int = 1) -> bool:
@@ -97,18 +89,3 @@ def parse_traceroute(output: str) -> list[str | None]:
         address = re.search(r"\d{1,3}(?:\.\d{1,3}){3}", match.group(1))
         hops.append(address.group(0) if address else None)
     return hops
-
-
-def path_from_hops(hops: Sequence[str | None], markers: Mapping[str, PathLabel]) -> PathLabel:
-    """The path a traceroute took: the label of the first hop that is a known gateway address."""
-    for hop in hops:
-        if hop is not None and hop in markers:
-            return markers[hop]
-    return "none" if not any(hops) else "unknown"
-
-
-def traceroute_path(runner: Runner, destination: str, markers: Mapping[str, PathLabel],
-                    max_hops: int = 10) -> tuple[PathLabel, list[str | None]]:
-    completed = runner(["traceroute", "-n", "-q", "1", "-w", "1", "-m", str(max_hops), destination])
-    hops = parse_traceroute(completed.stdout)
-    return path_from_hops(hops, markers), hops

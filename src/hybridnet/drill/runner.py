@@ -20,14 +20,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from hybridnet.agents.agent_io import Record
+from hybridnet.drill.analysis import (
+    LEAD_IN_S,
+    StepWindow,
+    TtlPaths,
+    path_from_hops,
+    routers_crossed,
+    step_results,
+    tcp_result,
+)
+from hybridnet.drill.analysis.timers import predict_detection
 from hybridnet.drill.faults import Fault
 from hybridnet.drill.lab_probes import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
-from hybridnet.drill.path_checks import parse_traceroute, path_from_hops
-from hybridnet.drill.prediction import predict_detection
-from hybridnet.drill.probes import Record
+from hybridnet.drill.path_checks import parse_traceroute
 from hybridnet.drill.result import DrillResult, Event, TcpStreamResult, summarise_repeats
 from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
-from hybridnet.drill.step_analysis import LEAD_IN_S, StepWindow, TtlPaths, step_results, tcp_result
 from hybridnet.drill.watch import ControlPlaneWatch, gateway_labels
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.readiness import (
@@ -196,7 +204,7 @@ class DrillRun:
         if record_hops:
             for direction, report in (("onprem-to-vnet", out), ("vnet-to-onprem", back)):
                 if report.via in ("ExpressRoute", "VPN"):
-                    self.hops[(direction, report.via)] = len(report.hops) - 2
+                    self.hops[(direction, report.via)] = routers_crossed(report.hops)
             self._event("drill", "path from installed routes",
                         f"{e.host} → {e.workload}: {out.via} ({' → '.join(out.hops)}); "
                         f"{e.workload} → {e.host}: {back.via} ({' → '.join(back.hops)})")

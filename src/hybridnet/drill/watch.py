@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import vici
 
-from hybridnet.drill.control_plane import ControlPlaneTracker, vici_event
+from hybridnet.drill.analysis.control_plane import ControlPlaneTracker, vici_event
 from hybridnet.drill.result import Event, PathLabel
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, MSEE_NODES, VNET_FABRIC_NODE
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hybridnet import agents
 from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import CharonInstance, FrrInstance
 from hybridnet.emulate.errors import LabError
@@ -234,4 +235,4 @@ def python_interpreter() -> str:
 
 
 def script_path(name: str) -> Path:
-    return Path(__file__).with_name(name)
+    return agents.script_path(name)

@@ -1,9 +1,9 @@
-"""The probe agent: one small program the drill starts in a lab namespace with ``ip netns exec``.
+"""The probe agent: one small program the drill starts in a lab namespace.
 
-    python -m hybridnet.drill.probe_agent udp-reflect --port 7000 --duration 120 --out refl.jsonl
-    python -m hybridnet.drill.probe_agent udp-send --target 10.0.1.4 --port 7000 --interval-ms 10 ...
-    python -m hybridnet.drill.probe_agent tcp-sink --port 7001 ...   /  tcp-source --target ...
-    python -m hybridnet.drill.probe_agent http-get --url http://10.0.1.254/ ...  /  http-serve ...
+    python -m hybridnet.agents.probe_agent udp-reflect --port 7000 --duration 120 --out refl.jsonl
+    python -m hybridnet.agents.probe_agent udp-send --target 10.0.1.4 --port 7000 --interval-ms 10 ...
+    python -m hybridnet.agents.probe_agent tcp-sink --port 7001 ...   /  tcp-source --target ...
+    python -m hybridnet.agents.probe_agent http-get --url http://10.0.1.254/ ...  /  http-serve ...
 
 Every mode writes JSON lines (first a ``ready`` record, last a ``summary``), stops on SIGTERM/SIGINT
 or when ``--duration`` ends, and is capped in records. Standard library only, so it starts fast
@@ -16,8 +16,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hybridnet.drill import http_probe, tcp_stream, udp_probe
-from hybridnet.drill.agent_io import MAX_DURATION_S, Lifetime, RecordWriter
+from hybridnet.agents import http_probe, tcp_stream, udp_probe
+from hybridnet.agents.agent_io import MAX_DURATION_S, Lifetime, RecordWriter
 
 DEFAULT_MAX_RECORDS = 2_000_000
 
@@ -30,7 +30,7 @@ def _common(parser: argparse.ArgumentParser, duration_s: float) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hybridnet.drill.probe_agent",
+    parser = argparse.ArgumentParser(prog="python -m hybridnet.agents.probe_agent",
                                      description="hybridnet drill probe agent (runs inside a lab namespace)")
     modes = parser.add_subparsers(dest="mode", required=True)
 

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from hybridnet.drill.agent_process import AgentProcess, wait_until
-from hybridnet.drill.path_checks import connection_mss, largest_df_payload, netns_runner
-from hybridnet.drill.probes import PathByTtl, analyse_udp, paths_around
+from hybridnet.drill.analysis.paths import TtlPaths
+from hybridnet.drill.analysis.steps import paths_around
+from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload, local_runner
 from hybridnet.drill.result import PathMtuResult
+from tests.unit.drill.analysis.simulated import analyse_whole
 
 pytestmark = [
     pytest.mark.lab,
@@ -36,6 +38,16 @@ LINKS = (("host", "er", "10.213.1.1/30", "r1", "host", "10.213.1.2/30"),
 ROUTES = {"r1": [f"{HOST_ADDRESS}/32 via 10.213.1.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.1.6"],
           "r2": [f"{HOST_ADDRESS}/32 via 10.213.2.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.6"],
           "r3": [f"{HOST_ADDRESS}/32 via 10.213.2.5", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.10"]}
+
+
+# One router on "ExpressRoute", two on the "VPN": the TTLs 63 and 62 (from 64) name them.
+PATHS = TtlPaths.from_routers({(d, p): n for d in ("onprem-to-vnet", "vnet-to-onprem")
+                               for p, n in (("ExpressRoute", 1), ("VPN", 2))})
+
+
+def netns_runner(namespace: str) -> Runner:
+    """Runs a path check inside one of this test's own namespaces (not a lab's)."""
+    return lambda argv: local_runner(["ip", "netns", "exec", namespace, *argv])
 
 
 class MiniNetwork:
@@ -119,9 +131,10 @@ def test_reply_ttl_shows_the_move_to_the_longer_path_and_back(network: MiniNetwo
     finally:
         reflector.kill()
         sender.kill()
-    analysis = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
-                           path_of=PathByTtl.calibrated(63).label_reply)
-    assert analysis.figures.lost == 0
+    # The forward TTL only: both ends move their route one after the other, so a round trip is
+    # briefly asymmetric.
+    analysis, _ = analyse_whole(records, path_of=lambda r: PATHS.label("onprem-to-vnet", int(r["request_ttl"])))
+    assert analysis.udp.lost == 0
     assert [s.path for s in analysis.segments] == ["ExpressRoute", "VPN", "ExpressRoute"]
     forward_ttls = {int(r["request_ttl"]) for r in records if r["kind"] == "reply"}
     assert forward_ttls == {63, 62}  # the reflector saw the forward path move too
@@ -140,8 +153,7 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
     finally:
         reflector.kill()
         sender.kill()
-    figures = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
-                          path_of=lambda r: "ExpressRoute").figures
+    figures = analyse_whole(records)[0].udp
     assert figures.lost >= 28
     assert figures.reply_lost == figures.lost and figures.request_lost == 0
     assert figures.reply_outage_ms >= 28 * 10 and figures.request_outage_ms == 0.0
@@ -161,12 +173,11 @@ def test_a_link_cut_loses_requests_and_the_path_goes_dark(network: MiniNetwork, 
     finally:
         reflector.kill()
         sender.kill()
-    analysis = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
-                           path_of=PathByTtl.calibrated(63).label_reply)
-    figures = analysis.figures
+    analysis, line = analyse_whole(records, path_of=PATHS.path_of("onprem-to-vnet"))
+    figures = analysis.udp
     assert figures.request_lost >= 28 and figures.reply_lost == 0
     assert figures.request_outage_ms >= 28 * 10
-    change_s = analysis.lost_at_s[0]
+    change_s = line.lost_at_s[0]
     paths = paths_around(analysis.segments, figures.outages, change_s)
     assert paths == ("ExpressRoute", "none", "ExpressRoute")
 

@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from hybridnet.drill.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
+from hybridnet.agents.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
 
 MAX_BODY_BYTES = 65536
 

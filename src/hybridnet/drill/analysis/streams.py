@@ -7,9 +7,9 @@ whether every byte matched the expected stream and where the first wrong byte wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from hybridnet.drill.probes import Record
+from hybridnet.agents.agent_io import Record
 from hybridnet.drill.result import HttpFigures, TcpStreamResult
 
 
@@ -57,3 +57,13 @@ def http_figures(records: Iterable[Record]) -> HttpFigures:
             failed += 1
             failing_since = t_ns if failing_since is None else failing_since
     return HttpFigures(requests=requests, ok=ok, failed=failed, longest_failure_ms=longest_ns / 1e6)
+
+
+def tcp_result(records: Mapping[str, list[Record]]) -> TcpStreamResult:
+    """The stream's outcome; the source's own view when the sink never wrote its summary."""
+    for sink in (records.get("tcp-sink"), None):
+        try:
+            return tcp_stream_result(records.get("tcp-source", []), sink)
+        except MissingSummary as error:
+            message = str(error)
+    return TcpStreamResult(bytes_sent=0, bytes_received=0, checksum_ok=False, survived=False, error=message)

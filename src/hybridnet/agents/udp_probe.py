@@ -17,7 +17,7 @@ import struct
 import sys
 import time
 
-from hybridnet.drill.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
+from hybridnet.agents.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
 
 IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux value; Python 3.11 does not export it
 REQUEST = struct.Struct("!4sQQ")  # magic, seq, sender send time (ns)

@@ -1,4 +1,5 @@
-"""What every probe agent shares: JSON-lines records, a bounded lifetime and a clean stop on a signal.
+"""What every probe agent shares: JSON-lines records (written here, read back by ``read_records``),
+a bounded lifetime and a clean stop on a signal.
 
 Agents run in namespaces the drill creates and tears down; a probe that outlives its drill, or
 writes without bound, would be worse than no probe. So each agent has a deadline and a record cap,
@@ -15,11 +16,25 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+Record = dict[str, Any]
+"""One JSON-lines record an agent wrote: ``{"kind": ..., ...}``."""
+
 MAX_DURATION_S = 3600.0
 """No agent runs longer than an hour, whatever it is asked."""
 
 POLL_S = 0.05
 """Longest an agent blocks before it looks at its stop flag again."""
+
+
+def read_records(path: Path | str) -> list[Record]:
+    """Every record of an agent's output file; a torn last line (agent killed) is skipped."""
+    records: list[Record] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
 
 
 class RecordCapReached(RuntimeError):

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from hybridnet.drill.agent_process import AgentProcess, wait_until
-from hybridnet.drill.probes import PathByTtl, analyse_udp
-from hybridnet.drill.stream_checks import http_figures, tcp_stream_result
+from hybridnet.drill.analysis.paths import TtlPaths
+from hybridnet.drill.analysis.streams import http_figures, tcp_stream_result
+from tests.unit.drill.analysis.simulated import analyse_whole
 
 INTERVAL_MS = 10.0
 SCHEDULING_SLACK_MS = 60.0  # two shared cores: a process may wait this long to be scheduled
@@ -55,9 +56,9 @@ def test_paused_reflector_shows_as_an_outage_of_the_pause_length(agents: StartAg
 
     shortest_pause_ms = (resuming_at - paused_at) / 1e6
     longest_pause_ms = (resumed_at - pausing_at) / 1e6
-    analysis = analyse_udp(records, origin_ns=paused_at, direction="onprem-to-vnet",
-                           path_of=PathByTtl.calibrated(64).label_reply)
-    figures = analysis.figures
+    loopback = TtlPaths.from_routers({(d, "ExpressRoute"): 0 for d in ("onprem-to-vnet", "vnet-to-onprem")})
+    analysis, _ = analyse_whole(records, origin_ns=paused_at, path_of=loopback.path_of("onprem-to-vnet"))
+    figures = analysis.udp
     assert figures.sent == 150
     # The kernel queued the requests while the reflector was stopped: late, but none lost.
     assert figures.lost == 0 and figures.received == 150
@@ -69,7 +70,7 @@ def test_paused_reflector_shows_as_an_outage_of_the_pause_length(agents: StartAg
     assert all(o.outage_ms < shortest_pause_ms / 2 for o in figures.outages if o is not pause)
     # The reflector read nothing while stopped, so it saw the same gap on its side.
     assert shortest_pause_ms - 1.0 <= figures.request_outage_ms <= upper_ms
-    assert {s.path for s in analysis.samples} == {"ExpressRoute"}  # TTL 64 on loopback, as calibrated
+    assert {s.path for s in analysis.segments} == {"ExpressRoute"}  # TTL 64 on loopback: no router
 
 
 def test_requests_sent_while_no_reflector_runs_are_counted_lost(agents: StartAgent) -> None:
@@ -91,8 +92,7 @@ def test_requests_sent_while_no_reflector_runs_are_counted_lost(agents: StartAge
     listening_at = int(second.ready["t_ns"])
     records = sender.finish()
 
-    analysis = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet", path_of=lambda r: "ExpressRoute")
-    figures = analysis.figures
+    figures = analyse_whole(records)[0].udp
     assert figures.sent == 200
     assert figures.lost == figures.sent - figures.received >= 30
     sent_ns = {int(r["seq"]): int(r["sent_ns"]) for r in records if r["kind"] == "sent"}
@@ -201,8 +201,7 @@ def test_a_sender_stopped_by_sigterm_waits_for_its_last_replies(agents: StartAge
     sender.signal(signal.SIGTERM)
     reflector.signal(signal.SIGCONT)
     records = sender.finish()
-    figures = analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
-                          path_of=lambda r: "ExpressRoute").figures
+    figures = analyse_whole(records)[0].udp
     assert figures.sent >= 50
     assert figures.lost == 0  # the probes in flight at the stop were answered, not written off
     assert records[-1]["stop_reason"] == "SIGTERM"

@@ -15,7 +15,7 @@ import socket
 import struct
 import time
 
-from hybridnet.drill.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
+from hybridnet.agents.agent_io import POLL_S, Lifetime, RecordCapReached, RecordWriter
 
 TRAILER = struct.Struct("!Q32s")  # bytes received, SHA-256 of them
 PATTERN_SIZE = 65536

@@ -1,4 +1,5 @@
-"""Largest DF packet, MSS and traceroute: real commands on loopback, scripted ones for a tunnel MTU."""
+"""Largest DF packet and MSS: real commands on loopback, scripted ones for a tunnel MTU (naming a
+traceroute's path is tested with the path labeller, ``analysis/test_paths.py``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from hybridnet.drill.path_checks import (
     largest_df_payload,
     local_runner,
     parse_ss_mss,
-    parse_traceroute,
-    path_from_hops,
 )
 from hybridnet.drill.result import PathMtuResult
 
@@ -88,13 +87,3 @@ def test_ss_output_is_parsed_for_mss_not_advmss() -> None:
     output = ("ESTAB 0 0 192.168.1.10:40000 10.0.1.4:80\n"
               "\t cubic wscale:7,7 rto:204 rtt:0.5/0.25 mss:1298 pmtu:1400 rcvmss:536 advmss:1448 cwnd:10\n")
     assert parse_ss_mss(output) == [1298]
-
-
-def test_traceroute_names_the_gateway_it_went_through() -> None:
-    output = ("traceroute to 10.0.1.4 (10.0.1.4), 10 hops max, 60 byte packets\n"
-              " 1  192.168.1.1  0.101 ms\n 2  169.254.21.1  1.502 ms\n 3  *\n 4  10.0.1.4  2.020 ms\n")
-    hops = parse_traceroute(output)
-    assert hops == ["192.168.1.1", "169.254.21.1", None, "10.0.1.4"]
-    markers = {"172.16.0.2": "ExpressRoute", "172.16.0.6": "ExpressRoute", "169.254.21.1": "VPN"}
-    assert path_from_hops(hops, markers) == "VPN"
-    assert path_from_hops([None, None], markers) == "none"

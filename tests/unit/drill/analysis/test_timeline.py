@@ -1,4 +1,4 @@
-"""Probe analysis on constructed records: which way probes died, how long, and on which path."""
+"""The run's timeline on constructed records: which way probes died, how long, and on which path."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hybridnet.drill.probes import (
-    PathByTtl,
-    UdpAnalysis,
-    analyse_udp,
-    combined_path,
-    paths_around,
-    segment_paths,
-)
-from hybridnet.drill.result import Outage, PathSegment, ProbeSample
+from hybridnet.drill.analysis.paths import TtlPaths
+from hybridnet.drill.analysis.steps import paths_around
+from hybridnet.drill.analysis.timeline import segment_paths
+from hybridnet.drill.result import Outage, PathSegment, ProbeSample, StepResult
+from tests.unit.drill.analysis.simulated import analyse_whole
 
 MS = 1_000_000
-ER_TTL, VPN_TTL = 61, 60
+ER_TTL, VPN_TTL = 59, 60  # five routers over ExpressRoute, four over the VPN (see analysis.paths)
+PATHS = TtlPaths({("onprem-to-vnet", ER_TTL): "ExpressRoute", ("onprem-to-vnet", VPN_TTL): "VPN",
+                  ("vnet-to-onprem", ER_TTL): "ExpressRoute", ("vnet-to-onprem", VPN_TTL): "VPN"})
 
 
 @dataclass
@@ -58,20 +56,19 @@ class SimulatedProbe:
         return records
 
 
-def analyse(records: list[dict], threshold_ms: float | None = None) -> UdpAnalysis:
-    return analyse_udp(records, origin_ns=0, direction="onprem-to-vnet",
-                       path_of=PathByTtl(ER_TTL, VPN_TTL).label_reply, outage_threshold_ms=threshold_ms)
+def analyse(records: list[dict], threshold_ms: float | None = None) -> StepResult:
+    return analyse_whole(records, path_of=PATHS.path_of("onprem-to-vnet"), threshold_ms=threshold_ms)[0]
 
 
 def test_a_clean_run_has_no_outage_and_no_loss() -> None:
-    figures = analyse(SimulatedProbe().records(100)).figures
+    figures = analyse(SimulatedProbe().records(100)).udp
     assert (figures.sent, figures.received, figures.lost, figures.outage_ms) == (100, 100, 0, 0.0)
     assert figures.rtt_ms_median == pytest.approx(2.0)
 
 
 def test_lost_requests_are_told_apart_from_lost_replies() -> None:
     probe = SimulatedProbe(request_drops=set(range(10, 20)), reply_drops=set(range(40, 45)))
-    figures = analyse(probe.records(100)).figures
+    figures = analyse(probe.records(100)).udp
     assert figures.lost == 15
     assert (figures.request_lost, figures.reply_lost, figures.lost_unattributed) == (10, 5, 0)
     # last reply before (seq 9) to first reply after (seq 20): 11 intervals
@@ -83,7 +80,7 @@ def test_lost_requests_are_told_apart_from_lost_replies() -> None:
 
 def test_loss_across_a_reflector_restart_is_not_attributed() -> None:
     probe = SimulatedProbe(request_drops=set(range(30, 40)), reflector_restart_at=35)
-    figures = analyse(probe.records(80)).figures
+    figures = analyse(probe.records(80)).udp
     assert figures.lost == 10
     assert figures.lost_unattributed == 10
     assert figures.request_lost == figures.reply_lost == 0
@@ -95,7 +92,7 @@ def test_duplicates_and_reordering_are_counted() -> None:
     duplicate = dict(replies[5], recv_ns=replies[5]["recv_ns"] + 3 * MS)
     late = next(r for r in replies if r["seq"] == 8)
     late["recv_ns"] += 25 * MS  # arrives after 9, 10 and 11
-    figures = analyse([*records, duplicate]).figures
+    figures = analyse([*records, duplicate]).udp
     assert figures.duplicated == 1
     assert figures.reordered == 1
     assert figures.lost == 0
@@ -105,15 +102,15 @@ def test_jitter_below_the_threshold_is_not_an_outage() -> None:
     records = SimulatedProbe().records(50)
     for reply in (r for r in records if r["kind"] == "reply" and r["seq"] >= 20):
         reply["recv_ns"] += 15 * MS  # the path got 15 ms longer: one 25 ms gap between 19 and 20
-    assert analyse(records).figures.outage_ms == 0.0  # 25 ms < 3 × 10 ms
-    assert analyse(records, threshold_ms=20.0).figures.outage_ms == pytest.approx(25.0)
+    assert analyse(records).udp.outage_ms == 0.0  # 25 ms < 3 × 10 ms
+    assert analyse(records, threshold_ms=20.0).udp.outage_ms == pytest.approx(25.0)
 
 
 def test_replies_are_labelled_by_ttl_and_segmented_by_path() -> None:
     probe = SimulatedProbe(request_drops=set(range(50, 60)), vpn_from=60)
-    analysis = analyse(probe.records(100))
-    assert [(s.path, s.replies) for s in analysis.segments] == [("ExpressRoute", 50), ("VPN", 40)]
-    before, during, after = paths_around(analysis.segments, analysis.figures.outages, change_s=0.5)
+    step = analyse(probe.records(100))
+    assert [(s.path, s.replies) for s in step.segments] == [("ExpressRoute", 50), ("VPN", 40)]
+    before, during, after = paths_around(step.segments, step.udp.outages, change_s=0.5)
     assert (before, during, after) == ("ExpressRoute", "none", "VPN")
 
 
@@ -130,10 +127,21 @@ def test_fault_that_does_not_move_traffic_keeps_the_path() -> None:
     assert paths_around(segments, [outage], change_s=1.0)[1] == "none"
 
 
-def test_ttl_labels_and_asymmetric_round_trips() -> None:
-    labels = PathByTtl.calibrated(ER_TTL)
-    assert labels.label(ER_TTL) == "ExpressRoute"
-    assert labels.label(ER_TTL - 1) == "VPN"
-    assert labels.label(7) == "unknown"
-    assert combined_path("ExpressRoute", "VPN") == "ExpressRoute/VPN"
-    assert combined_path("VPN", "VPN") == "VPN"
+def test_a_stall_without_loss_is_an_outage_but_not_a_black_hole() -> None:
+    segments = [PathSegment("VPN", 0.0, 2.0, 200)]
+    stall = Outage(start_s=1.0, end_s=1.07, lost=0)
+    assert stall.outage_ms == pytest.approx(70.0)
+    assert paths_around(segments, [], change_s=0.0) == ("VPN", "VPN", "VPN")  # stalls are not passed in
+
+
+def test_the_timeline_keeps_every_reply_and_loss_of_the_run() -> None:
+    probe = SimulatedProbe(request_drops=set(range(10, 20)), reply_drops={40}, vpn_from=60)
+    records = probe.records(100)
+    records.append(dict(next(r for r in records if r["kind"] == "reply" and r["seq"] == 5), recv_ns=999 * MS))
+    _, line = analyse_whole(records, path_of=PATHS.path_of("onprem-to-vnet"))
+    assert len(line.replies) == 89 and line.duplicate_seqs == (5,)
+    assert line.lost_at_s == tuple(seq / 100 for seq in [*range(10, 20), 40])
+    assert [(gap.lost, gap.onset_ns) for gap in line.gaps] == [(10, 10 * 10 * MS)]  # 40 alone is jitter
+    assert [(g.seqs, g.request_lost, g.reply_lost) for g in line.loss_groups] == [
+        (tuple(range(10, 20)), 10, 0), ((40,), 0, 1)]
+    assert {s.path for s in line.samples} == {"ExpressRoute", "VPN"}

@@ -1,10 +1,9 @@
-"""Result types: what the timers predict, repeat statistics, and when a drill passes."""
+"""Result types: repeat statistics, path MTU and MSS, and when a drill passes."""
 
 from __future__ import annotations
 
 import pytest
 
-from hybridnet.drill.prediction import predict_detection
 from hybridnet.drill.result import (
     DrillResult,
     PathMtuResult,
@@ -13,36 +12,6 @@ from hybridnet.drill.result import (
     TcpStreamResult,
     UdpFigures,
 )
-from hybridnet.model import Topology
-from tests.conftest import reference_document, topology_from
-
-
-def test_bfd_300_ms_times_3_predicts_about_0_9_s(reference: Topology) -> None:
-    first = predict_detection(reference)[0]
-    assert (first.mechanism, first.detection_ms) == ("bfd", 900.0)
-    assert "BFD 300 ms × 3 ⇒ ~0.9 s" in first.explanation
-
-
-def test_without_bfd_the_hold_timer_governs_and_says_so() -> None:
-    document = reference_document()
-    document["circuit"]["private_peering"]["bfd"]["enabled"] = False
-    predictions = predict_detection(topology_from(document))
-    assert predictions[0].mechanism == "bgp-hold" and predictions[0].detection_ms == 180_000.0
-    assert "hold 180 s" in predictions[0].explanation and "without BFD" in predictions[0].explanation
-
-
-def test_lowered_timers_change_the_prediction() -> None:
-    document = reference_document()
-    document["circuit"]["private_peering"]["bfd"] = {"enabled": True, "interval_ms": 100, "multiplier": 5}
-    document["circuit"]["private_peering"]["bgp_timers"] = {"keepalive_s": 3, "hold_s": 10}
-    predictions = {p.mechanism: p for p in predict_detection(topology_from(document))}
-    assert predictions["bfd"].detection_ms == 500.0
-    assert predictions["bgp-hold"].detection_ms == 10_000.0
-
-
-def test_vpn_dead_peer_detection_is_predicted_separately(reference: Topology) -> None:
-    dpd = next(p for p in predict_detection(reference) if p.mechanism == "dpd")
-    assert dpd.detection_ms == 45_000.0 and dpd.applies_to == "site-to-site VPN"
 
 
 def test_repeat_statistics_use_measured_values_only() -> None:

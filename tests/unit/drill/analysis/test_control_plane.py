@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hybridnet.drill.control_plane import ControlPlaneTracker, bgp_states, route_path, vici_event
+from hybridnet.drill.analysis.control_plane import ControlPlaneTracker, bgp_states, route_path, vici_event
 
 SECOND = 1_000_000_000
 LABELS = {"172.16.0.2": "ExpressRoute", "172.16.0.6": "ExpressRoute", "169.254.21.1": "VPN"}
