@@ -1,9 +1,12 @@
 """The Azure half of the plan: what Azure runs, configured the way Azure documents it.
 
 * two MSEE routers (AS 12076) on the circuit's /30s, eBGP and BFD to the customer edges with the
-  peering's timers, and eBGP to the ExpressRoute gateway behind them;
+  peering's timers (removing the private 65515, so the customer sees the VNet as ``12076``), and
+  eBGP to the ExpressRoute gateway behind them;
 * the ExpressRoute gateway and the VPN gateway instance(s) (AS 65515) in the GatewaySubnet, each
-  announcing the VNet address space; the VPN gateway answers IKEv2 with Azure's proposals;
+  announcing the VNet address space; the ExpressRoute gateway passes the on-prem prefixes to the
+  VPN instances over iBGP, which prefer them to their tunnels' (as Azure prefers ExpressRoute);
+  the VPN gateway answers IKEv2 with Azure's proposals;
 * the VNet fabric: the subnets' default gateway (x.x.x.1) and what Azure programs into them, an
   iBGP listener that prefers the ExpressRoute gateway's routes over the VPN gateway's for the same
   prefix (local preference) while the longest prefix still wins (the kernel FIB);
