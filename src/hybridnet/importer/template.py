@@ -66,11 +66,9 @@ class TemplateScope:
         if str(declared.get("type", "")).lower() in SECURE_TYPES:
             self.secure_parameters.add(name)
             return SECURE_PLACEHOLDER.format(name=name)
-        raise ArmExpressionError(
-            f"parameter {name!r} has no value and no default",
-            file=self.source,
-            fix="give the parameters file after the template (FILE.json FILE.parameters.json)",
-        )
+        # given only at deployment: the resources that use it are imported without those fields
+        return Unknown(f"parameter {name!r} has no value and no default (give the parameters file after "
+                       "the template: FILE.json FILE.parameters.json)")
 
     def variable(self, name: str) -> Any:
         key = name.lower()
