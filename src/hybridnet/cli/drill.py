@@ -59,7 +59,7 @@ def drill(
         help="Workload VM it probes; default: the first one.", show_default=False)] = None,
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
-    topology = load_topology(topology_file)
+    topology = load_topology(topology_file, stage="drill")
     _check_options(scenario, repeat, max_outage, interval_ms, flaps, report_dir)
     _check_endpoints(topology, host, workload)
     try:

@@ -246,11 +246,20 @@ def _expand(
             raise ArmExpressionError(f"resources[{index}] is not a resource object", file=scope.source)
         try:
             _declare_copies(scope, raw, parent, skipped)
-        except ArmLimitError:
-            raise
+        except ArmLimitError as error:
+            raise _located(error, scope, f"{raw.get('type')} {raw.get('name', f'resources[{index}]')}") from None
         except ArmExpressionError as error:  # one resource ARM could not evaluate here: skip it, say why
             kind, name = str(raw.get("type")), str(raw.get("name", f"resources[{index}]"))
             skipped.append(SkippedResource(kind, name, f"cannot be evaluated: {_reason(error)}"))
+
+
+def _located(error: TopologyError, scope: TemplateScope, resource: str) -> TopologyError:
+    """The error, naming the file and the resource it arose in (expressions do not know either)."""
+    if error.file is None:
+        error.file = scope.source
+    if error.field is None:
+        error.field = f"resource {resource[:100]}"
+    return error
 
 
 def _reason(error: TopologyError) -> str:
@@ -415,8 +424,9 @@ def _evaluate_properties(scope: TemplateScope, skipped: list[SkippedResource]) -
     for position in range(len(scope.resources)):
         try:
             _evaluate_one(scope, position)
-        except ArmLimitError:
-            raise
+        except ArmLimitError as error:
+            resource = scope.resources[position]
+            raise _located(error, scope, f"{resource.type} {resource.name}") from None
         except ArmExpressionError as error:
             resource = scope.resources[position]
             scope._failed.add(position)
