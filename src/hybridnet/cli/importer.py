@@ -86,7 +86,8 @@ def import_(
         fail(f"cannot write {output}: {exc.strerror}")
     console.print(
         f"wrote [bold]{output}[/] ({len(report.imported)} resources read, {len(report.unmapped)} not "
-        f"imported, {len(report.unknown)} unknown until deployed, {len(report.assumptions)} assumptions); check it with [bold]hybridnet check {output}[/]"
+        f"imported, {len(report.unknown)} unknown until deployed, {len(report.assumptions)} assumptions); "
+        f"check it with [bold]hybridnet check {output}[/]"
     )
 
 
