@@ -217,10 +217,12 @@ def _import_files(paths: list[Path], base: Topology | None, resource_group: str 
 
 def _say_what_was_skipped(error: TopologyError, report: ImportReport) -> None:
     """What was skipped or unknown is usually why something is missing: say it in the fix."""
-    notes = [f"{u.what}: {u.reason}" for u in report.unmapped[:3]]
-    notes += [f"{u.resource} {u.field}: {u.why}" for u in report.unknown[:2]]
-    if notes:
-        error.fix = f"{error.fix}; not imported: {'; '.join(notes)}"
+    skipped = [f"{u.what}: {u.reason}" for u in report.unmapped[:3]]
+    unknown = [f"{u.resource} {u.field}: {u.why}" for u in report.unknown[:2]]
+    if skipped:
+        error.fix = f"{error.fix}; not imported: {'; '.join(skipped)}"
+    if unknown:
+        error.fix = f"{error.fix}; unknown until deployed: {'; '.join(unknown)}"
 
 
 def _topology_name(text: str) -> str:
