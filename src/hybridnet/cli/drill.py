@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hybridnet.cli.common import EXIT_BAD_INPUT, TopologyArg, checked_lab_name, console, err_console
+from hybridnet.cli.common import EXIT_BAD_INPUT, TopologyArg, checked_lab_name, console, err_console, refuse_partial
 from hybridnet.drill.agent_process import AgentError
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult
@@ -102,6 +102,7 @@ def _drill(topology_file: Path | None, scenario: str, repeat: int, max_outage: f
            host: str | None, workload: str | None) -> None:
     try:
         topology = load(topology_file)
+        refuse_partial(topology, "drill")
     except TopologyError as error:
         errors = error.errors if isinstance(error, TopologyErrors) else [error]
         raise DrillStopped([str(item) for item in errors], "bad input") from None

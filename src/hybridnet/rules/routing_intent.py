@@ -121,7 +121,7 @@ def every_prefix_has_backup(topology: Topology) -> Iterator[Problem]:
 def bfd_enabled(topology: Topology) -> Iterator[Problem]:
     """Without BFD a failure that keeps the link up (a provider fault, a silent drop) is noticed only when the
     BGP hold timer expires; the lower hold time of the two sides applies, and the MSEE uses 180 s."""
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if peering is None or peering.bfd.enabled:
         return
     hold = min(peering.bgp_timers.hold_s, MSEE_HOLD_S)
@@ -164,13 +164,14 @@ def mss_fits_mtu(topology: Topology) -> Iterator[Problem]:
 def prefix_limits(topology: Topology) -> Iterator[Problem]:
     """Azure drops the BGP session when a peer announces more than 4000 prefixes (10000 on private peering
     with Premium); the whole path goes down, not just the excess."""
-    limit = topology.circuit.route_limit
-    for index, router in enumerate(topology.onprem.edge_routers):
+    circuit = topology.circuit
+    for index, router in enumerate(topology.onprem.edge_routers if circuit is not None else ()):
+        limit = circuit.route_limit
         count = len(topology.onprem.advertised_over_er(router))
         if count > limit:
             yield Problem(f"onprem.edge_routers.{index}.advertised_prefixes",
-                          f"{router.name} announces {count} prefixes; circuit {topology.circuit.name} "
-                          f"({topology.circuit.sku_tier}) accepts {limit}, then drops the session",
+                          f"{router.name} announces {count} prefixes; circuit {circuit.name} "
+                          f"({circuit.sku_tier}) accepts {limit}, then drops the session",
                           "summarise the prefixes, or use the Premium add-on (10000)")
     connection = _vpn_connection(topology)
     count = len(_over_vpn(topology))
