@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from hybridnet.agents import script_path
@@ -42,6 +42,8 @@ XFRM_IF_ID = 42
 VXLAN_PORT = 4789
 DEFAULT_VNI_BASE = 10000
 MANAGEMENT_INTERFACE = "eth0"
+MANAGEMENT_SUBNETS = ("172.20.20.0/24", "172.31.254.0/24", "10.254.254.0/24", "198.18.254.0/24")
+"""containerlab's default management subnet first, then others to use when the lab overlaps it."""
 CONFIG_DIR = "/etc/hybridnet"
 FRR_DAEMONS = ("bgpd", "bfdd", "staticd")
 _TEMPLATES = "hybridnet.export"
@@ -188,14 +190,15 @@ def export_containerlab(
     def endpoint(node: str, interface: str) -> dict[str, str]:
         return {"node": node, "interface": renames.get(node, {}).get(interface, interface)}
 
+    management = management_network(lab_plan)
     topologies: dict[str, dict[str, Any]] = {}
     if hosts <= 1:
         links = [
-            {"type": "veth", "endpoints": [endpoint(l.a.node, l.a.interface), endpoint(l.b.node, l.b.interface)],
-             "mtu": l.mtu}
-            for l in lab_plan.links
+            {"type": "veth", "endpoints": [endpoint(link.a.node, link.a.interface),
+                                           endpoint(link.b.node, link.b.interface)], "mtu": link.mtu}
+            for link in lab_plan.links
         ]
-        topologies[f"{lab_plan.lab}.clab.yml"] = _document(lab_plan.lab, nodes, links)
+        topologies[f"{lab_plan.lab}.clab.yml"] = _document(lab_plan.lab, nodes, links, management)
         return ContainerlabExport(lab_plan.lab, topologies, tuple(files), renames)
     try:
         split = split_hosts(lab_plan, hosts)
@@ -222,7 +225,7 @@ def export_containerlab(
             )
     for index, names in enumerate(split.hosts):
         topologies[f"{lab_plan.lab}-host{index + 1}.clab.yml"] = _document(
-            lab_plan.lab, {name: nodes[name] for name in names}, per_host_links[index]
+            lab_plan.lab, {name: nodes[name] for name in names}, per_host_links[index], management
         )
     return ContainerlabExport(lab_plan.lab, topologies, tuple(files), renames, split, addresses, vnis)
 
@@ -241,11 +244,30 @@ def _host_addresses(hosts: int, given: tuple[str, ...]) -> tuple[str, ...]:
     return given or tuple(f"192.0.2.{index + 1}" for index in range(hosts))
 
 
-def _document(lab: str, nodes: dict[str, dict[str, Any]], links: list[dict[str, Any]]) -> dict[str, Any]:
+def _document(
+    lab: str, nodes: dict[str, dict[str, Any]], links: list[dict[str, Any]], management: dict[str, str] | None
+) -> dict[str, Any]:
     topology: dict[str, Any] = {"nodes": nodes}
     if links:
         topology["links"] = links
-    return {"name": lab, "topology": topology}
+    document: dict[str, Any] = {"name": lab}
+    if management is not None:
+        document["mgmt"] = management
+    document["topology"] = topology
+    return document
+
+
+def management_network(lab_plan: LabPlan) -> dict[str, str] | None:
+    """A management subnet clear of the lab's addresses: containerlab's default (None) when it is."""
+    used = [a.local.network for node in lab_plan.nodes for a in node.addresses]
+    used += [r.destination for node in lab_plan.nodes for r in node.routes if r.destination.prefixlen > 0]
+    for candidate in MANAGEMENT_SUBNETS:
+        network = IPv4Network(candidate)
+        if not any(network.overlaps(other) for other in used):
+            if candidate == MANAGEMENT_SUBNETS[0]:
+                return None
+            return {"network": f"{lab_plan.lab}-mgmt", "ipv4-subnet": candidate}
+    raise ExportError(f"the lab's addresses overlap every management subnet tried ({', '.join(MANAGEMENT_SUBNETS)})")
 
 
 def _node(
@@ -360,10 +382,7 @@ def _strongswan_exec(node: Any, renames: dict[str, str]) -> list[str]:
     wan = _wan_interface(node, renames)
     commands = [f"ip link add {device} type xfrm dev {wan} if_id {XFRM_IF_ID}"]
     if tunnel is not None and tunnel.script:
-        commands.append(
-            f"env WAN_GW={tunnel.wan_gateway} WAN_IF={renames.get(tunnel.wan_interface or wan, tunnel.wan_interface or wan)}"
-            f" TUNNEL_IF={device} sh {CONFIG_DIR}/tunnel.sh"
-        )
+        commands.append(f"env WAN_GW={tunnel.wan_gateway} WAN_IF={wan} TUNNEL_IF={device} sh {CONFIG_DIR}/tunnel.sh")
     elif tunnel is not None:
         for address in tunnel.addresses:
             local = f"{address.local.ip}/32 peer {address.peer}/32" if address.peer else str(address.local)
