@@ -4,18 +4,21 @@ half-created lab or a daemon that forks as it is stopped) yet spares what the la
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
-from hybridnet.emulate import Lab, LabNotReady, down, lab_keys, netns, plan, processes
+from hybridnet.emulate import Lab, LabError, LabNotReady, down, lab_keys, netns, plan, processes
+from hybridnet.emulate.daemons import wait_for
 from hybridnet.emulate.lab import footprint
 from hybridnet.emulate.state import LabState, lab_directory, namespace_name, namespace_prefix
 from hybridnet.emulate.status import EXPRESSROUTE, lab_status, trace_path
@@ -31,9 +34,29 @@ def nothing_left(name: str, pids: list[int]) -> dict[str, list[str]]:
     return {kind: items for kind, items in footprint(name, pids).items() if items}
 
 
-def namespace_inodes(name: str) -> set[int]:
-    """The identities of the lab's namespaces now (its processes keep them after an unmount)."""
-    return {i for i in map(netns.inode, netns.existing(namespace_prefix(name))) if i is not None}
+@pytest.fixture
+def held() -> Iterator[list[int]]:
+    """Open namespace descriptors (``namespace_inodes``), closed when the test is over."""
+    descriptors: list[int] = []
+    yield descriptors
+    for descriptor in descriptors:
+        os.close(descriptor)
+
+
+def namespace_inodes(name: str, held: list[int]) -> set[int]:
+    """The identities of the lab's namespaces now, each held open (its descriptor goes to ``held``).
+
+    Held, a namespace keeps its inode number after ``down`` unmounts it; freed, the number goes
+    to the next namespace made — by a lab on another test worker — and ``lab_processes`` would
+    report that lab's daemons as this lab's.
+    """
+    inodes = set()
+    for namespace in netns.existing(namespace_prefix(name)):
+        opened = netns.hold(namespace)
+        if opened is not None:
+            held.append(opened[0])
+            inodes.add(opened[1])
+    return inodes
 
 
 def lab_processes(name: str, inodes: set[int], spare: set[int] = frozenset()) -> list[str]:
@@ -83,7 +106,7 @@ def test_wrong_shared_key_gives_no_sa_and_status_says_why(reference_lab: Lab) ->
 
 
 @pytest.mark.parametrize("started", [3, 9, 20])
-def test_down_after_sigkill_during_up_leaves_nothing(started: int) -> None:
+def test_down_after_sigkill_during_up_leaves_nothing(started: int, held: list[int]) -> None:
     """SIGKILL `up` while it starts daemons (after ``started`` of them): `down` leaves no process
     anywhere — none in the lab's namespaces (also unmounted ones), none naming the lab."""
     name = lab_name(f"kill{started}")
@@ -109,7 +132,7 @@ def test_down_after_sigkill_during_up_leaves_nothing(started: int) -> None:
         state = LabState.load(name)
         assert state is not None
         pids = [record.pid for record in state.processes]
-        inodes = namespace_inodes(name)
+        inodes = namespace_inodes(name, held)
         assert inodes, "the killed `up` had created namespaces"
     finally:
         if up.poll() is None:
@@ -120,7 +143,7 @@ def test_down_after_sigkill_during_up_leaves_nothing(started: int) -> None:
     assert lab_processes(name, inodes) == []
 
 
-def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_its_logs() -> None:
+def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_its_logs(held: list[int]) -> None:
     """A lab helper that forks a child when told to stop (as a daemonizing program does) leaves no
     orphan behind; a `tail -f` of a lab log, started by the user outside the lab, keeps running."""
     name = lab_name("fork")
@@ -133,7 +156,7 @@ def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_
         lab.spawn("onprem-core", ["sh", "-c", forker], "forker.log")
         log = lab.node_directory("onprem-core") / "frr" / "zebra.log"
         tail = subprocess.Popen(["tail", "-f", str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        inodes = namespace_inodes(name)
+        inodes = namespace_inodes(name, held)
         time.sleep(0.2)  # the shell installs its trap
     finally:
         removed = down(name)
@@ -146,7 +169,7 @@ def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_
         tail.wait()
 
 
-def test_down_removes_a_half_created_lab() -> None:
+def test_down_removes_a_half_created_lab(held: list[int]) -> None:
     """`up` stopped after making some namespaces (one only half: its file, no mount) and starting a
     program, before it wrote any state: `hybridnet down` removes all of it."""
     name = lab_name("half")
@@ -157,7 +180,7 @@ def test_down_removes_a_half_created_lab() -> None:
     half = netns.namespace_path(namespace_name(name, "onprem-ce2"))
     half.touch(mode=0)
     sleeper = processes.spawn(namespace_name(name, "onprem-core"), ["sleep", "600"], directory / "sleep.log")
-    inodes = namespace_inodes(name)
+    inodes = namespace_inodes(name, held)
     try:
         completed = subprocess.run([HYBRIDNET, "down", "--lab", name], capture_output=True, text=True, timeout=60,
                                    check=False)
@@ -169,6 +192,48 @@ def test_down_removes_a_half_created_lab() -> None:
         assert lab_processes(name, inodes) == []
     finally:
         down(name)
+
+
+def test_down_spares_a_lab_whose_new_namespace_gets_the_number_of_one_it_removed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel gives a new namespace the lowest free inode number, so the number of a namespace
+    `down` has just removed goes to the next namespace made, here by another lab coming up side by
+    side while `down` still scans: `down` must not take that lab's program for its own."""
+    gone, other = lab_name("gone"), lab_name("other")
+    for name in (gone, other):
+        lab_directory(name).mkdir(mode=0o700, parents=True)
+    netns.create(namespace_name(gone, "onprem-core"))
+    number = netns.inode(namespace_name(gone, "onprem-core"))
+    made: list[str] = []
+    neighbour: list[subprocess.Popen[bytes]] = []
+    remove = netns.remove
+
+    def another_namespace_gets_the_number() -> bool:
+        made.append(namespace_name(other, f"node{len(made)}"))
+        netns.create(made[-1])  # each one takes the lowest free number: lower free ones go first
+        return netns.inode(made[-1]) == number or len(made) >= 20
+
+    def remove_as_another_lab_comes_up(namespace: str) -> None:
+        remove(namespace)
+        if namespace.startswith(namespace_prefix(gone)) and not neighbour:
+            with contextlib.suppress(LabError):  # the number stays taken while `down` holds it
+                wait_for(another_namespace_gets_the_number, 10, "a namespace with the freed number")
+            neighbour.append(processes.spawn(made[-1], ["sleep", "600"], lab_directory(other) / "sleep.log"))
+
+    monkeypatch.setattr(netns, "remove", remove_as_another_lab_comes_up)
+    try:
+        removed = down(gone)
+        assert neighbour, "down removed no namespace"
+        assert neighbour[0].poll() is None, f"down({gone}) killed a program of lab {other}"
+        assert str(neighbour[0].pid) not in removed["processes"]
+        assert not removed["leftover"]
+    finally:
+        monkeypatch.undo()
+        down(gone)
+        down(other)
+        for program in neighbour:
+            program.wait(timeout=5)
 
 
 def test_up_reports_a_full_disk_and_leaves_nothing() -> None:

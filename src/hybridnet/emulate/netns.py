@@ -55,7 +55,8 @@ def inode(name: str) -> int | None:
     """The identity of namespace ``name`` (what /proc/PID/ns/net shows), or None if it is not one.
 
     A half-created namespace (its file made, the bind mount not yet) is a plain file: its inode
-    is not a namespace's, and could equal one by chance on another file system.
+    is not a namespace's, and could equal one by chance on another file system. The number is
+    only valid while the namespace lives: to compare it later, ``hold`` the namespace instead.
     """
     try:
         status = namespace_path(name).stat()
@@ -63,6 +64,30 @@ def inode(name: str) -> int | None:
     except OSError:
         return None
     return status.st_ino if status.st_dev == namespaces else None
+
+
+def hold(name: str) -> tuple[int, int] | None:
+    """Open namespace ``name``: (descriptor, inode), or None if it is not (yet) a namespace.
+
+    The kernel gives a new namespace the lowest free inode number, so the number of a namespace
+    just freed goes to the next one created, by any lab: a remembered number then names another
+    lab's namespace. The open descriptor keeps the namespace, and its number, allocated — also
+    after it is unmounted — so while it is held, "a process whose /proc/PID/ns/net has this inode"
+    means "a process in this namespace". The caller closes the descriptor when done.
+    """
+    try:
+        descriptor = os.open(namespace_path(name), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        namespaces = os.stat("/proc/self/ns/net").st_dev
+    except OSError:
+        status = None
+    if status is None or status.st_dev != namespaces:
+        os.close(descriptor)
+        return None
+    return descriptor, status.st_ino
 
 
 def with_handle(name: str, work: Callable[[IPRoute], T]) -> T:

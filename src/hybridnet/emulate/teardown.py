@@ -10,11 +10,15 @@ A SIGKILL of ``up`` can leave a daemon on its way in: forked but not yet in its 
 still an ``nsenter``. So ``down`` scans, stops what it found, and scans again — the namespaces'
 identities (inodes) are remembered, so a daemon that entered a namespace just before it was
 unmounted is still recognised — until a scan after the namespaces are gone finds nothing for
-``QUIET_S``, within a bounded time.
+``QUIET_S``, within a bounded time. ``down`` holds each namespace open until it returns
+(``netns.hold``): the kernel hands a freed namespace's inode number to the next namespace made,
+and without the hold a remembered number could name a namespace of another lab coming up side by
+side, whose daemons ``down`` would then kill.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -46,30 +50,40 @@ def down(name: str, timeout_s: float = TIMEOUT_S) -> dict[str, list[str]]:
     stopped: set[int] = set()
     survivors: set[int] = set()
     problems: dict[str, str] = {}
+    held: dict[str, int] = {}
+    """Namespace -> an open descriptor: keeps its inode number ours until ``down`` returns."""
     deadline = time.monotonic() + timeout_s
     quiet_since: float | None = None
-    while time.monotonic() < deadline:
-        names |= set(netns.existing(prefix))
-        inodes |= {i for i in map(netns.inode, names) if i is not None}
-        pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
-        pending -= survivors
-        if pending:
-            stopped |= pending
-            survivors |= set(processes.stop_all(pending))
-            pending = set()
-            quiet_since = None
-            continue
-        # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
-        for namespace in sorted(names):
-            try:
-                netns.remove(namespace)
-            except OSError as error:
-                problems[namespace] = f" ({error.strerror or error})"
-        if quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= QUIET_S:
-            break
-        time.sleep(SCAN_POLL_S)
+    try:
+        while time.monotonic() < deadline:
+            names |= set(netns.existing(prefix))
+            for namespace in sorted(names - held.keys()):
+                opened = netns.hold(namespace)
+                if opened is not None:
+                    held[namespace], number = opened
+                    inodes.add(number)
+            pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
+            pending -= survivors
+            if pending:
+                stopped |= pending
+                survivors |= set(processes.stop_all(pending))
+                pending = set()
+                quiet_since = None
+                continue
+            # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
+            for namespace in sorted(names):
+                try:
+                    netns.remove(namespace)
+                except OSError as error:
+                    problems[namespace] = f" ({error.strerror or error})"
+            if quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= QUIET_S:
+                break
+            time.sleep(SCAN_POLL_S)
+    finally:
+        for descriptor in held.values():
+            os.close(descriptor)
     shutil.rmtree(directory, ignore_errors=True)
     leftover = [f"namespace {n}{problems.get(n, '')}" for n in netns.existing(prefix)]
     leftover += [f"process {p}" for p in sorted(survivors) if processes.alive(p)]
