@@ -55,7 +55,11 @@ SHARED_REFERENCE_LAB = {"test_reference_lab", "test_lab_lifecycle"}
 """Modules that use the session's one reference lab: kept on one worker so it is built once."""
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks lab tests (and their xdist group) before xdist's own hook turns groups into node ids:
+    a conftest registers after xdist's worker plugin, so without ``tryfirst`` it ran last and the
+    groups were ignored (tests sharing a lab ran on different workers, side by side)."""
     reason = _missing_requirements()
     for item in items:
         if "tests/lab/" in str(item.fspath):
