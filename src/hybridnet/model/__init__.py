@@ -9,6 +9,19 @@ from hybridnet.model.circuit import (
     MicrosoftPeering,
     PrivatePeering,
 )
+from hybridnet.model.estate import (
+    CoreRole,
+    EdgeRole,
+    FirewallRole,
+    HubPeeringSide,
+    Site,
+    SiteDevice,
+    SiteLink,
+    SpokePeeringSide,
+    SpokeVnet,
+    VnetPeering,
+    VpnRole,
+)
 from hybridnet.model.errors import TopologyError, TopologyErrors
 from hybridnet.model.gateways import (
     ExpressRouteConnection,
@@ -48,5 +61,6 @@ __all__ = [
     "OnPremSubnet", "OnPremises", "PrivatePeering", "PublicIp", "Route", "RouteTable", "SecretRef",
     "SecurityRule", "Subnet", "Topology", "TopologyError", "TopologyErrors", "VirtualNetwork", "VpnAppliance",
     "VpnGateway", "VpnGatewayBgp", "VpnGatewayInstance", "Workload", "default_topology", "load", "loads",
-    "reference_yaml",
+    "reference_yaml", "CoreRole", "EdgeRole", "FirewallRole", "HubPeeringSide", "Site", "SiteDevice", "SiteLink",
+    "SpokePeeringSide", "SpokeVnet", "VnetPeering", "VpnRole",
 ]

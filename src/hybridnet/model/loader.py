@@ -87,6 +87,13 @@ def loads(text: str, source: str = "<string>") -> Topology:
                           fix="correct the name or add the missing object")
             for path, message in dangling
         ])
+    duplicates = topology.duplicate_names()
+    if duplicates:
+        raise TopologyErrors([
+            TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
+                          fix="give every VNet, circuit and site its own name")
+            for path, message in duplicates
+        ])
     clashes = node_name_clashes(topology)
     if clashes:
         raise TopologyErrors([
@@ -94,6 +101,8 @@ def loads(text: str, source: str = "<string>") -> Topology:
                           fix="give every on-prem device, host and workload its own name")
             for path, message in clashes
         ])
+    topology._lines = {key: line for key in ("spokes", "sites", "circuits")
+                       if key in document and (line := line_of(document, [key])) is not None}
     return topology
 
 
