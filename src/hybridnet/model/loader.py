@@ -39,6 +39,17 @@ def reference_yaml() -> str:
     return resources.files("hybridnet.model").joinpath(REFERENCE_NAME).read_text(encoding="utf-8")
 
 
+EXAMPLES = ("hub-spoke", "two-circuits", "sites")
+"""The estate examples shipped with the package (``hybridnet init --example NAME``; also in examples/)."""
+
+
+def example_yaml(name: str) -> str:
+    """The commented YAML of one estate example."""
+    if name not in EXAMPLES:
+        raise ValueError(f"no example named {name!r}")
+    return resources.files("hybridnet.model").joinpath("examples", f"{name}.yaml").read_text(encoding="utf-8")
+
+
 def default_topology() -> Topology:
     """The reference architecture, brought up to date: what every command uses when given no file."""
     return loads(reference_yaml(), source=BUILTIN_LABEL)
