@@ -91,19 +91,19 @@ def loads(text: str, source: str = "<string>") -> Topology:
         topology = Topology.model_validate(_plain(document, _Budget(text, source)))
     except ValidationError as exc:
         raise TopologyErrors([_located(error, document, source) for error in exc.errors()]) from None
-    dangling = topology.dangling_references()
-    if dangling:
-        raise TopologyErrors([
-            TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
-                          fix="correct the name or add the missing object")
-            for path, message in dangling
-        ])
     duplicates = topology.duplicate_names()
     if duplicates:
         raise TopologyErrors([
             TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
                           fix="give every VNet, circuit and site its own name")
             for path, message in duplicates
+        ])
+    dangling = topology.dangling_references()
+    if dangling:
+        raise TopologyErrors([
+            TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
+                          fix="correct the name or add the missing object")
+            for path, message in dangling
         ])
     clashes = node_name_clashes(topology)
     if clashes:
