@@ -20,7 +20,7 @@ def _doc(name: str) -> dict[str, Any]:
     return YAML(typ="safe").load(example_yaml(name))
 
 
-def _load(document: dict[str, Any]):  # noqa: ANN202
+def _load(document: dict[str, Any]):
     buffer = StringIO()
     YAML(typ="safe").dump(document, buffer)
     return loads(buffer.getvalue(), source="<estate>")

@@ -222,8 +222,10 @@ def firewall_asymmetry(topology: Topology) -> Iterator[Problem]:
             continue
         groups = sorted({", ".join(sorted(found)) or "no firewall" for found in sets.values()})
         if len(groups) > 1:
-            detail = "; ".join(f"{name} behind {', '.join(sorted(found)) or 'no firewall'}"
-                               for name, found in sets.items())
+            by_walls: dict[str, list[str]] = {}
+            for name, found in sets.items():
+                by_walls.setdefault(", ".join(sorted(found)) or "no firewall", []).append(name)
+            detail = "; ".join(f"{', '.join(names)} behind {walls_text}" for walls_text, names in by_walls.items())
             yield Problem(_site_path(topology, site),
                           f"site {site.name}'s exits sit behind different stateful firewalls ({detail}): a flow "
                           "out by one and back by another is dropped",
