@@ -30,7 +30,7 @@ STAGES = [
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_check_takes_each_example_and_exits_0(example: str) -> None:
-    result = runner.invoke(app, ["check", str(REPO / "examples" / f"{example}.yaml")])
+    result = runner.invoke(app, ["check", str(REPO / "examples" / "estates" / f"{example}.yaml")])
     assert result.exit_code == 0, result.output
 
 
@@ -38,7 +38,7 @@ def test_check_takes_each_example_and_exits_0(example: str) -> None:
 @pytest.mark.parametrize(("stage", "command", "options"), STAGES, ids=[" ".join(s[1]) for s in STAGES])
 def test_every_other_stage_refuses_each_example_with_exit_2(example: str, stage: str, command: list[str],
                                                              options: list[str], tmp_path: Path) -> None:
-    path = REPO / "examples" / f"{example}.yaml"
+    path = REPO / "examples" / "estates" / f"{example}.yaml"
     args = [*command, str(path), *(o.format(out=tmp_path / "out") for o in options)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
@@ -55,7 +55,7 @@ def test_every_other_stage_refuses_each_example_with_exit_2(example: str, stage:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_import_refuses_an_estate_as_its_onprem_base(example: str) -> None:
     template = REPO / "tests" / "unit" / "fixtures" / "import" / "hub-template.json"
-    result = runner.invoke(app, ["import", str(template), "--onprem", str(REPO / "examples" / f"{example}.yaml")])
+    result = runner.invoke(app, ["import", str(template), "--onprem", str(REPO / "examples" / "estates" / f"{example}.yaml")])
     assert result.exit_code == 2, result.output
     assert "not yet analysed, rendered, imported or emulated" in result.stderr
 
@@ -72,7 +72,7 @@ def test_the_reference_and_the_old_examples_still_pass_the_gate() -> None:
 def test_init_example_writes_the_example_that_checks_clean(example: str, tmp_path: Path) -> None:
     printed = runner.invoke(app, ["init", "--example", example])
     assert printed.exit_code == 0
-    assert printed.stdout == (REPO / "examples" / f"{example}.yaml").read_text(encoding="utf-8")
+    assert printed.stdout == (REPO / "examples" / "estates" / f"{example}.yaml").read_text(encoding="utf-8")
     path = tmp_path / "estate.yaml"
     assert runner.invoke(app, ["init", "--example", example, str(path)]).exit_code == 0
     assert path.read_text(encoding="utf-8") == example_yaml(example)

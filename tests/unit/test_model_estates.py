@@ -28,8 +28,8 @@ def _load(document: dict[str, Any]):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_examples_load_and_the_packaged_copy_is_the_examples_file(name: str) -> None:
-    topology = load(REPO / "examples" / f"{name}.yaml")
-    assert (REPO / "examples" / f"{name}.yaml").read_text(encoding="utf-8") == example_yaml(name)
+    topology = load(REPO / "examples" / "estates" / f"{name}.yaml")
+    assert (REPO / "examples" / "estates" / f"{name}.yaml").read_text(encoding="utf-8") == example_yaml(name)
     assert topology.estate_features()
 
 
@@ -48,7 +48,7 @@ def test_the_reference_is_one_site_one_circuit_one_vnet_and_no_estate() -> None:
 
 
 def test_sites_example_roles_links_and_bgp_follow_the_rule() -> None:
-    topology = load(REPO / "examples" / "sites.yaml")
+    topology = load(REPO / "examples" / "estates" / "sites.yaml")
     assert topology.onprem is None
     hq = topology.all_sites[0]
     assert hq.name == "hq" and hq.device("hq-fw").roles == ("core", "firewall", "vpn")
@@ -70,7 +70,7 @@ def test_a_firewall_only_device_speaks_no_bgp_and_sits_between_core_and_edges() 
 
 
 def test_workloads_resolve_subnets_in_their_vnet() -> None:
-    topology = load(REPO / "examples" / "hub-spoke.yaml")
+    topology = load(REPO / "examples" / "estates" / "hub-spoke.yaml")
     assert topology.vnet_named("spoke-data").address_space[1].with_prefixlen == "172.20.0.0/24"
     document = _doc("hub-spoke")
     document["workloads"][-1]["subnet"] = "web"  # a hub subnet, not one of spoke-data's
@@ -115,6 +115,6 @@ def test_a_derived_link_name_that_is_too_long_asks_for_explicit_links() -> None:
 
 
 def test_the_loader_remembers_where_the_estate_keys_are() -> None:
-    topology = load(REPO / "examples" / "hub-spoke.yaml")
-    text = (REPO / "examples" / "hub-spoke.yaml").read_text(encoding="utf-8").splitlines()
+    topology = load(REPO / "examples" / "estates" / "hub-spoke.yaml")
+    text = (REPO / "examples" / "estates" / "hub-spoke.yaml").read_text(encoding="utf-8").splitlines()
     assert text[topology.line_of_key("spokes") - 1].startswith("spokes:")
