@@ -55,7 +55,8 @@ def test_every_other_stage_refuses_each_example_with_exit_2(example: str, stage:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_import_refuses_an_estate_as_its_onprem_base(example: str) -> None:
     template = REPO / "tests" / "unit" / "fixtures" / "import" / "hub-template.json"
-    result = runner.invoke(app, ["import", str(template), "--onprem", str(REPO / "examples" / "estates" / f"{example}.yaml")])
+    base = REPO / "examples" / "estates" / f"{example}.yaml"
+    result = runner.invoke(app, ["import", str(template), "--onprem", str(base)])
     assert result.exit_code == 2, result.output
     assert "not yet analysed, rendered, imported or emulated" in result.stderr
 
