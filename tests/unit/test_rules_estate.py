@@ -121,6 +121,11 @@ FAILING = [
     _case("HN-EST-011", "lng-points-elsewhere", "sites", setting("local_network_gateways.1.gateway_ip", "40.50.61.99"),
           path="sites.2.devices.0.vpn"),
     _case("HN-EST-012", "circuit-with-one-link", "sites", removing("sites.1.devices.2"), path="connections.1.circuit"),
+    _case("HN-EST-013", "no-private-peering", "two-circuits", removing("circuits.0.private_peering"),
+          path="circuits.0"),
+    _case("HN-EST-013", "a-29-and-overlapping-links", "two-circuits",
+          setting("circuits.0.private_peering.primary_prefix", "172.16.0.8/29"),
+          path="circuits.0.private_peering.secondary_prefix"),
 ]
 
 PASSING = [

@@ -21,6 +21,7 @@ from hybridnet.rules.sources import (
     ER_DR,
     ER_GATEWAYS,
     ER_OPTIMIZE,
+    ER_ROUTING,
     PEERING_TRANSIT,
     ROUTE_SERVER,
 )
@@ -244,9 +245,7 @@ def firewall_single_point(topology: Topology) -> Iterator[Problem]:
         if not er_paths or not vpn_paths:
             continue
         for device in site.devices:
-            if not device.is_stateful_firewall and not device.has("firewall"):
-                continue
-            if device.firewall is not None and device.firewall.ha_pair:
+            if not device.has("firewall") or (device.firewall is not None and device.firewall.ha_pair):
                 continue
             if all(device.name in p for p in er_paths) and all(device.name in p for p in vpn_paths):
                 yield Problem(_device_path(topology, site, device),
@@ -319,3 +318,25 @@ def circuit_links_have_edges(topology: Topology) -> Iterator[Problem]:
             yield Problem(f"{connection_path(topology, connection)}.circuit",
                           f"circuit {connection.circuit} has no edge device on its {' and '.join(missing)} link(s)",
                           "add an edge device per link (edge: {circuit, link: primary|secondary})")
+
+
+@rule("HN-EST-013", "Every further circuit has private peering on two distinct /30s", Severity.ERROR, ER_ROUTING)
+def further_circuits_peered(topology: Topology) -> Iterator[Problem]:
+    """What HN-ER-001 and HN-ADDR-005 say about 'circuit', for each circuit in 'circuits': without private
+    peering a circuit carries nothing to the VNets, and Azure takes exactly one /30 per link."""
+    for index, circuit in enumerate(topology.circuits):
+        peering = circuit.private_peering
+        if peering is None:
+            yield Problem(f"circuits.{index}", f"circuit {circuit.name} has no private peering: no VNet traffic "
+                          "can use it", "add private_peering (peer ASN, two /30s, VLAN ID)")
+            continue
+        links = (("primary", peering.primary_prefix), ("secondary", peering.secondary_prefix))
+        for link, prefix in links:
+            if prefix.prefixlen != 30:
+                yield Problem(f"circuits.{index}.private_peering.{link}_prefix",
+                              f"{circuit.name} {link} link {prefix} is a /{prefix.prefixlen}; Azure needs a /30",
+                              "use a /30 (customer router .1, Microsoft .2)")
+        if peering.primary_prefix.overlaps(peering.secondary_prefix):
+            yield Problem(f"circuits.{index}.private_peering.secondary_prefix",
+                          f"{circuit.name}'s two links share addresses ({peering.primary_prefix}, "
+                          f"{peering.secondary_prefix})", "take the two /30s of a /29")
