@@ -88,9 +88,31 @@ def checked_lab_name(value: str | None) -> str | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"
+
+
 def refuse_partial(topology: Topology, stage: str) -> None:
-    """Parts a partial inventory (``hybridnet import`` of a VPN-only hub, say) may lack."""
+    """The one gate before every stage but ``check``: what that stage cannot take.
+
+    An estate (spokes, several sites, several circuits) is described and checked by this version, but the
+    routing analysis, the renderers, the importer and the emulator still work from the reference's single
+    shape; rather than analyse a different network than the one written, they refuse it, naming the
+    feature and its line. ``import`` (its ``--onprem`` base) stops there; the other stages also refuse a
+    partial inventory (``hybridnet import`` of a VPN-only hub, say), naming the part it lacks."""
     source = str(topology.source) if topology.source else None
+    features = topology.estate_features()
+    if features:
+        raise TopologyErrors([
+            TopologyError(f"spoke VNets / several sites / several circuits are checked but not yet "
+                          f"{ESTATE_STAGES_LATER} by this version: {what} at "
+                          f"{source or '<topology>'}:{topology.line_of_key(field) or 1}",
+                          file=source, line=topology.line_of_key(field), field=field,
+                          fix=f"`hybridnet check` works on estates; `hybridnet {stage}` needs the reference's "
+                              "shape (one 'onprem', one 'circuit', no 'spokes')")
+            for what, field in features
+        ])
+    if stage == "import":
+        return
     missing = []
     if topology.circuit is None:
         missing.append(("circuit", "no ExpressRoute circuit", "add 'circuit:' (or import its resource group)"))

@@ -49,7 +49,7 @@ def containerlab(
     Every node runs the configuration the namespace lab runs (FRR image quay.io/frrouting/frr:8.4.2,
     strongSwan with kernel ESP); interfaces named eth0 become the node's first free ethN.
     """
-    model = load_topology(topology, stage="render")
+    model = load_topology(topology, stage="export containerlab")
     try:
         lab_plan = plan(model, lab=lab)
         keys = lab_keys(model) if with_key else None

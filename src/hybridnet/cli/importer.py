@@ -49,7 +49,7 @@ def import_(
     from hybridnet.importer import import_files
     from hybridnet.importer.writer import topology_yaml
 
-    base = load_topology(onprem) if onprem is not None else None
+    base = load_topology(onprem, stage="import") if onprem is not None else None
     if output is not None and output.exists() and not force:
         fail(f"{output} already exists (use --force to overwrite it)")
     try:

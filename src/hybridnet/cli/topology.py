@@ -10,6 +10,7 @@ import typer
 
 from hybridnet.cli.common import console, fail
 from hybridnet.model import Topology, reference_yaml
+from hybridnet.model.loader import EXAMPLES, example_yaml
 
 
 def topology_json_schema() -> dict[str, object]:
@@ -27,9 +28,15 @@ def schema() -> None:
 def init(
     file: Annotated[Path | None, typer.Argument(help="Where to write; stdout when omitted.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    example: Annotated[str | None, typer.Option(
+        "--example", metavar="NAME",
+        help=f"Write an estate example instead: {', '.join(EXAMPLES)} (checked by this version, not yet analysed, "
+             "rendered or emulated).", show_default=False)] = None,
 ) -> None:
-    """Write the reference topology as commented YAML to start from."""
-    text = reference_yaml()
+    """Write the reference topology (or an estate example) as commented YAML to start from."""
+    if example is not None and example not in EXAMPLES:
+        fail(f"no example named {example!r}; choose one of: {', '.join(EXAMPLES)}")
+    text = reference_yaml() if example is None else example_yaml(example)
     if file is None:
         typer.echo(text, nl=False)
         return
@@ -39,7 +46,8 @@ def init(
         file.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {file}: {exc.strerror}")
-    console.print(f"wrote the reference topology to [bold]{file}[/]; check it with [bold]hybridnet check {file}[/]")
+    what = "the reference topology" if example is None else f"the {example} example"
+    console.print(f"wrote {what} to [bold]{file}[/]; check it with [bold]hybridnet check {file}[/]")
 
 
 def register(app: typer.Typer) -> None:

@@ -39,6 +39,17 @@ def reference_yaml() -> str:
     return resources.files("hybridnet.model").joinpath(REFERENCE_NAME).read_text(encoding="utf-8")
 
 
+EXAMPLES = ("hub-spoke", "two-circuits", "sites")
+"""The estate examples shipped with the package (``hybridnet init --example NAME``; also in examples/)."""
+
+
+def example_yaml(name: str) -> str:
+    """The commented YAML of one estate example."""
+    if name not in EXAMPLES:
+        raise ValueError(f"no example named {name!r}")
+    return resources.files("hybridnet.model").joinpath("examples", f"{name}.yaml").read_text(encoding="utf-8")
+
+
 def default_topology() -> Topology:
     """The reference architecture, brought up to date: what every command uses when given no file."""
     return loads(reference_yaml(), source=BUILTIN_LABEL)
@@ -80,6 +91,13 @@ def loads(text: str, source: str = "<string>") -> Topology:
         topology = Topology.model_validate(_plain(document, _Budget(text, source)))
     except ValidationError as exc:
         raise TopologyErrors([_located(error, document, source) for error in exc.errors()]) from None
+    duplicates = topology.duplicate_names()
+    if duplicates:
+        raise TopologyErrors([
+            TopologyError(message, file=source, line=line_of(document, path.split(".")), field=path,
+                          fix="give every VNet, circuit and site its own name")
+            for path, message in duplicates
+        ])
     dangling = topology.dangling_references()
     if dangling:
         raise TopologyErrors([
@@ -94,6 +112,8 @@ def loads(text: str, source: str = "<string>") -> Topology:
                           fix="give every on-prem device, host and workload its own name")
             for path, message in clashes
         ])
+    topology._lines = {key: line for key in ("spokes", "sites", "circuits")
+                       if key in document and (line := line_of(document, [key])) is not None}
     return topology
 
 

@@ -123,16 +123,25 @@ FileReference = Annotated[str, AfterValidator(validate_file_reference)]
 
 
 def node_names(topology: Topology) -> Iterator[tuple[str, str]]:
-    """Every name that becomes a lab node, with its field path: on-prem devices, hosts, workloads."""
+    """Every name that becomes a lab node, with its field path: on-prem devices, hosts, site links, workloads."""
     onprem = topology.onprem
-    yield "onprem.core_router.name", onprem.core_router.name
-    for i, router in enumerate(onprem.edge_routers):
-        yield f"onprem.edge_routers.{i}.name", router.name
-    if onprem.vpn_appliance is not None:
-        yield "onprem.vpn_appliance.name", onprem.vpn_appliance.name
-    for i, subnet in enumerate(onprem.subnets):
-        for j, host in enumerate(subnet.hosts):
-            yield f"onprem.subnets.{i}.hosts.{j}.name", host.name
+    if onprem is not None:
+        yield "onprem.core_router.name", onprem.core_router.name
+        for i, router in enumerate(onprem.edge_routers):
+            yield f"onprem.edge_routers.{i}.name", router.name
+        if onprem.vpn_appliance is not None:
+            yield "onprem.vpn_appliance.name", onprem.vpn_appliance.name
+        for i, subnet in enumerate(onprem.subnets):
+            for j, host in enumerate(subnet.hosts):
+                yield f"onprem.subnets.{i}.hosts.{j}.name", host.name
+    for k, site in enumerate(topology.sites):
+        for i, device in enumerate(site.devices):
+            yield f"sites.{k}.devices.{i}.name", device.name
+        for i, subnet in enumerate(site.subnets):
+            for j, host in enumerate(subnet.hosts):
+                yield f"sites.{k}.subnets.{i}.hosts.{j}.name", host.name
+        for i, link in enumerate(site.effective_links):
+            yield (f"sites.{k}.links.{i}.name" if site.links else f"sites.{k}.devices"), link.node_name
     for i, workload in enumerate(topology.workloads):
         yield f"workloads.{i}.name", workload.name
 
@@ -148,12 +157,16 @@ def node_name_clashes(topology: Topology) -> list[tuple[str, str]]:
     first: dict[str, str] = {}
     for path, name in node_names(topology):
         key = name.lower()
-        if key in RESERVED_NODE_NAMES:
+        if not _NODE.fullmatch(name) or len(name) > MAX_NODE_NAME:  # a derived link name ('<a>-<b>')
+            problems.append((path, f"link name {_shown(name)} (derived from its two devices) is not a valid node "
+                                   f"name of at most {MAX_NODE_NAME} characters: list the links under "
+                                   "'links:' with a 'name'"))
+        elif key in RESERVED_NODE_NAMES:
             problems.append((path, f"node name {name!r} is the lab's name for an Azure-side node "
                                    f"({', '.join(sorted(RESERVED_NODE_NAMES))} are taken)"))
         elif key in first:
-            problems.append((path, f"node name {name!r} is already used by {first[key]}: device, host and "
-                                   "workload names must be unique"))
+            problems.append((path, f"node name {name!r} is already used by {first[key]}: device, host, "
+                                   "link and workload names must be unique"))
         else:
             first[key] = path
     return problems

@@ -71,6 +71,7 @@ class Workload(FrozenModel):
     """A VM of the cloud application: what the drill's traffic is aimed at."""
 
     name: NodeName
+    vnet: AzureName | None = Field(None, description="VNet of the subnet; default: the hub ('vnet').")
     subnet: AzureName
     address: Address
     port: int = Field(..., ge=1, le=65535)
@@ -79,6 +80,7 @@ class Workload(FrozenModel):
 
 class LoadBalancerFrontend(FrozenModel):
     name: AzureName
+    vnet: AzureName | None = Field(None, description="VNet of the subnet; default: the hub ('vnet').")
     subnet: AzureName
     address: Address
 

@@ -13,6 +13,7 @@ from hybridnet.rules import (  # noqa: F401  (importing registers the rules)
     addressing,
     asn,
     coexistence,
+    estate,
     expressroute,
     gateway_subnet,
     ipsec,

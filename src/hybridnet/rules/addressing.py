@@ -16,7 +16,8 @@ from hybridnet.rules.registry import rule
 from hybridnet.rules.sources import BGP_FAQ, ER_ROUTING, TBB_VPN_README, VPN_SETTINGS
 
 
-@rule("HN-ADDR-001", "On-premises address space does not overlap the VNet", Severity.ERROR, TBB_VPN_README)
+@rule("HN-ADDR-001", "On-premises address space does not overlap the VNet", Severity.ERROR, TBB_VPN_README,
+      legacy_onprem=True)
 def onprem_vnet_overlap(topology: Topology) -> Iterator[Problem]:
     """Traffic to an overlapping range stays inside whichever side the sender is on: the other side's hosts
     in that range are unreachable over ExpressRoute and VPN alike."""
@@ -51,7 +52,8 @@ def peering_vnet_overlap(topology: Topology) -> Iterator[Problem]:
                           "pick /30s from a range used nowhere else (e.g. 172.16.0.0/30 and 172.16.0.4/30)")
 
 
-@rule("HN-ADDR-004", "Peering link /30s do not overlap on-premises subnets", Severity.ERROR, ER_ROUTING)
+@rule("HN-ADDR-004", "Peering link /30s do not overlap on-premises subnets", Severity.ERROR, ER_ROUTING,
+      legacy_onprem=True)
 def peering_onprem_overlap(topology: Topology) -> Iterator[Problem]:
     """The /30 is the point-to-point link between your edge router and the MSEE; the same addresses on a LAN
     make the edge router route the LAN's hosts to the link (or the reverse)."""
@@ -109,7 +111,8 @@ def subnets_disjoint(topology: Topology) -> Iterator[Problem]:
                               "give each subnet its own range")
 
 
-@rule("HN-ADDR-008", "On-premises does not advertise a VNet prefix or a part of one", Severity.ERROR, BGP_FAQ)
+@rule("HN-ADDR-008", "On-premises does not advertise a VNet prefix or a part of one", Severity.ERROR, BGP_FAQ,
+      legacy_onprem=True)
 def onprem_advertises_vnet_prefix(topology: Topology) -> Iterator[Problem]:
     """Azure filters a prefix identical to (or inside) a VNet prefix; the rest of that advertisement still
     flows, so the on-prem side believes it reaches the range while Azure never uses it. Supersets such as

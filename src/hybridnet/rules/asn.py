@@ -30,7 +30,8 @@ def _onprem_asns(topology: Topology) -> Iterator[tuple[str, str, int]]:
             yield f"{lng_path(topology, lng)}.bgp.asn", f"local network gateway {lng.name} ASN", lng.bgp.asn
 
 
-@rule("HN-ASN-001", "On-premises ASNs avoid the ASNs Azure reserves", Severity.ERROR, BGP_FAQ)
+@rule("HN-ASN-001", "On-premises ASNs avoid the ASNs Azure reserves", Severity.ERROR, BGP_FAQ,
+      legacy_onprem=True)
 def onprem_asn_not_azure_reserved(topology: Topology) -> Iterator[Problem]:
     """Azure uses 8074, 8075, 12076 and 65515-65520 itself; an on-prem device with one of them sees Azure's
     routes as its own (AS-path loop) and drops them, or Azure refuses the peer."""
@@ -40,7 +41,8 @@ def onprem_asn_not_azure_reserved(topology: Topology) -> Iterator[Problem]:
                           "use another private ASN, e.g. 65010 (64512-65514 are free for private use)")
 
 
-@rule("HN-ASN-002", "No IANA-reserved ASN on either side of the VPN", Severity.ERROR, BGP_FAQ)
+@rule("HN-ASN-002", "No IANA-reserved ASN on either side of the VPN", Severity.ERROR, BGP_FAQ,
+      legacy_onprem=True)
 def asn_not_iana_reserved(topology: Topology) -> Iterator[Problem]:
     """Azure refuses 23456, 64496-64511, 65535-65551 and 4294967295 on its VPN gateway and local network
     gateways: they are AS_TRANS, documentation or last-of-range numbers."""
@@ -70,7 +72,8 @@ def peering_asn_not_er_reserved(topology: Topology) -> Iterator[Problem]:
                       f"{peering.azure_asn} is Microsoft's)", "use your on-premises ASN, e.g. 65010")
 
 
-@rule("HN-ASN-004", "On-premises and Azure use different ASNs", Severity.ERROR, BGP_FAQ)
+@rule("HN-ASN-004", "On-premises and Azure use different ASNs", Severity.ERROR, BGP_FAQ,
+      legacy_onprem=True)
 def onprem_asn_differs_from_azure(topology: Topology) -> Iterator[Problem]:
     """eBGP needs two different ASNs; with the same number on both sides each drops the other's routes as
     loops and the VPN learns nothing."""
@@ -82,7 +85,8 @@ def onprem_asn_differs_from_azure(topology: Topology) -> Iterator[Problem]:
                               "give on-premises its own private ASN, e.g. 65010")
 
 
-@rule("HN-ASN-005", "The ASN Azure expects is the one the on-prem routers speak", Severity.ERROR, BGP_HOWTO)
+@rule("HN-ASN-005", "The ASN Azure expects is the one the on-prem routers speak", Severity.ERROR, BGP_HOWTO,
+      legacy_onprem=True)
 def asn_consistent(topology: Topology) -> Iterator[Problem]:
     """The local network gateway's and the private peering's ASN are what Azure expects from the on-prem
     routers; the model's routers speak the on-prem ASN, so any other value means a session that never

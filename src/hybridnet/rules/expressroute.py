@@ -26,7 +26,7 @@ def private_peering_defined(topology: Topology) -> Iterator[Problem]:
                       "ExpressRoute", "add private_peering (peer ASN, two /30s, VLAN ID)")
 
 
-@rule("HN-ER-002", "Both ExpressRoute links have an edge router", Severity.WARNING, ER_ROUTING)
+@rule("HN-ER-002", "Both ExpressRoute links have an edge router", Severity.WARNING, ER_ROUTING, legacy_onprem=True)
 def both_links_used(topology: Topology) -> Iterator[Problem]:
     """Microsoft's SLA needs both BGP sessions (primary and secondary link); with one, a single link or router
     failure forces the slow failover to the VPN."""

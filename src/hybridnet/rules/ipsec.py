@@ -165,7 +165,7 @@ def prefer_ikev2(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-IPSEC-010", "Azure accepts the on-prem VPN device's IKE and ESP proposals", Severity.ERROR,
-      VPN_DEVICES)
+      VPN_DEVICES, legacy_onprem=True)
 def onprem_proposals_accepted(topology: Topology) -> Iterator[Problem]:
     """The on-prem device initiates: Azure answers only proposals from its default lists (or, with a
     custom policy, exactly that policy). A phase-1 proposal it refuses means no tunnel at all; an ESP
@@ -189,7 +189,7 @@ def onprem_proposals_accepted(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-IPSEC-011", "The on-prem VPN device accepts the CHILD SA rekeys Azure starts", Severity.WARNING,
-      VPN_DEVICES)
+      VPN_DEVICES, legacy_onprem=True)
 def azure_rekeys_accepted(topology: Topology) -> Iterator[Problem]:
     """Either end may rekey a CHILD SA. Without a custom policy Azure's own offers are six ciphers without PFS,
     so a device that insists on a PFS group, or on a cipher Azure accepts but never offers (AES128/SHA256),

@@ -125,7 +125,7 @@ def no_deny_all_inbound(topology: Topology) -> Iterator[Problem]:
       psrule("Azure.NSG.Associated"), psrule="Azure.NSG.Associated")
 def nsg_associated(topology: Topology) -> Iterator[Problem]:
     """An NSG attached to nothing protects nothing; it usually means the subnet that needed it was missed."""
-    used = {subnet.nsg for subnet in topology.vnet.subnets}
+    used = {subnet.nsg for vnet in topology.all_vnets for subnet in vnet.subnets}
     for index, nsg in enumerate(topology.nsgs):
         if nsg.name not in used:
             yield Problem(f"nsgs.{index}", f"NSG {nsg.name} is not associated with any subnet",
@@ -133,7 +133,7 @@ def nsg_associated(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-NSG-004", "On-premises hosts and health probes reach the load-balanced application", Severity.WARNING,
-      NSG_DEFAULTS)
+      NSG_DEFAULTS, legacy_onprem=True)
 def load_balanced_app_reachable(topology: Topology) -> Iterator[Problem]:
     """The application behind the internal load balancer is what failover must keep reachable; if its NSG
     drops on-prem clients or the load balancer's probes, no path works, and a drill would blame the
@@ -144,7 +144,8 @@ def load_balanced_app_reachable(topology: Topology) -> Iterator[Problem]:
     for lb_index, balancer in enumerate(topology.load_balancers):
         for member in balancer.backend_pool:
             workload = topology.workload(member)
-            subnet = subnets.get(workload.subnet) if workload is not None else None
+            in_hub = workload is not None and topology.vnet_named(workload.vnet) is topology.vnet
+            subnet = subnets.get(workload.subnet) if workload is not None and in_hub else None
             nsg = topology.nsg(subnet.nsg) if subnet is not None and subnet.nsg is not None else None
             if workload is None or nsg is None:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from hybridnet.model import GATEWAY_SUBNET, Topology
+from hybridnet.model import GATEWAY_SUBNET, Subnet, Topology
 from hybridnet.rules.finding import Problem, Severity
 from hybridnet.rules.model_paths import connection_path, gateway_path
 from hybridnet.rules.registry import Rule, RuleBody, rule
@@ -123,9 +123,9 @@ def vnet_name(topology: Topology) -> Iterator[Problem]:
 def subnet_name(topology: Topology) -> Iterator[Problem]:
     """Azure rejects subnet names outside 1-80 characters that start with a letter or digit and end with a
     word character."""
-    for index, subnet in enumerate(topology.vnet.subnets):
+    for path, subnet in _all_subnets(topology):
         if not _SUBNET_NAME.match(subnet.name):
-            yield Problem(f"vnet.subnets.{index}.name",
+            yield Problem(f"{path}.name",
                           f"subnet name {subnet.name!r} breaks Azure's naming rules", _NAME_FIX)
 
 
@@ -135,9 +135,9 @@ def subnets_use_nsgs(topology: Topology) -> Iterator[Problem]:
     """A subnet without an NSG lets every on-prem host and every VNet peer reach every port of its VMs, over
     ExpressRoute and VPN alike. GatewaySubnet and the other platform subnets are exempt (they must not
     have one)."""
-    for index, subnet in enumerate(topology.vnet.subnets):
+    for path, subnet in _all_subnets(topology):
         if subnet.nsg is None and subnet.name not in NSG_EXEMPT_SUBNETS:
-            yield Problem(f"vnet.subnets.{index}.nsg",
+            yield Problem(f"{path}.nsg",
                           f"subnet {subnet.name} {subnet.prefix} has no network security group",
                           f"add an NSG that allows only the application's ports, e.g. nsg: {subnet.name}-nsg")
 
@@ -164,3 +164,12 @@ def vnet_local_dns(topology: Topology) -> Iterator[Problem]:
 
 
 _NAME_FIX = "use 1-80 letters, digits, '_', '.' and '-', starting with a letter or digit"
+
+
+def _all_subnets(topology: Topology) -> Iterator[tuple[str, Subnet]]:
+    """Every subnet of the hub and the spokes, with its model path."""
+    for index, subnet in enumerate(topology.vnet.subnets):
+        yield f"vnet.subnets.{index}", subnet
+    for spoke_index, spoke in enumerate(topology.spokes):
+        for index, subnet in enumerate(spoke.subnets):
+            yield f"spokes.{spoke_index}.subnets.{index}", subnet

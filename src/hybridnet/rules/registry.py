@@ -26,6 +26,9 @@ class Rule:
     source: Source
     body: RuleBody
     psrule: str | None = None
+    legacy_onprem: bool = False
+    """The rule reads the reference-shaped ``onprem`` block; a topology whose sites are all in ``sites``
+    has none, and the estate rules (``rules.estate``) check those sites instead."""
 
     @property
     def description(self) -> str:
@@ -33,6 +36,8 @@ class Rule:
         return " ".join((self.body.__doc__ or self.title).split())
 
     def __call__(self, topology: Topology) -> list[Finding]:
+        if self.legacy_onprem and topology.onprem is None:
+            return []
         return [
             Finding(
                 rule_id=self.id, title=self.title, severity=problem.severity or self.severity,
@@ -47,7 +52,8 @@ _RULES: dict[str, Rule] = {}
 
 
 def rule(
-    rule_id: str, title: str, severity: Severity, source: Source, psrule: str | None = None
+    rule_id: str, title: str, severity: Severity, source: Source, psrule: str | None = None,
+    legacy_onprem: bool = False,
 ) -> Callable[[RuleBody], Rule]:
     """Register a rule body under a stable ID; IDs never change meaning once published."""
 
@@ -56,7 +62,7 @@ def rule(
             raise ValueError(f"rule id {rule_id!r} does not look like HN-TOPIC-000")
         if rule_id in _RULES:
             raise ValueError(f"rule id {rule_id} is registered twice")
-        registered = Rule(rule_id, title, severity, source, body, psrule)
+        registered = Rule(rule_id, title, severity, source, body, psrule, legacy_onprem)
         _RULES[rule_id] = registered
         return registered
 

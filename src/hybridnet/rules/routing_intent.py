@@ -44,7 +44,8 @@ def _over_er(topology: Topology) -> tuple[IPv4Network, ...]:
     return tuple(seen)
 
 
-@rule("HN-RT-001", "On-premises prefers ExpressRoute over the VPN", Severity.ERROR, COEXIST)
+@rule("HN-RT-001", "On-premises prefers ExpressRoute over the VPN", Severity.ERROR, COEXIST,
+      legacy_onprem=True)
 def onprem_prefers_expressroute(topology: Topology) -> Iterator[Problem]:
     """Azure prefers ExpressRoute for equal prefixes, but on-prem routers pick by local preference first. After
     it, the AS paths are equally long (12076 over ExpressRoute, where the MSEE removes the gateway's private
@@ -82,7 +83,8 @@ def onprem_prefers_expressroute(topology: Topology) -> Iterator[Problem]:
         )
 
 
-@rule("HN-RT-002", "No prefix is more specific over the VPN than over ExpressRoute", Severity.ERROR, COEXIST)
+@rule("HN-RT-002", "No prefix is more specific over the VPN than over ExpressRoute", Severity.ERROR, COEXIST,
+      legacy_onprem=True)
 def no_more_specific_over_vpn(topology: Topology) -> Iterator[Problem]:
     """Azure applies longest-prefix match before it prefers ExpressRoute: a /24 over the VPN beats a /16 over
     ExpressRoute, so that range uses the VPN all the time and gets no failover at all."""
@@ -102,7 +104,8 @@ def no_more_specific_over_vpn(topology: Topology) -> Iterator[Problem]:
                           "remove it from the VPN)")
 
 
-@rule("HN-RT-003", "Every prefix announced over ExpressRoute has a VPN backup", Severity.ERROR, COEXIST)
+@rule("HN-RT-003", "Every prefix announced over ExpressRoute has a VPN backup", Severity.ERROR, COEXIST,
+      legacy_onprem=True)
 def every_prefix_has_backup(topology: Topology) -> Iterator[Problem]:
     """When the circuit fails, Azure can only send to on-prem ranges the VPN also covers; anything else is
     unreachable for the whole outage."""
@@ -160,7 +163,8 @@ def mss_fits_mtu(topology: Topology) -> Iterator[Problem]:
                           "less (1350 for a 1400 MTU)")
 
 
-@rule("HN-RT-007", "Announced prefixes stay under Azure's limits", Severity.ERROR, ER_ROUTING)
+@rule("HN-RT-007", "Announced prefixes stay under Azure's limits", Severity.ERROR, ER_ROUTING,
+      legacy_onprem=True)
 def prefix_limits(topology: Topology) -> Iterator[Problem]:
     """Azure drops the BGP session when a peer announces more than 4000 prefixes (10000 on private peering
     with Premium); the whole path goes down, not just the excess."""
@@ -198,7 +202,7 @@ def vpn_uses_bgp(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-RT-009", "A static VPN lists every on-premises range on the local network gateway", Severity.ERROR,
-      COEXIST)
+      COEXIST, legacy_onprem=True)
 def static_vpn_covers_onprem(topology: Topology) -> Iterator[Problem]:
     """Without BGP, the local network gateway's prefixes are the only on-prem routes Azure has over the VPN; a
     range missing there has no path when ExpressRoute fails."""
@@ -215,7 +219,7 @@ def static_vpn_covers_onprem(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-RT-010", "On-premises does not announce a default route over ExpressRoute", Severity.WARNING,
-      ER_ROUTING)
+      ER_ROUTING, legacy_onprem=True)
 def no_default_over_er(topology: Topology) -> Iterator[Problem]:
     """A 0.0.0.0/0 learned over private peering replaces the VNet's internet path: all VM egress goes on-prem
     and, during an outage, over the VPN too."""
@@ -228,7 +232,7 @@ def no_default_over_er(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-RT-011", "Every range announced over the VPN is also announced over ExpressRoute", Severity.WARNING,
-      COEXIST)
+      COEXIST, legacy_onprem=True)
 def vpn_ranges_covered_by_expressroute(topology: Topology) -> Iterator[Problem]:
     """Addresses Azure learns only over the VPN use the VPN all the time, not as a backup: ExpressRoute's
     bandwidth and latency never apply to them, and losing the tunnel cuts them off while ExpressRoute is

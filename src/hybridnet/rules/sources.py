@@ -59,6 +59,24 @@ VPN_DEVICES = Source(
     "Azure docs: About VPN devices and IPsec/IKE parameters (default phase 1 and phase 2 proposals)",
     f"{_LEARN}/vpn-gateway/vpn-gateway-about-vpn-devices#ipsec",
 )
+PEERING_TRANSIT = Source(
+    "Azure docs: Configure VPN gateway transit for virtual network peering",
+    f"{_LEARN}/vpn-gateway/vpn-gateway-peering-gateway-transit",
+)
+ER_DR = Source(
+    "Azure docs: Designing for disaster recovery with ExpressRoute private peering",
+    f"{_LEARN}/expressroute/designing-for-disaster-recovery-with-expressroute-privatepeering",
+)
+ER_OPTIMIZE = Source("Azure docs: Optimize ExpressRoute routing",
+                     f"{_LEARN}/expressroute/expressroute-optimize-routing")
+ER_ASYMMETRIC = Source(
+    "Azure docs: Asymmetric routing with multiple network paths (stateful firewalls)",
+    f"{_LEARN}/expressroute/expressroute-asymmetric-routing",
+)
+ROUTE_SERVER = Source(
+    "Azure docs: Azure Route Server support for ExpressRoute and Azure VPN (transit between them)",
+    f"{_LEARN}/route-server/expressroute-vpn-support",
+)
 SECRETS = Source(
     "hybridnet policy: pre-shared keys are referenced (env or file), never stored in a shared topology file"
 )

@@ -99,7 +99,7 @@ def bgp_both_ends(topology: Topology) -> Iterator[Problem]:
 
 
 @rule("HN-VPN-005", "Azure peers with an address the on-prem VPN appliance really "
-                    "has", Severity.ERROR, BGP_FAQ)
+                    "has", Severity.ERROR, BGP_FAQ, legacy_onprem=True)
 def lng_peer_address(topology: Topology) -> Iterator[Problem]:
     """The local network gateway's BGP peer address is where Azure opens the session; it must be one of the
     appliance's BGP addresses, and never its public IP."""
@@ -132,7 +132,8 @@ def routing_weight_ignored(topology: Topology) -> Iterator[Problem]:
                           "by Azure", "remove it; use as_path_prepend on the VPN appliance to steer traffic")
 
 
-@rule("HN-VPN-007", "Policy-based traffic selectors list every prefix pair", Severity.INFO, VPN_FAQ)
+@rule("HN-VPN-007", "Policy-based traffic selectors list every prefix pair", Severity.INFO, VPN_FAQ,
+      legacy_onprem=True)
 def policy_based_selectors(topology: Topology) -> Iterator[Problem]:
     """With policy-based selectors the on-prem device must define each on-prem-prefix x VNet-prefix pair (not
     any-to-any); a missing pair silently drops that traffic once it fails over."""
@@ -166,7 +167,8 @@ def bgp_address_in_gateway_subnet(topology: Topology) -> Iterator[Problem]:
                               f"{subnet.prefix}", f"use an address inside {subnet.prefix}")
 
 
-@rule("HN-VPN-009", "The local network gateway points at the on-prem VPN appliance", Severity.ERROR, VPN_FAQ)
+@rule("HN-VPN-009", "The local network gateway points at the on-prem VPN appliance", Severity.ERROR, VPN_FAQ,
+      legacy_onprem=True)
 def lng_points_at_appliance(topology: Topology) -> Iterator[Problem]:
     """Azure opens IKE towards the local network gateway's address; if that is not the appliance's public
     IP, the tunnel never comes up and the backup path exists only on paper."""
@@ -181,7 +183,8 @@ def lng_points_at_appliance(topology: Topology) -> Iterator[Problem]:
                           f"set gateway_ip: {appliance.public_ip}")
 
 
-@rule("HN-VPN-010", "On-prem peers with every active gateway instance", Severity.WARNING, HIGHLY_AVAILABLE)
+@rule("HN-VPN-010", "On-prem peers with every active gateway instance", Severity.WARNING, HIGHLY_AVAILABLE,
+      legacy_onprem=True)
 def peers_with_every_instance(topology: Topology) -> Iterator[Problem]:
     """An active-active gateway offers one tunnel and one BGP session per instance. The appliance may
     peer with both from one BGP address (one address per instance works too), but an instance without
