@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from hybridnet.model.errors import TopologyError, TopologyErrors
+from hybridnet.model.files import read_regular_file
 from hybridnet.model.names import node_name_clashes
 from hybridnet.model.topology import Topology
 
@@ -49,20 +50,14 @@ def load(path: str | Path | None) -> Topology:
     if path is None:
         return default_topology()
     path = Path(path)
+    raw = read_regular_file(path, MAX_TOPOLOGY_BYTES, what="topology file",  # a FIFO or /dev/zero: refused unread
+                            missing_fix="check the path, or run `hybridnet init FILE`")
+    _check_size(len(raw), str(path))
     try:
-        if path.is_file():  # a pipe or device has no meaningful size; loads() checks what was read
-            _check_size(path.stat().st_size, str(path))
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TopologyError("file not found", file=str(path),
-                            fix="check the path, or run `hybridnet init FILE`") from None
-    except IsADirectoryError:
-        raise TopologyError("is a directory, not a topology file", file=str(path)) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TopologyError(f"not UTF-8 text (byte {exc.start})", file=str(path),
                             fix="save the file as UTF-8") from None
-    except OSError as exc:
-        raise TopologyError(f"cannot read: {exc.strerror}", file=str(path)) from None
     topology = loads(text, source=str(path))
     topology._source = path.resolve()
     return topology
