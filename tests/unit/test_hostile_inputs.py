@@ -144,3 +144,42 @@ def test_the_printed_deploy_command_keeps_an_odd_resource_group_one_value(tmp_pa
     result = runner.invoke(app, ["render", "arm", "--no-validate", "-o", str(tmp_path / "out"), str(topology)])
     assert result.exit_code in (0, 1), result.output
     assert "'--resource-group=-my hub (prod)'" in _clean(result)
+
+
+DESCRIPTION = "description: On-premises network joined to Azure by ExpressRoute, with a site-to-site VPN as failover."
+
+
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [
+        ('!!python/object/apply:os.system ["id"]', "!!python/object/apply:os.system"),
+        ("!!binary aGVsbG8=", "!!binary"),
+        ("!!set {a: null}", "!!set"),
+        ("!!omap [a: 1]", "!!omap"),
+        ("!custom hello", "!custom"),
+        ("!vault {path: x}", "!vault"),
+    ],
+)
+def test_a_yaml_tag_outside_the_core_schema_is_a_located_error(value: str, tag: str) -> None:
+    from hybridnet.model import TopologyError, loads
+
+    with pytest.raises(TopologyError) as caught:
+        loads(reference_yaml().replace(DESCRIPTION, f"description: {value}"), source="t.yaml")
+    assert f"t.yaml:10: description: the YAML tag {tag} is not supported" in str(caught.value)
+
+
+def test_a_tag_on_a_list_the_model_would_take_is_refused_too() -> None:
+    from hybridnet.model import TopologyError, loads
+
+    text = reference_yaml().replace("address_space: [192.168.0.0/16]",
+                                    "address_space: !!python/object/apply:os.system [192.168.0.0/16]")
+    with pytest.raises(TopologyError) as caught:
+        loads(text, source="t.yaml")
+    assert "onprem.address_space: the YAML tag !!python/object/apply:os.system" in str(caught.value)
+
+
+def test_the_core_schemas_own_tags_still_load() -> None:
+    from hybridnet.model import loads
+
+    topology = loads(reference_yaml().replace(DESCRIPTION, "description: !!str 12345"))
+    assert topology.description == "12345"
