@@ -68,7 +68,7 @@ def test_an_nsg_address_that_is_none_is_a_located_load_error(value: str) -> None
     assert "nsgs.0.rules.0.source" in str(caught.value) and "is not an NSG address" in str(caught.value)
 
 
-@pytest.mark.parametrize("value", ["abc", "80-", "70000", "90-80", "-1", "8080;reboot", ""])
+@pytest.mark.parametrize("value", ["abc", "80-", "70000", "90-80", "-1", "8080;reboot", "", "\uff18\uff10"])
 def test_an_nsg_port_that_is_none_is_a_located_load_error(value: str) -> None:
     document = reference_document()
     setting("nsgs.0.rules.0.destination_port", value)(document)

@@ -100,6 +100,7 @@ def validate_text(value: str) -> str:
     return value
 
 
+_PORT = re.compile(r"[0-9]{1,5}")
 _SERVICE_TAG = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
 
 
@@ -129,7 +130,7 @@ def validate_nsg_ports(value: str) -> str:
         if item == "*":
             continue
         low, dash, high = item.partition("-")
-        if not (low.isdigit() and (not dash or high.isdigit()) and len(low) <= 5 and len(high) <= 5
+        if not (_PORT.fullmatch(low) and (not dash or _PORT.fullmatch(high))  # ASCII digits: not '８０'
                 and int(low) <= 65535 and int(high or low) <= 65535 and int(low) <= int(high or low)):
             raise ValueError(f"{_shown(item)} is not an NSG port: use '*', a port 0-65535, a range such as "
                              "8000-8080, or several separated by commas")
