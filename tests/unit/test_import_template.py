@@ -273,8 +273,9 @@ def test_apipa_addresses_survive_a_round_trip_without_bgp(tmp_path: Path) -> Non
 def test_names_arm_would_misread_are_escaped_and_come_back_intact(tmp_path: Path) -> None:
     document = reference_document()
     # names keep Azure's character set (no '[' or quotes); free text may still start with '['
-    document["nsgs"][0]["rules"][0]["source"] = "[not-an-expression]"
-    document["nsgs"][0]["rules"][0]["destination"] = "[o'brien's] range"
+    # (NSG addresses are prefixes or tags since the model checks them: the free text is the circuit's)
+    document["circuit"]["peering_location"] = "[not-an-expression]"
+    document["load_balancers"][0]["probe"]["path"] = "[/health]"
     document["circuit"]["service_provider"] = "[Equinix] o'brien's"
     variant = topology_from(document)
     imported = import_files(_rendered(variant, tmp_path)).topology

@@ -50,6 +50,8 @@ def import_(
     from hybridnet.importer.writer import topology_yaml
 
     base = load_topology(onprem, stage="import") if onprem is not None else None
+    if output is not None and output.exists() and not output.is_file():  # a FIFO would block the write
+        fail(f"{output} exists and is not a regular file: give the path of a file to write")
     if output is not None and output.exists() and not force:
         fail(f"{output} already exists (use --force to overwrite it)")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shlex
 import tempfile
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,7 +16,7 @@ from rich.markup import escape
 
 from hybridnet.cli.common import TopologyArg, console, err_console, fail, load_topology, report_topology_error
 from hybridnet.model import Topology, TopologyError
-from hybridnet.render.output import path_inside
+from hybridnet.render.output import path_inside, replace_file
 
 render_app = typer.Typer(
     help="Render the ARM template or on-prem device configurations.", no_args_is_help=True
@@ -101,8 +102,11 @@ def arm(
         )
     prompt = "" if key_vault_id else " (az prompts for vpnSharedKey)"
     console.print(
-        f"deploy with: az deployment group create --resource-group {model.resource_group} "
-        f"--template-file {written[0]} --parameters @{written[1]}{prompt}",
+        # one shell word per value, values joined to their option: a group or path that starts with '-',
+        # or has spaces, is pasted as the value it is, not as another option
+        "deploy with: az deployment group create "
+        f"{shlex.quote('--resource-group=' + model.resource_group)} "
+        f"{shlex.quote(f'--template-file={written[0]}')} {shlex.quote(f'--parameters=@{written[1]}')}{prompt}",
         highlight=False,
         soft_wrap=True,
     )
@@ -187,9 +191,11 @@ def write_private(path: Path, text: str) -> None:
 
 
 def write_public(path: Path, text: str, *, executable: bool = False) -> None:
-    """Write a keyless config: 0644, or 0755 for a script."""
-    path.write_text(text, encoding="utf-8")
-    os.chmod(path, 0o755 if executable else 0o644)
+    """Write a keyless config: 0644, or 0755 for a script.
+
+    Written beside its destination and moved into place (``replace_file``): whatever sits at the path
+    already (a FIFO that would block the write, a link) is replaced, never written through."""
+    replace_file(path, text, 0o755 if executable else 0o644)
 
 
 def _warn_about_check_errors(model: Topology, topology_file: Path | None) -> None:

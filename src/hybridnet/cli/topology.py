@@ -40,6 +40,8 @@ def init(
     if file is None:
         typer.echo(text, nl=False)
         return
+    if file.exists() and not file.is_file():  # a FIFO would block the write, a device swallow it
+        fail(f"{file} exists and is not a regular file: give the path of a file to write")
     if file.exists() and not force:
         fail(f"{file} already exists (use --force to overwrite it)")
     try:

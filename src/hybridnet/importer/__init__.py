@@ -195,6 +195,8 @@ def _import_files(paths: list[Path], base: Topology | None, resource_group: str 
         ) from None
     except TopologyError as error:
         _say_what_was_skipped(error, report)
+        if error.file is None:  # name the input, not "<topology>": the user has no such file
+            error.file = ", ".join(report.sources)
         raise
     group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
     document["resource_group"] = group

@@ -291,6 +291,8 @@ def evaluate(node: Node, scope: Scope) -> Any:
                 if isinstance(target, RuntimeProperties) and isinstance(found, dict):
                     return RuntimeProperties(found, f"{target.label}.{key}")
                 return found
+            if isinstance(target, list) and isinstance(key, int) and key < 0:
+                raise IndexError(key)  # ARM has no negative indexes (Python would count from the end)
             return target[key]
         except (KeyError, IndexError, TypeError):
             raise ArmExpressionError(
@@ -403,16 +405,56 @@ def resource_id_of(scope: Scope, *args: Any) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{provider}/{path}"
 
 
-def _format(scope: Scope, template: str, *args: Any) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        value = args[int(match.group(1))]
-        return json.dumps(value) if isinstance(value, dict | list) else _text(value)
+_FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}")
 
-    sizes = {i: len(_text(a)) for i, a in enumerate(args)}  # the result's size, known before it is built
-    placeholders = [int(m.group(1)) for m in re.finditer(r"\{(\d+)(?::[^}]*)?\}", template)]
-    if len(template) + sum(sizes.get(i, 0) for i in placeholders) > MAX_STRING_CHARS:
+
+def _format_number(value: Any, spec: str) -> str:
+    """.NET's standard numeric formats that templates use: D3 (zero-padded), X/x (hex), N2 and F2."""
+    kind, digits = spec[:1], spec[1:]
+    if not isinstance(value, int | float) or isinstance(value, bool) or (digits and not digits.isdigit()) \
+            or len(digits) > 3:
+        raise ArmExpressionError(f"format() cannot apply {{0:{spec}}} to {repr(value)[:30]}",
+                                 fix="replace it with a literal value in a copy of the template")
+    width = int(digits) if digits else None
+    if kind in "Dd" and isinstance(value, int):
+        return f"{value:0{width or 1}d}" if value >= 0 else "-" + f"{-value:0{width or 1}d}"
+    if kind in "Xx" and isinstance(value, int) and value >= 0:
+        return f"{value:0{width or 1}{kind}}"
+    if kind in "NnFf":
+        return f"{value:{',' if kind in 'Nn' else ''}.{2 if width is None else width}f}"
+    raise ArmExpressionError(f"format() does not evaluate the format {{0:{spec}}} (the importer knows D, X, N "
+                             "and F)", fix="replace it with a literal value in a copy of the template")
+
+
+def _format(scope: Scope, template: str, *args: Any) -> str:
+    """ARM's format(): .NET composite formatting, ``{index[,alignment][:format]}`` and ``{{``/``}}``."""
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) in ("{{", "}}"):
+            return match.group(0)[0]
+        value = args[int(match.group(1))]
+        spec = match.group(3)
+        text = _format_number(value, spec) if spec else (
+            json.dumps(value, separators=(",", ":")) if isinstance(value, dict | list) else _text(value))
+        alignment = int(match.group(2) or 0)
+        if abs(alignment) > MAX_STRING_CHARS:
+            raise ArmLimitError(f"format() pads to {abs(alignment)} characters (at most {MAX_STRING_CHARS})")
+        return text.rjust(alignment) if alignment > 0 else text.ljust(-alignment)
+
+    sizes = {i: len(_text(a)) + 64 for i, a in enumerate(args)}  # the result's size, known before it is built
+    items = [m for m in _FORMAT_ITEM.finditer(template) if m.group(1) is not None]
+    if len(template) + sum(sizes.get(int(m.group(1)), 0) + abs(int(m.group(2) or 0)) for m in items) \
+            > MAX_STRING_CHARS:
         raise ArmLimitError(f"format() would build a string of more than {MAX_STRING_CHARS} characters")
-    return re.sub(r"\{(\d+)(?::[^}]*)?\}", substitute, template)
+    return _FORMAT_ITEM.sub(substitute, template)
+
+
+def _substring(text: str, start: int, length: int | None) -> str:
+    """ARM refuses a start or length outside the string (Python would count from the end or cut short)."""
+    end = len(text) if length is None else start + length
+    if not 0 <= start <= len(text) or not start <= end <= len(text):
+        raise ArmExpressionError(f"substring() of a {len(text)}-character string from {start}, length {length}: "
+                                 "outside the string (ARM refuses it too)")
+    return text[start:end]
 
 
 def _integers(*values: Any) -> bool:
@@ -426,7 +468,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"))  # ARM's string() of an object has no spaces
     return "" if value is None else str(value)
 
 
@@ -495,7 +537,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "split": lambda s, v, sep: (
         str(v).split(sep) if isinstance(sep, str) else re.split("|".join(map(re.escape, sep)), v)
     ),
-    "substring": lambda s, v, start, length=None: str(v)[start : None if length is None else start + length],
+    "substring": lambda s, v, start, length=None: _substring(str(v), start, length),
     "startswith": lambda s, v, p: str(v).lower().startswith(str(p).lower()),
     "endswith": lambda s, v, p: str(v).lower().endswith(str(p).lower()),
     "indexof": lambda s, v, p: str(v).lower().find(str(p).lower()),
@@ -506,8 +548,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "union": _union,
     "first": lambda s, v: v[0],
     "last": lambda s, v: v[-1],
-    "take": lambda s, v, n: v[:n],
-    "skip": lambda s, v, n: v[n:],
+    "take": lambda s, v, n: v[: max(n, 0)],  # ARM: a count below 0 takes nothing, skips nothing
+    "skip": lambda s, v, n: v[max(n, 0) :],
     "length": lambda s, v: len(v),
     "empty": lambda s, v: v is None or len(v) == 0,
     "contains": lambda s, v, item: (item in v) if not isinstance(v, str) else str(item).lower() in v.lower(),

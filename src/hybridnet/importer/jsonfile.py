@@ -16,6 +16,7 @@ from typing import Any
 
 from hybridnet.importer.limits import MAX_FILE_BYTES, MAX_JSON_DEPTH, ArmLimitError
 from hybridnet.model import TopologyError
+from hybridnet.model.files import read_regular_file
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -31,21 +32,16 @@ def read_json_file(path: Path, shown_as: str | None = None) -> Any:
     where = shown_as or str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ArmLimitError(
-                f"the file has {size} bytes; hybridnet reads at most {MAX_FILE_BYTES} "
-                "(ARM itself takes templates and parameters files of at most 4 MB)",
-                file=where,
-                fix="export one resource group at a time, or split the template",
-            )
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
-    except FileNotFoundError:
-        raise TopologyError("file not found", file=where) from None
-    except IsADirectoryError:
-        raise TopologyError("is a directory, not a JSON file", file=where) from None
-    except OSError as exc:
-        raise TopologyError(f"cannot read: {exc.strerror}", file=where) from None
+    except OSError:
+        size = 0  # read_regular_file names the problem
+    if size > MAX_FILE_BYTES:
+        raise ArmLimitError(
+            f"the file has {size} bytes; hybridnet reads at most {MAX_FILE_BYTES} "
+            "(ARM itself takes templates and parameters files of at most 4 MB)",
+            file=where,
+            fix="export one resource group at a time, or split the template",
+        )
+    raw = read_regular_file(path, MAX_FILE_BYTES, where, what="JSON file")  # a FIFO or a device: refused unread
     if len(raw) > MAX_FILE_BYTES:
         raise ArmLimitError(f"the file is larger than {MAX_FILE_BYTES} bytes", file=where)
     return parse_json_text(decode(raw, where), where)

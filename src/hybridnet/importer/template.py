@@ -214,6 +214,7 @@ def evaluate_template(
         scope.links = (source,)
     if not isinstance(template, dict):
         raise ArmExpressionError("the template is not a JSON object", file=source)
+    _check_shape(template, source)
     if location is None and _has(template.get("parameters") or {}, "location"):
         try:
             declared_location = scope.parameter("location")
@@ -235,6 +236,35 @@ def evaluate_template(
     _expand(scope, resources, None, skipped)
     _evaluate_properties(scope, skipped)
     return scope, skipped
+
+
+def _check_shape(template: dict[str, Any], source: str) -> None:
+    """The template's sections have the types ARM requires: checked once here, so that a hostile or broken
+    file gets a message naming the section instead of a Python error from deep inside the evaluation."""
+    for section in ("parameters", "variables", "outputs"):
+        value = template.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise ArmExpressionError(f"'{section}' is a JSON {_json_kind(value)}; ARM requires an object",
+                                     file=source, field=section, fix="check the template against its $schema")
+    for name, declared in (template.get("parameters") or {}).items():
+        if not isinstance(declared, dict):
+            raise ArmExpressionError(f"parameter {name!r} is declared as a JSON {_json_kind(declared)}; ARM "
+                                     "requires an object such as {\"type\": \"string\"}", file=source,
+                                     field=f"parameters.{name}", fix="check the template against its $schema")
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), "null")
+
+
+def _require_object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an error naming ``what`` (the resource is skipped, not the import)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ArmExpressionError(f"{what} is a JSON {_json_kind(value)}; ARM requires an object")
+    return value
 
 
 def _expand(
@@ -270,6 +300,8 @@ def _declare_copies(
     scope: TemplateScope, raw: dict[str, Any], parent: AzureResource | None, skipped: list[SkippedResource]
 ) -> None:
     loop = raw.get("copy") if isinstance(raw.get("copy"), dict) else None
+    if loop is not None and not isinstance(loop.get("name"), str):
+        raise ArmExpressionError("its copy loop has no 'name' (ARM requires one)")
     count = copy_count(evaluate_value(loop.get("count", 1), scope), str(loop.get("name"))) if loop else 1
     if isinstance(count, Unknown):
         skipped.append(SkippedResource(str(raw.get("type")), str(raw.get("name")),
@@ -288,7 +320,11 @@ def _declare_copies(
 def _declare(
     scope: TemplateScope, raw: dict[str, Any], parent: AzureResource | None, skipped: list[SkippedResource]
 ) -> None:
-    kind, name = evaluate_string(str(raw["type"]), scope), evaluate_string(str(raw.get("name", "")), scope)
+    if not isinstance(raw.get("name"), str) or not isinstance(raw["type"], str):
+        raise ArmExpressionError(f"its {'name' if isinstance(raw['type'], str) else 'type'} is a JSON "
+                                 f"{_json_kind(raw.get('name') if isinstance(raw['type'], str) else raw['type'])}, "
+                                 "not a string")
+    kind, name = evaluate_string(raw["type"], scope), evaluate_string(raw["name"], scope)
     if isinstance(kind, Unknown) or isinstance(name, Unknown):
         unknown = kind if isinstance(kind, Unknown) else name
         skipped.append(SkippedResource(str(raw["type"]), str(raw.get("name")),
@@ -325,15 +361,22 @@ def _declare(
 def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, skipped: list[SkippedResource]) -> None:
     """An inline template, or a linked one found next to the parent (same file name): its resources
     join the parent's, and its outputs are what ``reference('<deployment>').outputs`` returns."""
-    properties = raw.get("properties") or {}
+    properties = _require_object(raw.get("properties"), "the deployment's 'properties'")
     if "template" in properties:
         template, source = properties["template"], f"{scope.source} > {name}"
-        inner = (properties.get("expressionEvaluationOptions") or {}).get("scope", "outer").lower() == "inner"
+        _require_object(template, "the deployment's inline 'template'")
+        options = _require_object(properties.get("expressionEvaluationOptions"), "'expressionEvaluationOptions'")
+        inner = str(options.get("scope", "outer")).lower() == "inner"
         if not inner:  # outer scope: the nested template's expressions see the parent's parameters
-            _expand(scope, template.get("resources") or [], None, skipped)
+            resources = template.get("resources") or []
+            if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
+                resources = list(resources.values())
+            if not isinstance(resources, list):
+                raise ArmExpressionError("the inline template's 'resources' is neither an array nor an object")
+            _expand(scope, resources, None, skipped)
             return
     else:
-        link = evaluate_value(properties.get("templateLink") or {}, scope)
+        link = _require_object(evaluate_value(properties.get("templateLink") or {}, scope), "'templateLink'")
         found = _local_copy(scope, link)
         if found is None:
             where = link.get("relativePath") or link.get("uri") or "?"
@@ -350,7 +393,7 @@ def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, ski
         template, source = _read_json(found, scope.source), str(found)
     values = {
         k: evaluate_value(v.get("value"), scope)
-        for k, v in (properties.get("parameters") or {}).items()
+        for k, v in _require_object(properties.get("parameters"), "the deployment's 'parameters'").items()
         if isinstance(v, dict) and "value" in v
     }
     parameters_file = _local_copy(scope, evaluate_value(properties.get("parametersLink") or {}, scope))
@@ -372,6 +415,8 @@ def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, ski
     skipped += nested_skipped
     outputs = {}
     for key, output in (template.get("outputs") or {}).items():
+        if not isinstance(output, dict):
+            continue  # nothing reads a malformed output; ARM would refuse it at deployment
         try:
             outputs[key] = {"type": output.get("type"), "value": evaluate_value(output.get("value"), nested)}
         except ArmExpressionError:

@@ -14,7 +14,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from hybridnet.model.errors import TopologyError
+from hybridnet.model.files import read_regular_file
 from hybridnet.model.names import EnvName, FileReference
+
+MAX_SECRET_FILE_BYTES = 64 * 1024
+"""A key file holds one line; anything larger is the wrong file (or /dev/zero)."""
 
 
 class FrozenModel(BaseModel):
@@ -90,11 +94,18 @@ class SecretRef(FrozenModel):
                                     fix=f"export {self.env}=<key> or point the key at a file")
             return secret
         path = self._path(base_dir)
+        fix = "create the file (mode 0600) with the key on its first line"
+        try:  # a FIFO, /dev/zero or a huge file named by mistake must not hang the command
+            raw = read_regular_file(path, MAX_SECRET_FILE_BYTES, what="secret file", missing_fix=fix)
+        except TopologyError as exc:
+            raise TopologyError(f"cannot read the secret file {path}: {exc.message}", fix=exc.fix or fix) from None
+        if len(raw) > MAX_SECRET_FILE_BYTES:
+            raise TopologyError(f"the secret file {path} has more than {MAX_SECRET_FILE_BYTES} bytes; is it the "
+                                "right file?", fix=fix)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise TopologyError(f"cannot read the secret file {path}: {exc.strerror}",
-                                fix="create the file (mode 0600) with the key on its first line") from None
+            lines = raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise TopologyError(f"the secret file {path} is not UTF-8 text (byte {exc.start})", fix=fix) from None
         if not lines or not lines[0].strip():
             raise TopologyError(f"the secret file {path} is empty", fix="put the key on its first line")
         return lines[0].strip()

@@ -16,10 +16,12 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedOrderedMap, CommentedSet, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from hybridnet.model.errors import TopologyError, TopologyErrors
+from hybridnet.model.files import read_regular_file
 from hybridnet.model.names import node_name_clashes
 from hybridnet.model.topology import Topology
 
@@ -60,20 +62,14 @@ def load(path: str | Path | None) -> Topology:
     if path is None:
         return default_topology()
     path = Path(path)
+    raw = read_regular_file(path, MAX_TOPOLOGY_BYTES, what="topology file",  # a FIFO or /dev/zero: refused unread
+                            missing_fix="check the path, or run `hybridnet init FILE`")
+    _check_size(len(raw), str(path))
     try:
-        if path.is_file():  # a pipe or device has no meaningful size; loads() checks what was read
-            _check_size(path.stat().st_size, str(path))
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TopologyError("file not found", file=str(path),
-                            fix="check the path, or run `hybridnet init FILE`") from None
-    except IsADirectoryError:
-        raise TopologyError("is a directory, not a topology file", file=str(path)) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TopologyError(f"not UTF-8 text (byte {exc.start})", file=str(path),
                             fix="save the file as UTF-8") from None
-    except OSError as exc:
-        raise TopologyError(f"cannot read: {exc.strerror}", file=str(path)) from None
     topology = loads(text, source=str(path))
     topology._source = path.resolve()
     return topology
@@ -88,7 +84,7 @@ def loads(text: str, source: str = "<string>") -> Topology:
         raise TopologyError(f"the file is {kind}; a topology is a mapping with keys such as 'name', 'onprem', 'vnet'",
                             file=source, line=1, fix="start from `hybridnet init`")
     try:
-        topology = Topology.model_validate(_plain(document, _Budget(text, source)))
+        topology = Topology.model_validate(_plain(document, _Budget(text, source, document)))
     except ValidationError as exc:
         raise TopologyErrors([_located(error, document, source) for error in exc.errors()]) from None
     duplicates = topology.duplicate_names()
@@ -167,8 +163,8 @@ class _Budget:
     inside its own anchor as null, so a document is never cyclic.)
     """
 
-    def __init__(self, text: str, source: str) -> None:
-        self.text, self.source = text, source
+    def __init__(self, text: str, source: str, document: Any = None) -> None:
+        self.text, self.source, self.document = text, source, document
         self.values = 0
         self.aliased = 0
         self.seen: set[int] = set()
@@ -191,13 +187,40 @@ class _Budget:
                              fix="write the values out instead of nesting aliases (*name) of anchors (&name)")
 
 
-def _plain(node: Any, budget: _Budget) -> Any:
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq"))
+"""Explicit tags a topology may carry: the core schema's. Any other (``!!python/object``, ``!!binary``, ``!!set``,
+``!custom``) would otherwise be read as its bare value or as Python's text for it, silently."""
+
+
+def _explicit_tag(node: Any) -> str | None:
+    """The tag of a node that is not a plain YAML value, as written (``!!binary``, ``!custom``), or None."""
+    if isinstance(node, bytes):
+        return "!!binary"
+    if isinstance(node, CommentedSet | set):
+        return "!!set"
+    if isinstance(node, CommentedOrderedMap):
+        return "!!omap"
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, TaggedScalar | dict | list) and tag is not None and tag not in _PLAIN_TAGS:
+        return str(tag).replace("tag:yaml.org,2002:", "!!")
+    return None
+
+
+def _plain(node: Any, budget: _Budget, path: tuple[Any, ...] = ()) -> Any:
     """ruamel's round-trip containers and scalars as plain Python values (for pydantic)."""
     budget.enter(node)
+    tag = _explicit_tag(node)
+    if tag is not None:
+        raise TopologyError(f"the YAML tag {tag[:60]} is not supported: a topology holds plain strings, numbers, "
+                            "lists and mappings", file=budget.source, line=line_of(budget.document, path),
+                            field=".".join(str(part) for part in path) or None,
+                            fix="remove the tag (the text starting with '!') and write the value itself")
+    if isinstance(node, TaggedScalar):  # !!str and the like: the core schema's tags, made explicit
+        return str(node.value)
     if isinstance(node, dict):
-        return {str(key): _plain(value, budget) for key, value in node.items()}
+        return {str(key): _plain(value, budget, (*path, key)) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(item, budget) for item in node]
+        return [_plain(item, budget, (*path, index)) for index, item in enumerate(node)]
     if isinstance(node, bool) or node is None:
         return node
     for kind in (int, float, str):

@@ -21,6 +21,7 @@ with a letter or digit, at most 80 characters (the stricter per-type rules are c
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
@@ -99,6 +100,43 @@ def validate_text(value: str) -> str:
     return value
 
 
+_PORT = re.compile(r"[0-9]{1,5}")
+_SERVICE_TAG = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
+
+
+def validate_nsg_addresses(value: str) -> str:
+    """An NSG rule's source or destination: '*', service tags (VirtualNetwork, Internet, Storage.WestEurope),
+    IP addresses or CIDR prefixes, several separated by commas. Anything else reaches ``check`` as a rule
+    that silently never matches, and the emulator as text in a firewall rule."""
+    validate_text(value)
+    for item in value.split(","):
+        item = item.strip()
+        if item == "*" or _SERVICE_TAG.fullmatch(item):
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{_shown(item)} is not an NSG address: use '*', a service tag such as "
+                             "VirtualNetwork, Internet or AzureLoadBalancer, an IP address or a CIDR prefix "
+                             "(several separated by commas)") from None
+    return value
+
+
+def validate_nsg_ports(value: str) -> str:
+    """An NSG rule's port field: '*', a port, a range such as 8000-8080, or a comma list of those."""
+    validate_text(value)
+    for item in value.split(","):
+        item = item.strip()
+        if item == "*":
+            continue
+        low, dash, high = item.partition("-")
+        if not (_PORT.fullmatch(low) and (not dash or _PORT.fullmatch(high))  # ASCII digits: not '８０'
+                and int(low) <= 65535 and int(high or low) <= 65535 and int(low) <= int(high or low)):
+            raise ValueError(f"{_shown(item)} is not an NSG port: use '*', a port 0-65535, a range such as "
+                             "8000-8080, or several separated by commas")
+    return value
+
+
 def validate_env_name(value: str) -> str:
     if len(value) > 255 or not _ENV.fullmatch(value):
         raise ValueError(f"{_shown(value)} is not an environment variable name: use letters, digits and '_', "
@@ -119,6 +157,8 @@ AzureName = Annotated[str, AfterValidator(validate_azure_name),
 ResourceGroupName = Annotated[str, AfterValidator(validate_resource_group_name)]
 Text = Annotated[str, AfterValidator(validate_text)]
 EnvName = Annotated[str, AfterValidator(validate_env_name)]
+NsgAddresses = Annotated[str, AfterValidator(validate_nsg_addresses)]
+NsgPorts = Annotated[str, AfterValidator(validate_nsg_ports)]
 FileReference = Annotated[str, AfterValidator(validate_file_reference)]
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from hybridnet.model.base import Address, FrozenModel, Prefix
-from hybridnet.model.names import AzureName, NodeName, Text
+from hybridnet.model.names import AzureName, NodeName, NsgAddresses, NsgPorts, Text
 
 GATEWAY_SUBNET = "GatewaySubnet"
 
@@ -56,10 +56,10 @@ class SecurityRule(FrozenModel):
     direction: Literal["Inbound", "Outbound"] = "Inbound"
     access: Literal["Allow", "Deny"]
     protocol: Literal["Tcp", "Udp", "Icmp", "*"] = "Tcp"
-    source: Text = "*"
-    source_port: Text = "*"
-    destination: Text = "*"
-    destination_port: Text = "*"
+    source: NsgAddresses = "*"
+    source_port: NsgPorts = "*"
+    destination: NsgAddresses = "*"
+    destination_port: NsgPorts = "*"
 
 
 class NetworkSecurityGroup(FrozenModel):

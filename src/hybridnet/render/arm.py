@@ -10,7 +10,6 @@ so no key ever lands in a file we write.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from hybridnet.render.arm_resources import (
     MD5_KEY_PARAMETER,
     SHARED_KEY_PARAMETER,
 )
+from hybridnet.render.output import replace_file
 
 TEMPLATE_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMETERS_SCHEMA_URL = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
@@ -51,8 +51,7 @@ class ArmDeployment:
         written = []
         for name, document in ((TEMPLATE_FILE, self.template), (PARAMETERS_FILE, self.parameters)):
             path = directory / name
-            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-            os.chmod(path, 0o644)
+            replace_file(path, json.dumps(document, indent=2) + "\n", 0o644)  # never through a link in the directory
             written.append(path)
         return written
 

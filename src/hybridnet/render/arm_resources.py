@@ -255,8 +255,8 @@ def expressroute_connection(connection: ExpressRouteConnection, circuit: Express
 def expressroute_circuit(circuit: ExpressRouteCircuit) -> Json:
     properties = {
         "serviceProviderProperties": {
-            "serviceProviderName": circuit.service_provider,
-            "peeringLocation": circuit.peering_location,
+            "serviceProviderName": literal(circuit.service_provider),  # free text: may look like an expression
+            "peeringLocation": literal(circuit.peering_location),
             "bandwidthInMbps": circuit.bandwidth_mbps,
         },
         "allowClassicOperations": circuit.allow_classic_operations,
@@ -319,7 +319,7 @@ def load_balancer(lb: LoadBalancer, topology: Topology) -> Json:
     probe: Json = {"protocol": lb.probe.protocol, "port": lb.probe.port,
                    "intervalInSeconds": lb.probe.interval_s, "numberOfProbes": lb.probe.unhealthy_threshold}
     if lb.probe.protocol == "Http":
-        probe["requestPath"] = lb.probe.path
+        probe["requestPath"] = literal(lb.probe.path)
     frontend = _ref("loadBalancers/frontendIPConfigurations", lb.name, lb.frontend.name)
     rules = [
         {

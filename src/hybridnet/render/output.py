@@ -7,6 +7,8 @@ directory could still point a write elsewhere, so each path is resolved and chec
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path, PurePosixPath
 
 
@@ -25,3 +27,22 @@ def path_inside(directory: Path, relative: str) -> Path | None:
     if target == root or not target.is_relative_to(root):
         return None
     return directory / Path(*parts)
+
+
+def replace_file(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` through a new file moved into place.
+
+    Whatever sits at ``path`` already is replaced, never written through: a symbolic link there would
+    otherwise send the write outside the output directory, and a FIFO would block it. The new file is
+    created 0600 (``mkstemp``) and given ``mode`` before it is visible, and a failed write leaves no
+    temporary file behind.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -8,10 +8,10 @@ Messages describe a key (its length, which characters are wrong) and never repea
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from hybridnet.model import IpsecConnection, IpsecPolicy, Topology
-from hybridnet.model.azure_ipsec import azure_proposals, onprem_proposals
+from hybridnet.model.azure_ipsec import EspProposal, IkeProposal, azure_proposals, onprem_proposals
 from hybridnet.rules.finding import Problem, Severity
 from hybridnet.rules.model_paths import connection_path
 from hybridnet.rules.registry import rule
@@ -178,14 +178,45 @@ def onprem_proposals_accepted(topology: Topology) -> Iterator[Problem]:
         fix = ("give the device a proposal Azure accepts, or remove onprem.vpn_appliance.ipsec_policy to use "
                "the connection's")
         for proposal in azure.refused_ike(onprem.ike):
-            yield Problem(path, f"Azure refuses the on-prem IKE proposal {proposal.describe()} ({lists} accept "
-                          f"{', '.join(p.describe() for p in azure.ike)}): no proposal chosen, no tunnel", fix)
+            yield Problem(path, f"Azure refuses the on-prem IKE proposal {proposal.describe()}: "
+                          f"{_ike_refusal(proposal, azure.ike, lists)}; no proposal chosen, no tunnel", fix)
         for proposal in azure.refused_esp(onprem.esp_offered):
             known = {p.cipher() for p in azure.esp_accepted}
             when = "at the first CHILD SA" if proposal.cipher() not in known else "when the device rekeys"
-            yield Problem(path, f"Azure refuses the on-prem ESP proposal {proposal.describe()} {when} ({lists} "
-                          f"accept {', '.join(p.describe() for p in azure.esp_accepted)}): no proposal chosen",
-                          fix)
+            yield Problem(path, f"Azure refuses the on-prem ESP proposal {proposal.describe()} {when}: "
+                          f"{_esp_refusal(proposal, azure.esp_accepted, lists)}; no proposal chosen", fix)
+
+
+def _either(values: Iterable[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``: in first-seen order, without repeats."""
+    unique = list(dict.fromkeys(values))
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " or " + unique[-1]
+
+
+def _ike_refusal(proposal: IkeProposal, accepted: tuple[IkeProposal, ...], lists: str) -> str:
+    """Which part of a phase-1 proposal Azure does not take, and Azure's phase 1 in one line (the full list
+    repeated for every refused proposal buried the one word that mattered)."""
+    wrong = [f"{label} {value} is not accepted ({_either(getattr(p, attribute) for p in accepted)})"
+             for label, attribute, value in (("encryption", "encryption", proposal.encryption),
+                                             ("integrity", "integrity", proposal.integrity),
+                                             ("DH group", "dh_group", proposal.dh_group))
+             if value not in {getattr(p, attribute) for p in accepted}]
+    reason = "; ".join(wrong) or "that combination is not one of them"
+    summary = (f"{_either(p.encryption for p in accepted)} with {_either(p.integrity for p in accepted)}, "
+               f"{_either(p.dh_group for p in accepted)}")
+    return f"{reason} ({lists} accept {len(accepted)} phase-1 proposal(s): {summary})"
+
+
+def _esp_refusal(proposal: EspProposal, accepted: tuple[EspProposal, ...], lists: str) -> str:
+    """Why an ESP proposal is refused, in terms of its cipher and its PFS group, and what Azure takes instead."""
+    ciphers = [p for p in accepted if p.pfs_group == "None"] or list(accepted)
+    cipher_names = _either(EspProposal(*p.cipher(), "None").describe().rstrip("/") for p in ciphers)
+    same_cipher = [p.pfs_group for p in accepted if p.cipher() == proposal.cipher()]
+    if not same_cipher:
+        return f"{lists} accept {len(accepted)} ESP entries, none with this cipher (ciphers: {cipher_names})"
+    groups = _either("no PFS" if group == "None" else group for group in same_cipher)
+    return (f"{lists} accept this cipher only with {groups}, not with {proposal.pfs_group} "
+            f"({len(accepted)} ESP entries in all)")
 
 
 @rule("HN-IPSEC-011", "The on-prem VPN device accepts the CHILD SA rekeys Azure starts", Severity.WARNING,

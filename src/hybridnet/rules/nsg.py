@@ -42,6 +42,11 @@ def virtual_network_tag(topology: Topology) -> tuple[IPv4Network, ...]:
 
 
 def _source_matches(text: str, flow: Flow, vnet_tag: tuple[IPv4Network, ...]) -> bool:
+    """Whether the rule's source (one entry or a comma list, as the model allows) covers the flow."""
+    return any(_one_source_matches(item, flow, vnet_tag) for item in text.split(","))
+
+
+def _one_source_matches(text: str, flow: Flow, vnet_tag: tuple[IPv4Network, ...]) -> bool:
     value = text.strip().lower()
     if value in ("*", "any"):
         return True
