@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from hybridnet.drill.agent_process import AgentProcess, wait_until
+from hybridnet.drill.agent_process import AgentProcess
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.analysis.steps import paths_around
 from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload, local_runner
 from hybridnet.drill.result import PathMtuResult
+from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 
 pytestmark = [
@@ -122,10 +123,10 @@ def start_probe(network: MiniNetwork, tmp_path: Path, count: int) -> tuple[Agent
 def test_reply_ttl_shows_the_move_to_the_longer_path_and_back(network: MiniNetwork, tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=150)
     try:
-        wait_until(lambda: sender.count("reply") >= 40, 10, "replies over the one-router path")
+        wait_until(lambda: sender.count("reply") >= 40, 10, what="replies over the one-router path")
         network.use("VPN")
         moved_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= moved_at + 50, 10, "probes over the two-router path")
+        wait_until(lambda: sender.count("sent") >= moved_at + 50, 10, what="probes over the two-router path")
         network.use("ExpressRoute")
         records = sender.finish()
     finally:
@@ -144,10 +145,10 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
                                                                        tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=120)
     try:
-        wait_until(lambda: sender.count("reply") >= 30, 10, "replies before the blackhole")
+        wait_until(lambda: sender.count("reply") >= 30, 10, what="replies before the blackhole")
         network.run("r1", "ip", "route", "replace", "blackhole", f"{HOST_ADDRESS}/32")
         blocked_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= blocked_at + 30, 10, "probes into the blackhole")
+        wait_until(lambda: sender.count("sent") >= blocked_at + 30, 10, what="probes into the blackhole")
         network.run("r1", "ip", "route", "replace", f"{HOST_ADDRESS}/32", "via", "10.213.1.1")
         records = sender.finish()
     finally:
@@ -163,10 +164,10 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
 def test_a_link_cut_loses_requests_and_the_path_goes_dark(network: MiniNetwork, tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=120)
     try:
-        wait_until(lambda: sender.count("reply") >= 30, 10, "replies before the cut")
+        wait_until(lambda: sender.count("reply") >= 30, 10, what="replies before the cut")
         network.run("r1", "ip", "link", "set", "wl", "down")
         cut_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= cut_at + 30, 10, "probes sent into the cut")
+        wait_until(lambda: sender.count("sent") >= cut_at + 30, 10, what="probes sent into the cut")
         network.run("r1", "ip", "link", "set", "wl", "up")
         network.run("r1", "ip", "route", "replace", f"{WORKLOAD_ADDRESS}/32", "via", "10.213.1.6")
         records = sender.finish()
@@ -210,7 +211,7 @@ def test_mss_check_tells_whether_clamping_protects_tcp(network: MiniNetwork, tmp
                                      "--rate-kbps", "64", "--duration", "5"],
                           tmp_path / "source.jsonl", network.ns("host"))
     try:
-        wait_until(lambda: source.count("progress") >= 2, 10, "the stream to flow")
+        wait_until(lambda: source.count("progress") >= 2, 10, what="the stream to flow")
         # The sink has sent nothing large: its MSS is what the host's SYN said after the clamp.
         mss = connection_mss(netns_runner(network.ns("workload")), local_port=7001, remote=HOST_ADDRESS)
     finally:

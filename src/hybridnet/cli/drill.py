@@ -9,7 +9,6 @@ prints a JSON error object ({"error", "cause", "exit_code", "version"}) on stdou
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -19,10 +18,9 @@ from typing import Annotated, NoReturn
 import typer
 from pyroute2 import NetlinkError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from hybridnet.cli.common import EXIT_BAD_INPUT, TopologyArg, checked_lab_name, console, err_console
+from hybridnet.cli.common import EXIT_BAD_INPUT, TopologyArg, checked_lab_name, console, err_console, reported_errors
 from hybridnet.drill.agent_process import AgentError
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult
@@ -32,10 +30,10 @@ from hybridnet.emulate import Lab, LabError, LabNotReady, down, plan
 from hybridnet.emulate.lab import check_environment, system_error
 from hybridnet.emulate.readiness import vpn_failure_reason
 from hybridnet.emulate.state import LabState
+from hybridnet.errors import HybridnetError
 from hybridnet.model import Topology, TopologyError, TopologyErrors, load
 from hybridnet.report import Redactor, render_html, render_json, render_markdown
 from hybridnet.report.summary import format_ms, headline, step_rows
-from hybridnet.version import hybridnet_version
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 MAX_REPEAT = 100
@@ -68,29 +66,21 @@ def drill(
         help="Workload VM it probes; default: the first one.", show_default=False)] = None,
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
-    try:
-        try:
-            _drill(topology_file, scenario, repeat, max_outage, keep, as_json, report_dir, lab, interval_ms, flaps,
-                   path_checks, host, workload)
-        except (OSError, NetlinkError) as error:  # whatever the steps above did not foresee
-            raise DrillStopped(f"the drill could not run: {system_error(error)}", "system", EXIT_FAILED) from None
-    except DrillStopped as stopped:
-        for message in stopped.messages:
-            err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        if as_json:
-            typer.echo(json.dumps({"error": stopped.messages[0], "cause": stopped.cause, "exit_code": stopped.code,
-                                   "version": hybridnet_version()}, indent=2))
-        raise typer.Exit(stopped.code) from None
+    with reported_errors(as_json=as_json, system_prefix="the drill could not run: "):
+        _drill(topology_file, scenario, repeat, max_outage, keep, as_json, report_dir, lab, interval_ms, flaps,
+               path_checks, host, workload)
 
 
-class DrillStopped(Exception):
-    """The drill cannot run (bad input, no root, a lab that fails): why, and the exit code."""
+class DrillStopped(HybridnetError):
+    """The drill cannot run (bad input, no root, a lab that fails): why, the cause and the exit code."""
 
     def __init__(self, message: str | list[str], cause: str, code: int = EXIT_BAD_INPUT) -> None:
-        self.messages = [message] if isinstance(message, str) else message
-        super().__init__(self.messages[0])
-        self.cause = cause
-        self.code = code
+        self._messages = [message] if isinstance(message, str) else message
+        super().__init__(self._messages[0], exit_code=code, cause=cause)
+
+    @property
+    def messages(self) -> list[str]:
+        return self._messages
 
 
 def _stop(message: str, cause: str = "bad input", code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -12,24 +12,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from hybridnet.agents.agent_io import Record, read_records
+from hybridnet.errors import HybridnetError
+from hybridnet.waiting import wait_until
 
 
-class AgentError(RuntimeError):
+class AgentError(HybridnetError, RuntimeError):
     """A probe agent did not start or did not finish as expected."""
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.01) -> None:
-    """Poll ``condition`` until it holds; raise AgentError naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AgentError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(poll_s)
 
 
 class AgentProcess:
@@ -43,8 +37,8 @@ class AgentProcess:
         argv = [*prefix, python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s,
-                       f"probe agent {name} to start")
+            wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s, 0.01,
+                       what=f"probe agent {name} to start", error=AgentError)
         except AgentError:
             self.kill()
             raise

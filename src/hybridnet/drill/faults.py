@@ -15,7 +15,6 @@ circuit is fine (no impact expected), both fail (an outage), or a gateway's rout
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +23,9 @@ from typing import TYPE_CHECKING, Literal
 from hybridnet.drill.result import PathLabel
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, INTERNET_NODE, MSEE_NODES
+from hybridnet.errors import BadInput
 from hybridnet.model import Topology
+from hybridnet.waiting import wait_until
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
@@ -33,7 +34,7 @@ ActionKind = Literal["cut", "gray", "kill"]
 RESTART_TIMEOUT_S = 15.0
 
 
-class FaultError(ValueError):
+class FaultError(BadInput, ValueError):
     """A fault cannot be built for this topology (e.g. no VPN to stop) or its name is unknown."""
 
 
@@ -208,11 +209,7 @@ def restart_frr_daemon(lab: Lab, node: str, daemon: str) -> None:
     socket = frr.run_dir / f"{daemon}.vty"
     socket.unlink(missing_ok=True)
     lab.spawn(node, frr.argv(daemon), f"{daemon}-restart.out")
-    deadline = time.monotonic() + RESTART_TIMEOUT_S
-    while not socket.exists():
-        if time.monotonic() > deadline:
-            raise LabError(f"{daemon} on {node} did not start again within {RESTART_TIMEOUT_S:g} s")
-        time.sleep(0.02)
+    wait_until(socket.exists, RESTART_TIMEOUT_S, 0.02, what=f"{daemon} on {node} to start again", error=LabError)
     frr.configure()
 
 

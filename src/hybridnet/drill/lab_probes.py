@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridnet.agents.agent_io import Record
-from hybridnet.drill.agent_process import AgentError, AgentProcess, wait_until
+from hybridnet.drill.agent_process import AgentError, AgentProcess
 from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload
 from hybridnet.drill.result import Direction, PathMtuResult
 from hybridnet.emulate.errors import LabError
+from hybridnet.waiting import wait_until
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
@@ -232,7 +233,7 @@ def measure_path_mtu(lab: Lab, endpoints: Endpoints, directory: Path, path: str)
                 found.append(value)
             return value is not None
 
-        wait_until(seen, 10.0, "the MSS probe connection", poll_s=0.1)
+        wait_until(seen, 10.0, 0.1, what="the MSS probe connection", error=AgentError)
         mss = found[-1]
     except (AgentError, subprocess.SubprocessError):
         mss = None

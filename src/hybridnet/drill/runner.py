@@ -47,6 +47,7 @@ from hybridnet.emulate.readiness import (
     vpn_missing,
 )
 from hybridnet.emulate.status import trace_path
+from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
@@ -109,8 +110,8 @@ class DrillRun:
             fleet.start()
             watch.start()
             start = time.monotonic_ns()
-            self._poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
-                             30.0)
+            poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
+                       30.0, POLL_S)
             for index, step in enumerate(self.scenario.steps, start=1):
                 self.say(f"step {index}/{len(self.scenario.steps)}: {step.name} …")
                 self._run_step(step, fleet)
@@ -130,14 +131,6 @@ class DrillRun:
     def _event(self, source: str, kind: str, detail: str = "", node: str = "", t_ns: int | None = None) -> None:
         t_s = ((t_ns or time.monotonic_ns()) - self.origin_ns) / 1e9
         self.events.append(Event(t_s, source, kind, detail, node))  # type: ignore[arg-type]
-
-    def _poll_until(self, condition: Callable[[], bool], timeout_s: float, poll_s: float = POLL_S) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(poll_s)
-        return condition()
 
     def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
         topology = self.lab.plan.topology
@@ -166,7 +159,7 @@ class DrillRun:
                 fleet.poll()
                 return time.monotonic() >= end
 
-            self._poll_until(watched, 3600)
+            poll_until(watched, 3600, POLL_S)
         if step.action == "undo" and not wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S):
             self._event("drill", "not whole again", "BGP, BFD or the VPN did not all come back after the undo")
         paths = window.routes_path = self._routes_path(record_hops=True)
@@ -194,7 +187,7 @@ class DrillRun:
 
         # Unhurried: every walk of the routes costs CPU the routers need to converge, and the
         # settle time dwarfs the poll interval anyway.
-        return self._poll_until(settled, timeout_s, SETTLE_POLL_S)
+        return poll_until(settled, timeout_s, SETTLE_POLL_S)
 
     def _routes_path(self, record_hops: bool = False) -> tuple[str, str]:
         """The path the installed routes give, host → workload and back (FIB walk, hop by hop)."""
@@ -250,17 +243,22 @@ def check_backup_ready(lab: Lab, timeout_s: float = BACKUP_TIMEOUT_S) -> None:
     A lab just brought up may still be finishing, so this waits (bounded); a diagnosis that waiting
     cannot cure — the pre-shared keys differ — stops it at once. Raises BackupNotReady naming why.
     """
-    deadline = time.monotonic() + timeout_s
-    while problems := vpn_missing(lab):
-        definite = vpn_definite_failure(lab)
-        if definite or time.monotonic() > deadline:
-            cause = definite or vpn_failure_reason(lab) or "; ".join(problems[:3])
-            raise BackupNotReady(
-                f"the VPN backup of lab {lab.name} is not ready, so the drill did not cut ExpressRoute: {cause}",
-                cause,
-                fix=f"see `hybridnet status --lab {lab.name}`",
-            )
-        time.sleep(SETTLE_POLL_S)
+    problems: list[str] = []
+    definite: list[str] = []
+
+    def ready_or_hopeless() -> bool:
+        problems[:] = vpn_missing(lab)
+        definite[:] = [reason] if problems and (reason := vpn_definite_failure(lab)) else []
+        return not problems or bool(definite)
+
+    poll_until(ready_or_hopeless, timeout_s, SETTLE_POLL_S)
+    if problems:
+        cause = (definite[0] if definite else None) or vpn_failure_reason(lab) or "; ".join(problems[:3])
+        raise BackupNotReady(
+            f"the VPN backup of lab {lab.name} is not ready, so the drill did not cut ExpressRoute: {cause}",
+            cause,
+            fix=f"see `hybridnet status --lab {lab.name}`",
+        )
 
 
 def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:
@@ -271,12 +269,7 @@ def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:
 
 def wait_whole(lab: Lab, timeout_s: float, expressroute: bool = False) -> bool:
     """Until every BGP session, BFD peer and (if any) tunnel is up again — before the next run."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not missing_parts(lab, expressroute):
-            return True
-        time.sleep(0.2)
-    return not missing_parts(lab, expressroute)
+    return poll_until(lambda: not missing_parts(lab, expressroute), timeout_s, 0.2)
 
 
 def run_drill(lab: Lab, scenario: Scenario, options: DrillOptions | None = None, *, repeat: int = 1,

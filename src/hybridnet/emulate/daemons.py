@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ import vici
 
 from hybridnet.emulate import processes
 from hybridnet.emulate.errors import LabError
+from hybridnet.waiting import wait_until
 
 FRR_BIN = Path("/usr/lib/frr")
 CHARON = Path("/usr/sbin/charon-systemd")
@@ -35,15 +35,6 @@ LIBIPSEC_ROUTING_TABLE = 220
 POLL_S = 0.02
 
 Recorder = Callable[[str, subprocess.Popen[bytes]], None]
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = POLL_S) -> None:
-    """Poll ``condition`` until it holds; raise a LabError naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise LabError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(poll_s)
 
 
 class FrrInstance:
@@ -89,15 +80,13 @@ class FrrInstance:
     def start(self, record: Recorder) -> None:
         self.run_dir.mkdir(mode=0o700, exist_ok=True)
         record("zebra", processes.spawn(self.namespace, self.argv("zebra"), self.run_dir / "zebra.out"))
-        wait_for(lambda: (self.run_dir / "zserv.api").exists(), 10, f"zebra of {self.node} to listen")
+        wait_until(lambda: (self.run_dir / "zserv.api").exists(), 10, POLL_S, what=f"zebra of {self.node} to listen",
+                   error=LabError)
         for daemon in self.daemons[1:]:
             record(daemon, processes.spawn(self.namespace, self.argv(daemon), self.run_dir / f"{daemon}.out"))
         for daemon in self.daemons:
-            wait_for(
-                lambda d=daemon: (self.run_dir / f"{d}.vty").exists(),
-                10,
-                f"{daemon} of {self.node} to listen",
-            )
+            wait_until(lambda d=daemon: (self.run_dir / f"{d}.vty").exists(), 10, POLL_S,
+                       what=f"{daemon} of {self.node} to listen", error=LabError)
 
     def configure(self) -> None:
         """Apply the node's integrated frr.conf by pasting it into ``configure terminal``.
@@ -217,7 +206,8 @@ class CharonInstance:
         )
 
     def wait_listening(self, timeout_s: float = 10) -> None:
-        wait_for(self.socket.exists, timeout_s, f"charon of {self.node} to open its VICI socket")
+        wait_until(self.socket.exists, timeout_s, POLL_S, what=f"charon of {self.node} to open its VICI socket",
+                   error=LabError)
 
     def load(self) -> None:
         result = subprocess.run(

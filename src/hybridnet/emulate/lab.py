@@ -24,7 +24,7 @@ from typing import Any
 from pyroute2 import IPRoute, NetlinkError
 
 from hybridnet.emulate import netns, processes
-from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, wait_for
+from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance
 from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
 from hybridnet.emulate.nodes import NodeAccess, python_interpreter, script_path
@@ -39,7 +39,9 @@ from hybridnet.emulate.state import (
     write_private,
 )
 from hybridnet.emulate.teardown import down, footprint
+from hybridnet.errors import system_error
 from hybridnet.model import Topology
+from hybridnet.waiting import wait_until
 
 Progress = Callable[[str], None]
 ROUTER_SYSCTLS = {
@@ -264,7 +266,8 @@ class Lab(NodeAccess):
             return
         namespace = self.namespace(node.name)
         device = tunnel.addresses[0].interface if tunnel.addresses else "ipsec0"
-        wait_for(lambda: netns.link_exists(namespace, device), 10, f"the tunnel device of {node.name}")
+        wait_until(lambda: netns.link_exists(namespace, device), 10, 0.02, what=f"the tunnel device of {node.name}",
+                   error=LabError)
         # libipsec routes every selector into table 220 and adds a rule that sends all traffic
         # there (the BGP sessions to the core included); without the rule, BGP decides.
         netns.remove_rules_to_table(namespace, LIBIPSEC_ROUTING_TABLE)
@@ -304,14 +307,6 @@ def topology_digest(topology: Topology) -> str:
     """SHA-256 of the topology's content as JSON: the same network gives the same digest, whether
     it was loaded from a file, built in, or read back from a running lab."""
     return hashlib.sha256(topology.model_dump_json().encode()).hexdigest()
-
-
-def system_error(error: OSError | NetlinkError) -> str:
-    """An operating-system error as a user reads it: what failed, on which file."""
-    if isinstance(error, NetlinkError):
-        return f"netlink: {os.strerror(error.code) if error.code else error}"
-    reason = error.strerror or str(error)
-    return f"{reason}: {error.filename}" if error.filename else reason
 
 
 def check_environment() -> None:

@@ -21,6 +21,7 @@ from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
 from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
+from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
@@ -61,23 +62,28 @@ def wait_ready(
         settled_bfd.clear()
         settled_bgp.clear()
         for title, missing, poll_s in stages:
-            while problems := missing():
-                if title == VPN_READY and (reason := vpn_definite_failure(lab)):
+            problems: list[str] = []
+
+            def reached_stage(title: str = title, missing: Callable[[], list[str]] = missing,
+                              problems: list[str] = problems) -> bool:
+                problems[:] = missing()
+                if problems and title == VPN_READY and (reason := vpn_definite_failure(lab)):
                     raise LabNotReady(
                         f"lab {lab.name} not ready: the VPN backup cannot come up: {reason}",
                         fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
                         f"`hybridnet down --lab {lab.name}`",
                     )
-                if time.monotonic() > deadline:
-                    reason = vpn_failure_reason(lab) if require_vpn else None
-                    detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
-                    raise LabNotReady(
-                        f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
-                        f"{title}: {detail}",
-                        fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
-                        f"`hybridnet down --lab {lab.name}`",
-                    )
-                time.sleep(poll_s)
+                return not problems
+
+            if not poll_until(reached_stage, max(0.0, deadline - time.monotonic()), poll_s):
+                reason = vpn_failure_reason(lab) if require_vpn else None
+                detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
+                raise LabNotReady(
+                    f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
+                    f"{title}: {detail}",
+                    fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
+                    f"`hybridnet down --lab {lab.name}`",
+                )
             if title not in reached:
                 reached[title] = time.monotonic()
                 say(f"ready: {title}")

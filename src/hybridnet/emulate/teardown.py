@@ -24,6 +24,7 @@ from hybridnet.emulate import netns, processes
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import check_lab_name
 from hybridnet.emulate.state import LabState, lab_directory, namespace_prefix, start_ticks
+from hybridnet.waiting import poll_until
 
 QUIET_S = 0.2
 """How long the scans must find nothing once the namespaces are gone: longer than a fork-to-exec."""
@@ -46,30 +47,33 @@ def down(name: str, timeout_s: float = TIMEOUT_S) -> dict[str, list[str]]:
     stopped: set[int] = set()
     survivors: set[int] = set()
     problems: dict[str, str] = {}
+    quiet_since: list[float] = []
     deadline = time.monotonic() + timeout_s
-    quiet_since: float | None = None
-    while time.monotonic() < deadline:
-        names |= set(netns.existing(prefix))
-        inodes |= {i for i in map(netns.inode, names) if i is not None}
-        pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
-        pending -= survivors
-        if pending:
-            stopped |= pending
-            survivors |= set(processes.stop_all(pending))
+
+    def quiet() -> bool:
+        """One scan: stop what runs; once nothing does, remove the namespaces; True when it stayed so."""
+        nonlocal pending
+        while time.monotonic() < deadline:  # what was just stopped may have started others: look again at once
+            names.update(netns.existing(prefix))
+            inodes.update(i for i in map(netns.inode, names) if i is not None)
+            pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
+            pending -= survivors
+            if not pending:
+                break
+            stopped.update(pending)
+            survivors.update(processes.stop_all(pending))
             pending = set()
-            quiet_since = None
-            continue
+            quiet_since.clear()
         # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
         for namespace in sorted(names):
             try:
                 netns.remove(namespace)
             except OSError as error:
                 problems[namespace] = f" ({error.strerror or error})"
-        if quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= QUIET_S:
-            break
-        time.sleep(SCAN_POLL_S)
+        quiet_since[:] = quiet_since or [time.monotonic()]
+        return time.monotonic() - quiet_since[0] >= QUIET_S
+
+    poll_until(quiet, timeout_s, SCAN_POLL_S)
     shutil.rmtree(directory, ignore_errors=True)
     leftover = [f"namespace {n}{problems.get(n, '')}" for n in netns.existing(prefix)]
     leftover += [f"process {p}" for p in sorted(survivors) if processes.alive(p)]
