@@ -11,16 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from hybridnet.drill.agent_process import AgentProcess
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.analysis.steps import paths_around
-from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload, local_runner
 from hybridnet.drill.result import PathMtuResult
+from hybridnet.drill.run.agents import AgentProcess
+from hybridnet.drill.run.path_checks import Runner, connection_mss, largest_df_payload, local_runner
 from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 
@@ -39,6 +39,12 @@ LINKS = (("host", "er", "10.213.1.1/30", "r1", "host", "10.213.1.2/30"),
 ROUTES = {"r1": [f"{HOST_ADDRESS}/32 via 10.213.1.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.1.6"],
           "r2": [f"{HOST_ADDRESS}/32 via 10.213.2.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.6"],
           "r3": [f"{HOST_ADDRESS}/32 via 10.213.2.5", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.10"]}
+
+
+def in_namespace(namespace: str) -> Callable[[Sequence[str]], subprocess.Popen[str]]:
+    """Start an agent in one of this test's own namespaces (the drill goes through the Lab API)."""
+    return lambda argv: subprocess.Popen(["ip", "netns", "exec", namespace, *argv], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, text=True)
 
 
 # One router on "ExpressRoute", two on the "VPN": the TTLs 63 and 62 (from 64) name them.
@@ -113,10 +119,10 @@ def network() -> Iterator[MiniNetwork]:
 def start_probe(network: MiniNetwork, tmp_path: Path, count: int) -> tuple[AgentProcess, AgentProcess]:
     reflector = AgentProcess("reflector", ["udp-reflect", "--bind", WORKLOAD_ADDRESS, "--port", "7000",
                                            "--duration", "30"],
-                             tmp_path / "reflector.jsonl", network.ns("workload"))
+                             tmp_path / "reflector.jsonl", in_namespace(network.ns("workload")))
     sender = AgentProcess("sender", ["udp-send", "--target", WORKLOAD_ADDRESS, "--port", "7000",
                                      "--interval-ms", "10", "--count", str(count), "--drain-ms", "300",
-                                     "--duration", "30"], tmp_path / "sender.jsonl", network.ns("host"))
+                                     "--duration", "30"], tmp_path / "sender.jsonl", in_namespace(network.ns("host")))
     return reflector, sender
 
 
@@ -206,10 +212,10 @@ def test_mss_check_tells_whether_clamping_protects_tcp(network: MiniNetwork, tmp
                     "{ type filter hook forward priority mangle; }; add rule inet clamp forward "
                     "tcp flags syn tcp option maxseg size set 1350")
     sink = AgentProcess("sink", ["tcp-sink", "--bind", WORKLOAD_ADDRESS, "--port", "7001",
-                                 "--duration", "20"], tmp_path / "sink.jsonl", network.ns("workload"))
+                                 "--duration", "20"], tmp_path / "sink.jsonl", in_namespace(network.ns("workload")))
     source = AgentProcess("source", ["tcp-source", "--target", WORKLOAD_ADDRESS, "--port", "7001",
                                      "--rate-kbps", "64", "--duration", "5"],
-                          tmp_path / "source.jsonl", network.ns("host"))
+                          tmp_path / "source.jsonl", in_namespace(network.ns("host")))
     try:
         wait_until(lambda: source.count("progress") >= 2, 10, what="the stream to flow")
         # The sink has sent nothing large: its MSS is what the host's SYN said after the clamp.

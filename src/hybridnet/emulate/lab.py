@@ -160,13 +160,28 @@ class Lab(NodeAccess):
             return self.state.topology_digest == topology_digest(topology)
         return self.plan.topology.model_dump_json() == topology.model_dump_json()
 
+    @staticmethod
+    def is_running(name: str) -> bool:
+        """Whether a lab called ``name`` is up (its state can be read)."""
+        try:
+            return LabState.load(name) is not None
+        except (LabError, OSError):
+            return False
+
     @classmethod
-    def attach(cls, name: str) -> Lab:
-        """The running lab called ``name`` (from its state directory), for status, exec and drills."""
+    def attach(cls, name: str, lab_plan: LabPlan | None = None) -> Lab:
+        """The running lab called ``name`` (from its state directory), for status, exec and drills.
+
+        ``lab_plan``: the caller's plan for this lab, used when the lab runs the very same topology
+        (so a drill plans once); otherwise the lab is planned from the topology it saved.
+        """
         check_lab_name(name)
         state = LabState.load(name)
         if state is None:
             raise LabError(f"no lab named {name!r} is up", fix="start one with `hybridnet up`")
+        if (lab_plan is not None and lab_plan.lab == name and state.topology_digest
+                and state.topology_digest == topology_digest(lab_plan.topology)):
+            return cls(lab_plan, state)
         try:
             text = (lab_directory(name) / "topology.json").read_text(encoding="utf-8")
         except OSError as exc:

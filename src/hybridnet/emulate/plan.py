@@ -16,17 +16,21 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.model import Topology
+from hybridnet.model.names import (  # noqa: F401 (the Azure side's node names, re-exported for the emulator)
+    ER_GATEWAY_NODE,
+    INTERNET_NODE,
+    MSEE_NODES,
+    VNET_FABRIC_NODE,
+    is_vpn_gateway_node,
+    vpn_gateway_node,
+)
 
-MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
-ER_GATEWAY_NODE = "er-gateway"
-VNET_FABRIC_NODE = "vnet-fabric"
-INTERNET_NODE = "internet"
 AZURE_PROBE_SOURCE = IPv4Address("168.63.129.16")
 """The address Azure's load-balancer health probes come from (the AzureLoadBalancer service tag)."""
 
 
-def vpn_gateway_node(index: int) -> str:
-    return f"vpn-gateway-{index}"
+EXPRESSROUTE = "ExpressRoute"
+VPN = "VPN"
 
 
 LAB_COALESCE_MS = 50
@@ -160,6 +164,35 @@ class LabPlan:
             f"no node named {name!r} in lab {self.lab!r}",
             fix=f"use one of: {', '.join(n.name for n in self.nodes)}",
         )
+
+    def path_of_node(self, name: str) -> str | None:
+        """``ExpressRoute`` or ``VPN``: the path a node belongs to, if only one path uses it — the one
+        place this is decided, for hop lists (``path_of_hops``) and addresses (``path_markers``).
+        The circuit's routers (customer edges, MSEEs) and the ExpressRoute gateway are ExpressRoute;
+        the VPN appliance and the VPN gateway's instances are the VPN."""
+        onprem = self.topology.onprem
+        if name in {r.name for r in onprem.edge_routers} or name in MSEE_NODES.values() or name == ER_GATEWAY_NODE:
+            return EXPRESSROUTE
+        if (onprem.vpn_appliance is not None and name == onprem.vpn_appliance.name) or is_vpn_gateway_node(name):
+            return VPN
+        return None
+
+    def path_of_hops(self, hops: list[str]) -> str:
+        """The path a list of nodes (a FIB walk) takes: ExpressRoute if it crosses any node of it,
+        else the VPN if it crosses any node of that, else ``direct``."""
+        labels = {self.path_of_node(hop) for hop in hops}
+        return EXPRESSROUTE if EXPRESSROUTE in labels else VPN if VPN in labels else "direct"
+
+    def path_markers(self) -> dict[str, str]:
+        """Address → path for every address of a node that only one path uses: names a route's next
+        hop or a traceroute's hops."""
+        markers: dict[str, str] = {}
+        for node in self.nodes:
+            label = self.path_of_node(node.name)
+            if label is not None:
+                addresses = list(node.addresses) + (list(node.tunnel.addresses) if node.tunnel else [])
+                markers.update({str(address.local.ip): label for address in addresses})
+        return markers
 
     def owner_of(self, address: IPv4Address) -> str | None:
         """The node that has ``address`` on one of its interfaces (for reading paths and traceroutes)."""

@@ -20,7 +20,7 @@ from hybridnet.emulate import netns
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
 from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
-from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
+from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE, is_vpn_gateway_node
 from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def vpn_missing(lab: Lab) -> list[str]:
     # on-prem side: the appliance has received the VNet from every instance (its best path may
     # still be ExpressRoute, so this one is asked of bgpd).
     tunnel_sessions = [s for s in lab.plan.bgp_sessions if s.role.startswith("VPN tunnel")]
-    azure_side = {s.node: s for s in tunnel_sessions if s.node.startswith("vpn-gateway-")}
+    azure_side = {s.node: s for s in tunnel_sessions if is_vpn_gateway_node(s.node)}
     onprem_prefix = lab.plan.topology.onprem.address_space[0].network_address + 1
     answers = netns.lookup_many({lab.namespace(node): onprem_prefix for node in azure_side})
     for node, session in azure_side.items():

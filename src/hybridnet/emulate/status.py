@@ -14,14 +14,11 @@ from typing import TYPE_CHECKING, Any
 from hybridnet.emulate import netns
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.ike_diagnosis import failure_reason
-from hybridnet.emulate.plan import MSEE_NODES
 from hybridnet.emulate.readiness import peers_of
 
 if TYPE_CHECKING:
     from hybridnet.emulate.lab import Lab
 
-EXPRESSROUTE = "ExpressRoute"
-VPN = "VPN"
 UNREACHABLE = "unreachable"
 MAX_HOPS = 16
 
@@ -69,16 +66,8 @@ def trace_path(lab: Lab, source: str, destination: IPv4Address, name: str | None
         hops.append(following)
         current = following
     if hops[-1] == owner:
-        via = path_label(hops)
+        via = lab.plan.path_of_hops(hops)
     return PathReport(source, name or str(destination), str(destination), hops, via)
-
-
-def path_label(hops: list[str]) -> str:
-    if any(hop in MSEE_NODES.values() for hop in hops):
-        return EXPRESSROUTE
-    if any(hop.startswith("vpn-gateway-") for hop in hops):
-        return VPN
-    return "direct"
 
 
 def onprem_paths(lab: Lab) -> list[PathReport]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hybridnet.drill.agent_process import AgentProcess
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.analysis.streams import http_figures, tcp_stream_result
+from hybridnet.drill.run.agents import AgentProcess
 from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 

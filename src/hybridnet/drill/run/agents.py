@@ -1,9 +1,10 @@
-"""Start, watch and stop one probe agent, optionally inside a network namespace.
+"""Start, watch and stop one probe agent, here or in a lab node.
 
 The drill runs several agents at once (reflectors in workloads, senders on on-prem hosts, the TCP
 stream, HTTP requests). Each gets its own JSON-lines file; this class waits for the agent's
-``ready`` record with a bounded poll, and stops it with SIGTERM so it writes its summary. ``ip netns
-exec`` execs the interpreter in place, so the process id is the agent's own and signals reach it.
+``ready`` record with a bounded poll, and stops it with SIGTERM so it writes its summary. ``launch``
+starts the argv: in a lab, ``Lab.spawn_agent`` for a node (the lab's ``nsenter``, which execs, so the
+process id is the agent's own and signals reach it); by default, here, as a child process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hybridnet.agents.agent_io import Record, read_records
@@ -26,16 +27,23 @@ class AgentError(HybridnetError, RuntimeError):
 
 
 
+Launch = Callable[[Sequence[str]], "subprocess.Popen[str]"]
+"""Starts an agent's argv somewhere (stdout discarded, stderr a pipe) and returns the process."""
+
+
+def launch_here(argv: Sequence[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 class AgentProcess:
     """One running probe agent and its output file."""
 
-    def __init__(self, name: str, mode_args: Sequence[str], out: Path, namespace: str | None = None,
+    def __init__(self, name: str, mode_args: Sequence[str], out: Path, launch: Launch | None = None,
                  python: str = sys.executable, ready_timeout_s: float = 10.0) -> None:
         self.name = name
         self.out = out
-        prefix = ["ip", "netns", "exec", namespace] if namespace else []
-        argv = [*prefix, python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        argv = [python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
+        self.process = (launch or launch_here)(argv)
         try:
             wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s, 0.01,
                        what=f"probe agent {name} to start", error=AgentError)
