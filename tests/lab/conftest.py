@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,11 +35,32 @@ def _missing_requirements() -> str | None:
     return None
 
 
+def xdist_group_of(item: pytest.Item) -> str:
+    """The worker group of a lab test: its module, or module and topology for a parametrised lab.
+
+    Tests that share a lab (a module- or session-scoped fixture) run on one worker, so each lab is
+    brought up once; different labs run side by side on different workers, because lab tests mostly
+    wait on protocol timers rather than use the CPU.
+    """
+    group = Path(str(item.fspath)).stem
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "lab" in callspec.params:
+        group += f"[{callspec.params['lab']}]"
+    if group in SHARED_REFERENCE_LAB:
+        group = "reference-lab"
+    return group
+
+
+SHARED_REFERENCE_LAB = {"test_reference_lab", "test_lab_lifecycle"}
+"""Modules that use the session's one reference lab: kept on one worker so it is built once."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     reason = _missing_requirements()
     for item in items:
         if "tests/lab/" in str(item.fspath):
             item.add_marker(pytest.mark.lab)
+            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
 

@@ -32,12 +32,28 @@ def test_the_reference_fails_over_cleanly_and_exits_0() -> None:
     assert "asym" not in output.split("Failover matrix")[1].split("→ on-prem to Azure")[0]
 
 
-def test_an_asymmetric_design_exits_1_and_says_why() -> None:
-    code, output = run(NO_PREFERENCE, "--depth", "1")
+def _edges_below_the_vpn(tmp_path: Path) -> str:
+    """The no-preference variant with the edges' local preference below the appliance's: on-prem
+    prefers the VPN whatever the router IDs."""
+    path = tmp_path / "edges-below-vpn.yaml"
+    text = Path(NO_PREFERENCE).read_text()
+    path.write_text(text.replace("local_preference: 100      # CHANGED", "local_preference: 90 #"))
+    return str(path)
+
+
+def test_an_asymmetric_design_exits_1_and_says_why(tmp_path: Path) -> None:
+    code, output = run(_edges_below_the_vpn(tmp_path), "--depth", "1")
     assert code == 1
     assert "→VPN ←ER" in output and "asym" in output
     assert "asymmetric in 9 scenario(s)" in output
     assert "local preference" in output
+
+
+def test_equal_local_preference_is_a_router_id_tie_break_and_says_so() -> None:
+    code, output = run(NO_PREFERENCE, "--depth", "1", width=400)
+    assert code == 0  # the rendered router IDs rank the CEs before the appliance
+    assert "equally long AS paths (12076 over ExpressRoute, 65515 over the VPN)" in output
+    assert "lowest router ID decides" in output
 
 
 def test_flagged_shows_only_scenarios_with_a_flagged_flow() -> None:
@@ -81,8 +97,8 @@ def test_against_itself_reports_no_change() -> None:
     assert "no flow changes" in output
 
 
-def test_against_as_json() -> None:
-    code, output = run("--against", NO_PREFERENCE, "--json", "--depth", "0")
+def test_against_as_json(tmp_path: Path) -> None:
+    code, output = run("--against", _edges_below_the_vpn(tmp_path), "--json", "--depth", "0")
     assert code == 1
     data = json.loads(output)
     assert data["after"] == "variant-no-er-preference"

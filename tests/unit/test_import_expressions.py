@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hybridnet.importer.expressions import ArmExpressionError, evaluate_string, evaluate_value
+from hybridnet.importer.expressions import ArmExpressionError, Unknown, evaluate_string, evaluate_value
 from hybridnet.importer.template import TemplateScope
 
 TEMPLATE: dict[str, Any] = {
@@ -83,6 +83,11 @@ def test_property_copy_loop_builds_an_array(scope: TemplateScope) -> None:
     assert evaluate_value(value, scope) == {"other": 1, "subnets": [{"name": "s0"}, {"name": "s1"}]}
 
 
+def test_a_parameter_without_value_is_unknown_and_says_how_to_give_it(scope: TemplateScope) -> None:
+    value = evaluate_string("[concat('x-', parameters('required'))]", scope)
+    assert isinstance(value, Unknown) and "'required' has no value and no default" in value.why
+
+
 def test_a_secure_parameter_without_value_becomes_a_placeholder_never_a_guess(scope: TemplateScope) -> None:
     assert evaluate_string("[parameters('key')]", scope) == "<secure parameter key>"
     assert scope.secure_parameters == {"key"}
@@ -92,7 +97,6 @@ def test_a_secure_parameter_without_value_becomes_a_placeholder_never_a_guess(sc
     ("expression", "message"),
     [
         ("[parameters('nope')]", "not declared"),
-        ("[parameters('required')]", "no value and no default"),
         ("[variables('missing')]", "not defined"),
         ("[variables('selfish')]", "refers to itself"),
         ("[listKeys('x', '2023-01-01')]", "listkeys()"),

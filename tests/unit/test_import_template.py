@@ -144,9 +144,15 @@ def test_the_report_names_what_was_skipped_and_assumed(hub: tuple[Topology, list
     assert "123secret" not in text
 
 
-def test_a_missing_required_parameter_is_a_clear_error() -> None:
-    with pytest.raises(TopologyError, match=r"onPremGatewayAddress.*no value"):
-        import_files([FIXTURES / "hub-template.json"])
+def test_a_missing_required_parameter_leaves_its_field_unknown_and_reported() -> None:
+    """Without the parameters file the local network gateway is still imported; its address is
+    reported as unknown, with the file and the resource, and how to supply it."""
+    result = import_files([FIXTURES / "hub-template.json"])
+    unknown = [u for u in result.report.unknown if "onPremGatewayAddress" in u.why]
+    assert unknown and unknown[0].field == "properties.gatewayIpAddress"
+    assert "localNetworkGateways" in unknown[0].resource and "hub-template.json" in unknown[0].origin
+    assert result.topology.local_network_gateways[0].gateway_ip is None
+    assert any(line.startswith("unknown ") and "hub-template.json" in line for line in result.report.lines())
 
 
 def test_a_parameters_file_alone_is_refused(tmp_path: Path) -> None:

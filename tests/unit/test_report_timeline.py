@@ -15,7 +15,7 @@ from tests.unit.test_report_sample import STEPS, sample_drill
 
 BURST = [("bfd", "peer down"), ("bgp", "session down"), ("zebra", "route withdrawn"), ("bgp", "route withdrawn"),
          ("ike", "ike-updown"), ("child_sa", "child-updown"), ("zebra", "route installed")]
-STEP_NAMES = {name for name, *_ in STEPS}
+STEP_NAMES = {step.name for step, *_ in STEPS}
 
 
 def _event_labels(figure_texts: list[Text]) -> list[Text]:

@@ -8,7 +8,7 @@ IDS = {"ce1": 1, "ce2": 2, "vpn": 3}
 
 
 def _route(next_hop: str, **changes: object) -> BgpRoute:
-    fields: dict[str, object] = {"via": Via.ER, "as_path": (12076, 65515), "local_preference": 100}
+    fields: dict[str, object] = {"via": Via.ER, "as_path": (12076,), "local_preference": 100}
     fields.update(changes)
     return BgpRoute(next_hop=next_hop, **fields)  # type: ignore[arg-type]
 
@@ -30,9 +30,20 @@ def test_higher_local_preference_beats_a_shorter_as_path() -> None:
 
 
 def test_with_equal_local_preference_the_shorter_as_path_wins() -> None:
-    er = _route("ce1")
+    prepended = _route("ce1", as_path=(12076, 12076))
     vpn = _route("vpn", via=Via.VPN, as_path=(65515,))
-    assert bgp_best([er, vpn], IDS) == (vpn,)
+    assert bgp_best([prepended, vpn], IDS) == (vpn,)
+
+
+def test_expressroute_and_the_vpn_tie_on_path_length_and_the_router_id_decides() -> None:
+    """What the core holds with equal local preference: ``12076`` from the CEs (the MSEE strips 65515),
+    ``65515`` from the appliance with MED 0, all over iBGP. Length, origin tie; MED is not compared
+    (different neighbouring AS); the lowest router ID wins, and only identical paths are multipath."""
+    ce1, ce2 = _route("ce1", ebgp=False), _route("ce2", ebgp=False)
+    vpn = _route("vpn", via=Via.VPN, as_path=(65515,), med=0, ebgp=False)
+    assert bgp_best([vpn, ce2, ce1], IDS) == (ce1, ce2)
+    appliance_first = {"vpn": 0, "ce1": 1, "ce2": 2}
+    assert bgp_best([ce1, ce2, vpn], appliance_first) == (vpn,)
 
 
 def test_lower_origin_wins_at_equal_path_length() -> None:
@@ -45,12 +56,12 @@ def test_med_is_compared_only_between_routes_from_the_same_neighbour_as() -> Non
     low = _route("ce1", med=10, ebgp=False)
     high = _route("ce2", med=50, ebgp=False)
     assert bgp_best([high, low], IDS, multipath=False) == (low,)
-    other_as = _route("ce2", as_path=(64999, 65515), med=50, ebgp=False)
+    other_as = _route("ce2", as_path=(64999,), med=50, ebgp=False)
     # different neighbouring AS: MED is not compared, the router ID decides
     assert bgp_best([other_as, _route("ce1", med=10, ebgp=False)], IDS, multipath=False)[0].next_hop == "ce1"
     assert (
         bgp_best(
-            [_route("ce2", med=10, ebgp=False), _route("ce1", as_path=(64999, 1), med=50, ebgp=False)],
+            [_route("ce2", med=10, ebgp=False), _route("ce1", as_path=(64999,), med=50, ebgp=False)],
             IDS,
             multipath=False,
         )[0].next_hop

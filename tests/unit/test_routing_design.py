@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from hybridnet.model import Topology
-from hybridnet.routing import Flag, GatewayKind, analyse, failure_points, parse_scenario, routing_design
+from hybridnet.routing import Flag, GatewayKind, OnPremBgp, analyse, failure_points, parse_scenario, routing_design
 from hybridnet.routing.scenarios import ScenarioError
 from tests.conftest import reference_document, topology_from
 
@@ -120,11 +120,20 @@ def test_prepending_on_one_ce_steers_azure_to_the_other_link() -> None:
 
 
 def test_prepending_towards_azure_does_not_make_on_prem_prefer_expressroute() -> None:
-    """Prepending changes what Azure sees, not what on-prem chooses: only local preference fixes that."""
+    """Prepending changes what Azure sees, not what on-prem chooses: only local preference fixes that.
+    With equal local preference the paths tie (12076 / 65515) and the lowest router ID decides."""
     topology = variant(ce(0, local_preference=100), ce(1, local_preference=100), appliance(as_path_prepend=3))
-    web = analyse(topology, depth=0).result("all-up", "192.168.0.0/16", "web")
+    appliance_first = OnPremBgp(router_ids={"onprem-vpn": 0, "onprem-ce1": 1, "onprem-ce2": 2})
+    web = analyse(topology, depth=0, bgp=appliance_first).result("all-up", "192.168.0.0/16", "web")
     assert web.forward.gateway is GatewayKind.VPN
     assert web.reverse.gateway is GatewayKind.ER
+    assert Flag.ASYMMETRIC in web.flags
+
+
+def test_a_lower_local_preference_on_the_edges_sends_on_prem_over_the_vpn_whatever_the_router_ids() -> None:
+    topology = variant(ce(0, local_preference=90), ce(1, local_preference=90))
+    web = analyse(topology, depth=0).result("all-up", "192.168.0.0/16", "web")
+    assert web.forward.gateway is GatewayKind.VPN and web.reverse.gateway is GatewayKind.ER
     assert Flag.ASYMMETRIC in web.flags
 
 
@@ -206,13 +215,20 @@ def test_a_subnet_without_gateway_route_propagation_cannot_reach_on_prem() -> No
 
 
 def test_a_udr_to_the_vpn_gateway_beats_expressroute_for_that_subnet() -> None:
+    """The UDR sends the subnet's traffic to the VPN gateway, but the gateway instances prefer the
+    ExpressRoute gateway's route to on-prem: while ExpressRoute is up it hairpins through both."""
     analysis = analyse(variant(route_table("web", ("192.168.0.0/16", "VirtualNetworkGateway"))), depth=1)
     web = analysis.result("all-up", "192.168.0.0/16", "web")
-    assert web.reverse.gateway is GatewayKind.VPN and web.forward.gateway is GatewayKind.ER
+    assert {branch.hops[:3] for branch in web.reverse.branches} == {
+        ("vnet-fabric", "vpn-gateway-0", "er-gateway"),
+        ("vnet-fabric", "vpn-gateway-1", "er-gateway"),
+    }
+    assert web.reverse.gateway is GatewayKind.MIXED and web.forward.gateway is GatewayKind.ER
     assert {Flag.ASYMMETRIC, Flag.UNEXPECTED_PATH} <= web.flags
     assert any("UDR 192.168.0.0/16 in route table web-rt" in reason for reason in web.reasons)
     assert analysis.result("all-up", "192.168.0.0/16", "data").reverse.gateway is GatewayKind.ER
-    assert Flag.BLACKHOLE in analysis.result("onprem-vpn", "192.168.0.0/16", "web").flags
+    assert analysis.result("circuit", "192.168.0.0/16", "web").reverse.gateway is GatewayKind.VPN
+    assert Flag.BLACKHOLE not in analysis.result("onprem-vpn", "192.168.0.0/16", "web").flags
 
 
 def test_a_longer_gateway_route_beats_a_default_udr_and_an_equal_udr_beats_bgp() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from pathlib import Path
 
+import pytest
+
 from hybridnet.model import Topology, load
 from hybridnet.routing import NextHop, OnPremBgp, Via, analyse, scenario
 from hybridnet.routing.crosscheck import compare_routes, path_matches
@@ -43,7 +45,8 @@ def test_with_everything_up_each_node_points_along_expressroute(reference: Topol
     assert table["onprem-vpn"][VNET] == (NextHop("vpn-gateway-0", Via.VPN), NextHop("vpn-gateway-1", Via.VPN))
     assert table["vnet-fabric"][ONPREM] == (NextHop("er-gateway", Via.ER),)
     assert table["er-gateway"][ONPREM] == (NextHop("msee-primary", Via.ER), NextHop("msee-secondary", Via.ER))
-    assert table["vpn-gateway-0"][ONPREM] == (NextHop("onprem-vpn", Via.VPN),)  # learned, not used
+    # Each VPN gateway instance prefers what the ExpressRoute gateway tells it over its own tunnel's.
+    assert table["vpn-gateway-0"][ONPREM] == (NextHop("er-gateway", Via.ER),)
     assert table["msee-primary"][ONPREM] == (NextHop("onprem-ce1", Via.ER),)
 
 
@@ -72,6 +75,34 @@ def test_with_the_circuit_down_nodes_point_along_the_vpn(reference: Topology) ->
     )
     assert "msee-primary" not in table  # the MSEEs are gone with the circuit
     assert ONPREM not in table["er-gateway"]  # the gateway is up but learns nothing
+
+
+@pytest.mark.parametrize("failed", [{"vpn-tunnel-0"}, {"onprem-vpn"}, {"primary-link"}])
+def test_vpn_gateway_instances_keep_the_expressroute_route_while_the_er_gateway_has_one(
+    reference: Topology, failed: set[str]
+) -> None:
+    table = routing_table(reference, scenario(failed))
+    assert table["vpn-gateway-0"][ONPREM] == table["vpn-gateway-1"][ONPREM] == (NextHop("er-gateway", Via.ER),)
+
+
+@pytest.mark.parametrize("failed", [{"circuit"}, {"er-gateway"}, {"primary-link", "secondary-link"}])
+def test_vpn_gateway_instances_fall_back_to_their_tunnels_when_expressroute_withdraws(
+    reference: Topology, failed: set[str]
+) -> None:
+    table = routing_table(reference, scenario(failed))
+    assert table["vpn-gateway-0"][ONPREM] == table["vpn-gateway-1"][ONPREM] == (NextHop("onprem-vpn", Via.VPN),)
+
+
+def test_a_vpn_gateway_instance_without_tunnel_or_expressroute_has_no_on_prem_route(reference: Topology) -> None:
+    table = routing_table(reference, scenario({"circuit", "vpn-tunnel-0"}))
+    assert ONPREM not in table.get("vpn-gateway-0", {})
+    assert table["vpn-gateway-1"][ONPREM] == (NextHop("onprem-vpn", Via.VPN),)
+
+
+def test_a_prefix_announced_over_the_vpn_only_stays_on_the_tunnel_at_the_vpn_gateway() -> None:
+    table = routing_table(load(EXAMPLES / "variant-vpn-pinned-24.yaml"), scenario(set()))
+    assert table["vpn-gateway-0"][IPv4Network("192.168.1.0/24")] == (NextHop("onprem-vpn", Via.VPN),)
+    assert table["vpn-gateway-0"][ONPREM] == (NextHop("er-gateway", Via.ER),)
 
 
 def test_router_ids_decide_between_the_ces_without_multipath(reference: Topology) -> None:

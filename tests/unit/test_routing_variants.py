@@ -1,5 +1,7 @@
 """The two classic mistakes, as shipped example files: on-prem not preferring ExpressRoute
-(asymmetric paths) and a more specific prefix over the VPN only (traffic pinned to the VPN)."""
+(ExpressRoute and the VPN then tie on AS-path length, and the router ID decides: asymmetric paths
+when the VPN appliance's is lowest) and a more specific prefix over the VPN only (traffic pinned to
+the VPN)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from hybridnet.model import Topology, default_topology, load
-from hybridnet.routing import Analysis, Flag, GatewayKind, analyse
+from hybridnet.routing import Analysis, Flag, GatewayKind, OnPremBgp, analyse
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -61,25 +63,47 @@ def _both_paths_up(failed: frozenset[str]) -> bool:
     return bool(er and vpn)
 
 
-def test_without_er_preference_on_prem_sends_over_the_vpn_and_azure_answers_over_er(
+APPLIANCE_FIRST = OnPremBgp(router_ids={"onprem-vpn": 0, "onprem-core": 1, "onprem-ce1": 2, "onprem-ce2": 3})
+"""Router IDs that rank the VPN appliance lowest (the rendered ones rank it after the CEs)."""
+
+
+def test_without_er_preference_the_tie_goes_to_the_lowest_router_id(no_er_preference: Topology) -> None:
+    """``12076`` (the MSEE strips 65515) against ``65515``: equal length, origin IGP, MED not compared
+    between neighbouring ASes, iBGP at the core: the rendered router IDs put the CEs first."""
+    web = analyse(no_er_preference, depth=0).result("all-up", "192.168.0.0/16", "web")
+    assert web.forward.gateway is web.reverse.gateway is GatewayKind.ER
+    assert not web.flags
+    notes = analyse(no_er_preference, depth=0).design.notes
+    assert any("lowest router ID decides" in note for note in notes), notes
+
+
+def test_without_er_preference_an_appliance_with_the_lowest_router_id_takes_the_traffic(
     no_er_preference: Topology,
 ) -> None:
-    analysis = analyse(no_er_preference)
-    web = analysis.result("all-up", "192.168.0.0/16", "web")
-    assert web.forward.gateway is GatewayKind.VPN  # 65515 is shorter than 12076 65515
+    web = analyse(no_er_preference, depth=0, bgp=APPLIANCE_FIRST).result("all-up", "192.168.0.0/16", "web")
+    assert web.forward.gateway is GatewayKind.VPN
     assert web.reverse.gateway is GatewayKind.ER  # Azure prefers ExpressRoute for the same prefix
     assert web.flags == {Flag.ASYMMETRIC, Flag.UNEXPECTED_PATH}
     assert any("local preference" in reason for reason in web.reasons)
 
 
+def test_the_reference_keeps_expressroute_whatever_the_router_ids(reference: Topology) -> None:
+    analysis = analyse(reference, depth=1, bgp=APPLIANCE_FIRST)
+    assert not any(_flagged(analysis, r.scenario.name, Flag.ASYMMETRIC) for r in analysis.results)
+    assert not any(
+        "router ID" in note for note in analysis.design.notes
+    )  # local preference 150 decides, not the tie-break
+
+
 def test_asymmetry_is_flagged_exactly_where_both_paths_are_up(no_er_preference: Topology) -> None:
-    analysis = analyse(no_er_preference)
+    analysis = analyse(no_er_preference, bgp=APPLIANCE_FIRST)
     asymmetric = {
         r.scenario.name for r in analysis.results if _flagged(analysis, r.scenario.name, Flag.ASYMMETRIC)
     }
     expected = {r.scenario.name for r in analysis.results if _both_paths_up(r.scenario.failed)}
     assert asymmetric == expected
     assert "all-up" in asymmetric and "circuit" not in asymmetric and "onprem-vpn" not in asymmetric
+    assert not any(_flagged(analyse(no_er_preference), name, Flag.ASYMMETRIC) for name in expected)
 
 
 def _flagged(analysis: Analysis, scenario: str, flag: Flag) -> bool:

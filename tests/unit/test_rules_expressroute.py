@@ -36,9 +36,12 @@ FAILING = [
         path="circuit.private_peering.bgp_timers",
         severity="warning",
     ),
+    fail("HN-ER-005", "partial-inventory-without-circuit", removing("connections.0"), removing("circuit"),
+         path="circuit"),
 ]
 
 PASSING = [
+    passes("HN-ER-005", "circuit-present"),
     passes("HN-ER-001", "private-peering"),
     passes("HN-ER-002", "both-links"),
     passes(
@@ -65,3 +68,15 @@ def test_expressroute_rule_fires(case: Case) -> None:
 @pytest.mark.parametrize("case", PASSING)
 def test_expressroute_rule_stays_quiet(case: Case) -> None:
     assert_passes(case)
+
+
+def test_without_a_circuit_every_rule_runs_and_only_the_missing_part_is_an_error() -> None:
+    """A partial inventory (a VPN-only hub) is checked, not refused: the circuit rules skip cleanly and
+    HN-ER-005 says what is missing."""
+    from hybridnet.rules import Severity, check
+    from tests.conftest import reference_document, topology_from
+
+    document = reference_document()
+    del document["connections"][0], document["circuit"]
+    findings = check(topology_from(document))
+    assert [f.rule_id for f in findings if f.severity is Severity.ERROR] == ["HN-ER-005"]

@@ -213,3 +213,20 @@ def test_uncovered_range_is_named() -> None:
         )
     )
     assert "192.168.128.0/17 of it is not announced over ExpressRoute" in finding.message
+
+
+def test_equal_local_preference_message_says_the_as_paths_tie_and_the_router_id_decides() -> None:
+    [finding] = assert_fails(
+        Case("HN-RT-001", "tie", (setting("onprem.edge_routers.0.local_preference", 100),))
+    )
+    assert "equally long (12076 over ExpressRoute, 65515 over the VPN)" in finding.message
+    assert "router ID" in finding.message
+    assert "12076 65515" not in finding.message
+
+
+def test_lower_local_preference_message_says_on_prem_sends_over_the_vpn() -> None:
+    [finding] = assert_fails(
+        Case("HN-RT-001", "below", (setting("onprem.edge_routers.0.local_preference", 90),))
+    )
+    assert "lower local preference than the VPN appliance onprem-vpn's 100" in finding.message
+    assert "on-prem sends over the VPN" in finding.message and "router ID" not in finding.message

@@ -95,13 +95,13 @@ def analyse_command(
 
     Exit 0: clean failover; 1: a flow is asymmetric or unexpected anywhere, or lost with at most one part down (with --against: the designs differ); 2: bad input.
     """  # noqa: E501 - typer keeps docstring line breaks in --help
-    topology = load_topology(file)
+    topology = load_topology(file, stage="analyse")
     if parts:
         _print_parts(topology)
         return
     chosen = _scenarios(topology, depth, scenarios or [], only_named)
     if against is not None:
-        other = load_topology(against)
+        other = load_topology(against, stage="analyse")
         others = _scenarios(other, depth, scenarios or [], only_named, quiet=True)
         both = (*routing_design(topology).onprem_prefixes(), *routing_design(other).onprem_prefixes())
         before, after = _analyse(topology, chosen, both), _analyse(other, others, both)

@@ -42,10 +42,16 @@ def report_topology_error(error: TopologyError) -> None:
         err_console.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False, soft_wrap=True)
 
 
-def load_topology(path: Path | None) -> Topology:
-    """Load a topology or exit 2 with located errors: users never see a traceback for bad input."""
+def load_topology(path: Path | None, stage: str | None = None) -> Topology:
+    """Load a topology or exit 2 with located errors: users never see a traceback for bad input.
+
+    A ``stage`` that needs the whole design (analyse, render, up, drill) also refuses a partial
+    topology, naming the part that is missing; ``check`` takes partial ones and reports the gaps."""
     try:
-        return load(path)
+        topology = load(path)
+        if stage is not None:
+            refuse_partial(topology, stage)
+        return topology
     except TopologyError as error:
         report_topology_error(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -118,3 +124,22 @@ def report_every_command(app: typer.Typer) -> None:
     for group in app.registered_groups:
         if group.typer_instance is not None:
             report_every_command(group.typer_instance)
+
+
+def refuse_partial(topology: Topology, stage: str) -> None:
+    """Parts a partial inventory (``hybridnet import`` of a VPN-only hub, say) may lack."""
+    source = str(topology.source) if topology.source else None
+    missing = []
+    if topology.circuit is None:
+        missing.append(("circuit", "no ExpressRoute circuit", "add 'circuit:' (or import its resource group)"))
+    for index, lng in enumerate(topology.local_network_gateways):
+        if lng.gateway_ip is None:
+            missing.append((f"local_network_gateways.{index}.gateway_ip",
+                            f"local network gateway {lng.name} has no address", "set gateway_ip: the on-prem "
+                            "VPN device's public IP"))
+    if missing:
+        raise TopologyErrors([
+            TopologyError(f"{message}: `hybridnet {stage}` needs the whole design (`hybridnet check` lists what "
+                          "a partial topology lacks)", file=source, field=field, fix=fix)
+            for field, message, fix in missing
+        ])

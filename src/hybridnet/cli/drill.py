@@ -18,7 +18,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hybridnet.cli.common import TopologyArg, checked_lab_name, console, err_console, reported_errors
+from hybridnet.cli.common import (
+    TopologyArg,
+    checked_lab_name,
+    console,
+    err_console,
+    refuse_partial,
+    reported_errors,
+)
 from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.drill.result import DrillResult
 from hybridnet.drill.scenario import DEFAULT_SCENARIO, SCENARIO_NAMES
@@ -59,6 +66,7 @@ def drill(
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
     with reported_errors(as_json=as_json, system_prefix="the drill could not run: "):
         topology = load(topology_file)
+        refuse_partial(topology, "drill")
         _check_report_dir(report_dir)
         options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks,
                                host=host, workload=workload, repeat=repeat, flaps=flaps, lab=lab, keep=keep)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hybridnet.cli.common import (
     EXIT_BAD_INPUT,
@@ -58,13 +59,23 @@ def import_(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     text = topology_yaml(result.topology, result.report)
     report = result.report
-    for assumption in report.assumptions:
+    for assumption in report.assumptions:  # user text (ARM expressions) holds brackets: escape it
         err_console.print(
-            f"[yellow]assumed[/] {assumption.field}: {assumption.message}", highlight=False, soft_wrap=True
+            f"[yellow]assumed[/] {escape(assumption.field)}: {escape(assumption.message)}",
+            highlight=False,
+            soft_wrap=True,
         )
     for item in report.unmapped:
         err_console.print(
-            f"[magenta]not imported[/] {item.what}: {item.reason}", highlight=False, soft_wrap=True
+            f"[magenta]not imported[/] {escape(item.what)}: {escape(item.reason)}", highlight=False, soft_wrap=True
+        )
+    for unknown in report.unknown:
+        where = unknown.origin.split(": resource ", 1)[0]
+        err_console.print(
+            f"[cyan]unknown[/] {escape(unknown.resource)} {escape(unknown.field)}: {escape(unknown.why)} "
+            f"({escape(where)})",
+            highlight=False,
+            soft_wrap=True,
         )
     if output is None:
         typer.echo(text, nl=False)
@@ -75,7 +86,8 @@ def import_(
         fail(f"cannot write {output}: {exc.strerror}")
     console.print(
         f"wrote [bold]{output}[/] ({len(report.imported)} resources read, {len(report.unmapped)} not "
-        f"imported, {len(report.assumptions)} assumptions); check it with [bold]hybridnet check {output}[/]"
+        f"imported, {len(report.unknown)} unknown until deployed, {len(report.assumptions)} assumptions); "
+        f"check it with [bold]hybridnet check {output}[/]"
     )
 
 

@@ -51,7 +51,7 @@ def up(
     ] = False,
 ) -> None:
     """Start a lab: namespaces, FRR and strongSwan on both sides; wait for traffic over ExpressRoute."""
-    topology = load_topology(topology_file)
+    topology = load_topology(topology_file, stage="up")
     try:
         lab_plan = plan(topology, lab=lab)
     except LabError as error:

@@ -72,7 +72,7 @@ def arm(
     from hybridnet.render.arm import KeyVaultSecret, render_arm
     from hybridnet.render.arm_schema import ArmSchemaMissing, validate_parameters, validate_template
 
-    model = load_topology(topology)
+    model = load_topology(topology, stage="render")
     secret = KeyVaultSecret(key_vault_id, key_vault_secret) if key_vault_id else None
     deployment = render_arm(model, secret)
     _warn_about_check_errors(model, topology)
@@ -128,7 +128,7 @@ def device(
     ] = None,
 ) -> None:
     """Render the on-prem device configurations: core router, customer-edge routers and VPN appliance."""
-    model = load_topology(topology)
+    model = load_topology(topology, stage="render")
     render_onprem = device_renderer(vendor)
     if with_key and output is None:
         fail("--with-key writes the pre-shared key: give -o DIR so it goes to files, not the terminal")

@@ -1,9 +1,12 @@
 """The Azure half of the plan: what Azure runs, configured the way Azure documents it.
 
 * two MSEE routers (AS 12076) on the circuit's /30s, eBGP and BFD to the customer edges with the
-  peering's timers, and eBGP to the ExpressRoute gateway behind them;
+  peering's timers (removing the private 65515, so the customer sees the VNet as ``12076``), and
+  eBGP to the ExpressRoute gateway behind them;
 * the ExpressRoute gateway and the VPN gateway instance(s) (AS 65515) in the GatewaySubnet, each
-  announcing the VNet address space; the VPN gateway answers IKEv2 with Azure's proposals;
+  announcing the VNet address space; the ExpressRoute gateway passes the on-prem prefixes to the
+  VPN instances over iBGP, which prefer them to their tunnels' (as Azure prefers ExpressRoute);
+  the VPN gateway answers IKEv2 with Azure's proposals;
 * the VNet fabric: the subnets' default gateway (x.x.x.1) and what Azure programs into them, an
   iBGP listener that prefers the ExpressRoute gateway's routes over the VPN gateway's for the same
   prefix (local preference) while the longest prefix still wins (the kernel FIB);
@@ -56,7 +59,10 @@ from hybridnet.render.frr import VpnPeering
 from hybridnet.render.templating import template
 
 INTERNAL_TIMERS = (10, 30)
+ER_GATEWAY_ASN = 65515
 ER_LOCAL_PREFERENCE = 200
+"""Local preference of ExpressRoute-learned routes in the fabric and in the VPN gateway instances:
+Azure prefers ExpressRoute over VPN for the same prefix whatever the AS paths (azure-facts §3, §8)."""
 VPN_LOCAL_PREFERENCE = 100
 
 
@@ -113,25 +119,15 @@ def plan_azure(topology: Topology) -> SidePlan:
         if peering.bfd.enabled:
             bfd_peers.append((name, customer))
     gateway_members = ["er"]
-    nodes.append(
-        Node(
-            name=ER_GATEWAY_NODE,
-            role="ExpressRoute gateway (AS 65515)",
-            side="azure",
-            forwarding=True,
-            addresses=(
-                *(Address(m["interface"], m["address"]) for m in msees),
-                Address("vnet", IPv4Interface(f"{er_address}/{gateway_subnet.prefix.prefixlen}")),
-            ),
-            frr_config=_template("er_gateway.conf.j2").render(**common, msees=msees, address=er_address),
-        )
-    )
+    er_node_at = len(nodes)  # the ExpressRoute gateway goes here once the VPN instances it peers with are known
     links.append(Link(Endpoint(ER_GATEWAY_NODE, "vnet"), Endpoint(VNET_FABRIC_NODE, "er"), role="gateway-subnet"))
     sessions += [
         BgpSession(ER_GATEWAY_NODE, fabric_gw.ip, VNET_FABRIC_NODE, "gateway to VNet fabric"),
         BgpSession(VNET_FABRIC_NODE, er_address, ER_GATEWAY_NODE, "gateway to VNet fabric"),
     ]
     vpn_addresses: list[IPv4Address] = []
+    vpn_peers: list[dict[str, Any]] = []
+    vpn_common = {**common, "er_address": er_address, "er_asn": ER_GATEWAY_ASN, "er_preference": ER_LOCAL_PREFERENCE}
     internet_addresses = (
         [Address("onprem", IPv4Interface(f"{INTERNET_TO_ONPREM}/32"), topology.onprem.vpn_appliance.public_ip)]
         if topology.onprem.vpn_appliance
@@ -139,10 +135,11 @@ def plan_azure(topology: Topology) -> SidePlan:
     )
     tunnels: list[tuple[str, str]] = []
     for peering_vpn in render_frr.vpn_peerings(topology):
-        node, address = _vpn_gateway(topology, peering_vpn, common)
+        node, address = _vpn_gateway(topology, peering_vpn, vpn_common)
         index = peering_vpn["index"]
         nodes.append(node)
         vpn_addresses.append(address)
+        vpn_peers.append({"address": address, "asn": _vpn_asn(topology), "node": node.name})
         gateway_members.append(f"vpn{index}")
         internet_addresses.append(
             Address(
@@ -159,8 +156,26 @@ def plan_azure(topology: Topology) -> SidePlan:
             BgpSession(node.name, peering_vpn["local"], topology.onprem.vpn_appliance.name, f"VPN tunnel {index}"),
             BgpSession(node.name, fabric_gw.ip, VNET_FABRIC_NODE, "gateway to VNet fabric"),
             BgpSession(VNET_FABRIC_NODE, address, node.name, "gateway to VNet fabric"),
+            BgpSession(node.name, er_address, ER_GATEWAY_NODE, "ExpressRoute gateway to VPN gateway"),
+            BgpSession(ER_GATEWAY_NODE, address, node.name, "ExpressRoute gateway to VPN gateway"),
         ]
         tunnels.append((node.name, "onprem"))
+    nodes.insert(
+        er_node_at,
+        Node(
+            name=ER_GATEWAY_NODE,
+            role=f"ExpressRoute gateway (AS {ER_GATEWAY_ASN})",
+            side="azure",
+            forwarding=True,
+            addresses=(
+                *(Address(m["interface"], m["address"]) for m in msees),
+                Address("vnet", IPv4Interface(f"{er_address}/{gateway_subnet.prefix.prefixlen}")),
+            ),
+            frr_config=_template("er_gateway.conf.j2").render(
+                **common, msees=msees, address=er_address, vpn_gateways=vpn_peers
+            ),
+        ),
+    )
     if internet_addresses:
         nodes.append(
             Node(
@@ -197,6 +212,11 @@ def _er_gateway_address(topology: Topology) -> IPv4Address:
         f"the GatewaySubnet {subnet.prefix} has no free address for the ExpressRoute gateway",
         fix="make the GatewaySubnet /27 or larger",
     )
+
+
+def _vpn_asn(topology: Topology) -> int:
+    gateway = topology.vpn_gateway
+    return gateway.bgp.asn if gateway is not None and gateway.bgp is not None else ER_GATEWAY_ASN
 
 
 def _vpn_gateway(topology: Topology, peering_vpn: VpnPeering, common: dict[str, Any]) -> tuple[Node, IPv4Address]:

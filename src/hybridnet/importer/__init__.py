@@ -9,7 +9,6 @@ what was left out.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,10 @@ from pydantic import ValidationError
 from hybridnet.importer.assemble import SHAPE_ERRORS, assemble
 from hybridnet.importer.exported import exported_resources, is_export
 from hybridnet.importer.expressions import ArmExpressionError
+from hybridnet.importer.jsonfile import read_json_file
+from hybridnet.importer.limits import ArmLimitError
 from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
-from hybridnet.importer.report import ImportReport
+from hybridnet.importer.report import ImportReport, UnknownField
 from hybridnet.importer.resources import AzureResource
 from hybridnet.importer.template import SECURE_TYPES, evaluate_template, parameter_values
 from hybridnet.model import Topology, TopologyError, TopologyErrors
@@ -36,19 +37,7 @@ class ImportResult:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise TopologyError("file not found", file=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise TopologyError(
-            f"not JSON: {exc.msg}",
-            file=str(path),
-            line=exc.lineno,
-            fix="import takes ARM templates, parameters files and JSON exports",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TopologyError(f"cannot read: {exc}", file=str(path)) from None
+    return read_json_file(path)
 
 
 def _is_template(document: Any) -> bool:
@@ -131,6 +120,7 @@ def read_resources(
                     fix="check it with `az deployment group validate`",
                 ) from None
             resources += scope.resources
+            report.unknown += [UnknownField(u.resource, u.field, u.why, u.origin) for u in scope.unknowns]
             for item in skipped:
                 report.skip(f"{item.type} {item.name}", item.reason, str(path))
             for name in _clear_text_secrets(document, values):
@@ -184,6 +174,15 @@ def _one_group(resources: list[AzureResource], resource_group: str | None, sourc
 
 def import_files(paths: list[Path], base: Topology | None = None, resource_group: str | None = None) -> ImportResult:
     """A validated topology from templates and exports; ``base`` supplies what Azure cannot know."""
+    try:
+        return _import_files(paths, base, resource_group)
+    except RecursionError:  # every input is bounded (limits.py); this only keeps a traceback from escaping
+        raise ArmLimitError(
+            "the input nests too deeply to evaluate", file=", ".join(str(p) for p in paths)
+        ) from None
+
+
+def _import_files(paths: list[Path], base: Topology | None, resource_group: str | None) -> ImportResult:
     report = ImportReport()
     resources, facts = read_resources(paths, resource_group, report)
     try:
@@ -195,9 +194,7 @@ def import_files(paths: list[Path], base: Topology | None = None, resource_group
             fix="check the resource's JSON against an export",
         ) from None
     except TopologyError as error:
-        if report.unmapped:  # what was skipped is usually why something is missing: say it
-            skipped = "; ".join(f"{u.what}: {u.reason}" for u in report.unmapped[:3])
-            error.fix = f"{error.fix}; not imported: {skipped}"
+        _say_what_was_skipped(error, report)
         raise
     group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
     document["resource_group"] = group
@@ -209,7 +206,23 @@ def import_files(paths: list[Path], base: Topology | None = None, resource_group
         overlay(document, base, report)
     else:
         document["onprem"] = default_onprem(document, report)
-    return ImportResult(_validated(document, report), report)
+    try:
+        topology = _validated(document, report)
+    except TopologyErrors as errors:
+        for error in errors.errors:
+            _say_what_was_skipped(error, report)
+        raise
+    return ImportResult(topology, report)
+
+
+def _say_what_was_skipped(error: TopologyError, report: ImportReport) -> None:
+    """What was skipped or unknown is usually why something is missing: say it in the fix."""
+    skipped = [f"{u.what}: {u.reason}" for u in report.unmapped[:3]]
+    unknown = [f"{u.resource} {u.field}: {u.why}" for u in report.unknown[:2]]
+    if skipped:
+        error.fix = f"{error.fix}; not imported: {'; '.join(skipped)}"
+    if unknown:
+        error.fix = f"{error.fix}; unknown until deployed: {'; '.join(unknown)}"
 
 
 def _topology_name(text: str) -> str:

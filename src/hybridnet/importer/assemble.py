@@ -136,16 +136,18 @@ def _gateway_pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _circuit(
     groups: dict[str, list[AzureResource]], connections: list[dict[str, Any]], report: ImportReport
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     circuits = groups.pop("expressroutecircuits", [])
     peerings = groups.pop("expressroutecircuits/peerings", [])
     wanted = next((c["circuit"] for c in connections if c["type"] == "ExpressRoute"), None)
     if not circuits:
-        if wanted is None:
-            raise TopologyError(
-                "the imported resources contain no ExpressRoute circuit and no ExpressRoute connection naming one",
-                fix="include the circuit in the export or template",
+        if wanted is None:  # a partial inventory: import what exists; `check` reports the missing circuit
+            report.assume(
+                "circuit",
+                "no ExpressRoute circuit and no connection naming one among the imported resources: the "
+                "topology has none (`hybridnet check` reports it; import the circuit's resource group to add it)",
             )
+            return None
         return map_gateways.placeholder_circuit(wanted, report)
     chosen = next((c for c in circuits if c.name == wanted), circuits[0])
     for other in circuits:

@@ -18,11 +18,58 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hybridnet.importer.limits import (
+    INT_MAX,
+    INT_MIN,
+    MAX_COPY_COUNT,
+    MAX_EVALUATION_STEPS,
+    MAX_EXPRESSION_CHARS,
+    MAX_EXPRESSION_DEPTH,
+    MAX_RANGE_COUNT,
+    MAX_RANGE_END,
+    MAX_STRING_CHARS,
+    MAX_VALUE_ITEMS,
+    ArmLimitError,
+)
 from hybridnet.model import TopologyError
 
 
 class ArmExpressionError(TopologyError):
     """An expression that cannot be parsed or uses a function the importer does not evaluate."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value ARM knows only at deployment: a public IP's address, the properties of a resource in
+    another group. It passes through functions unchanged; the import keeps the resource, leaves the
+    field out and reports it."""
+
+    why: str
+
+
+class RuntimeProperties(dict):  # type: ignore[type-arg]
+    """What ``reference()`` returns for a resource of the template: its declared properties. A property
+    it lacks is one Azure sets when deploying (``ipAddress``, ``provisioningState``): Unknown, not an
+    error."""
+
+    def __init__(self, values: dict[str, Any], label: str) -> None:
+        super().__init__(values)
+        self.label = label
+
+
+@dataclass
+class EvaluationBudget:
+    """Function calls evaluated so far in one import (templates, nested ones and their links share it)."""
+
+    steps: int = 0
+
+    def spend(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_EVALUATION_STEPS:
+            raise ArmLimitError(
+                f"the template needs more than {MAX_EVALUATION_STEPS} expression evaluations",
+                fix="check copy loops and variables that build on one another",
+            )
 
 
 class Scope(Protocol):
@@ -38,6 +85,7 @@ class Scope(Protocol):
     resource_group: str
     location: str
     subscription_id: str
+    budget: EvaluationBudget
 
 
 _TOKEN = re.compile(
@@ -72,9 +120,15 @@ def is_expression(value: Any) -> bool:
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_EXPRESSION_CHARS:
+            raise ArmLimitError(
+                f"an expression of {len(text)} characters; ARM allows at most {MAX_EXPRESSION_CHARS}",
+                fix="split it into variables",
+            )
         self.text = text
         self.tokens = self._tokenize(text)
         self.position = 0
+        self.depth = 0
 
     def _tokenize(self, text: str) -> list[tuple[str, str]]:
         tokens, index = [], 0
@@ -106,6 +160,19 @@ class _Parser:
         return node
 
     def expression(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_EXPRESSION_DEPTH:
+            raise ArmLimitError(
+                f"an expression nests calls or indexes more than {MAX_EXPRESSION_DEPTH} deep: "
+                f"[{self.text[:60]}...]",
+                fix="split it into variables",
+            )
+        try:
+            return self._expression()
+        finally:
+            self.depth -= 1
+
+    def _expression(self) -> Node:
         node = self.primary()
         while (token := self.peek()) is not None and token[1] in (".", "["):
             self.take()
@@ -121,6 +188,9 @@ class _Parser:
         if kind == "string":
             return Literal(value[1:-1].replace("''", "'"))
         if kind == "number":
+            if len(value) > 20:
+                raise ArmLimitError(f"cannot parse expression [{self.text[:60]}...]: number {value[:20]}... "
+                                    "is beyond ARM's 64-bit integers")
             return Literal(float(value) if "." in value else int(value))
         if kind == "name":
             if self.peek() == ("punct", "("):
@@ -163,18 +233,20 @@ def evaluate_value(value: Any, scope: Scope) -> Any:
         loops = value.get("copy") if isinstance(value.get("copy"), list) else []
         result = {key: evaluate_value(item, scope) for key, item in value.items() if not (key == "copy" and loops)}
         for loop in loops:
-            result[loop["name"]] = _property_loop(loop, scope)
+            result[loop["name"]] = evaluate_property_loop(loop, scope)
         return result
     if isinstance(value, list):
         return [evaluate_value(item, scope) for item in value]
     return value
 
 
-def _property_loop(loop: dict[str, Any], scope: Scope) -> list[Any]:
+def evaluate_property_loop(loop: dict[str, Any], scope: Scope) -> list[Any]:
     """A property (or variable) copy loop: ``input`` evaluated ``count`` times with copyIndex(name)."""
-    count = evaluate_value(loop.get("count", 0), scope)
+    count = copy_count(evaluate_value(loop.get("count", 0), scope), str(loop.get("name")))
+    if isinstance(count, Unknown):
+        return count  # type: ignore[return-value]
     items = []
-    for index in range(int(count)):
+    for index in range(count):
         scope.enter_copy(loop["name"], index)
         try:
             items.append(evaluate_value(loop["input"], scope))
@@ -183,16 +255,41 @@ def _property_loop(loop: dict[str, Any], scope: Scope) -> list[Any]:
     return items
 
 
+def copy_count(value: Any, loop: str) -> Any:
+    """A copy loop's count as ARM takes it: a whole number from 0 to 800 (or Unknown)."""
+    if isinstance(value, Unknown):
+        return value
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise ArmExpressionError(f"copy loop {loop!r} has count {value!r}, not a number") from None
+    if not 0 <= count <= MAX_COPY_COUNT:
+        raise ArmLimitError(
+            f"copy loop {loop!r} has count {count}; ARM allows 0 to {MAX_COPY_COUNT}",
+            fix="split the loop (ARM would refuse this template too)",
+        )
+    return count
+
+
 def evaluate(node: Node, scope: Scope) -> Any:
     if isinstance(node, Literal):
         return node.value
+    scope.budget.spend()
     if isinstance(node, Access):
         target, key = evaluate(node.target, scope), evaluate(node.key, scope)
+        if isinstance(target, Unknown):
+            return target
+        if isinstance(key, Unknown):
+            return key
         try:
             if isinstance(target, dict):
                 found = next((v for k, v in target.items() if k.lower() == str(key).lower()), _MISSING)
+                if found is _MISSING and isinstance(target, RuntimeProperties):
+                    return Unknown(f"{target.label}.{key} (set by Azure at deployment)")
                 if found is _MISSING:
                     raise KeyError(key)
+                if isinstance(target, RuntimeProperties) and isinstance(found, dict):
+                    return RuntimeProperties(found, f"{target.label}.{key}")
                 return found
             return target[key]
         except (KeyError, IndexError, TypeError):
@@ -202,6 +299,8 @@ def evaluate(node: Node, scope: Scope) -> Any:
             ) from None
     if node.name in ("if",):  # evaluate lazily: ARM skips the branch not taken
         condition = evaluate(node.args[0], scope)
+        if isinstance(condition, Unknown):
+            return condition
         return evaluate(node.args[1] if condition else node.args[2], scope)
     function = _FUNCTIONS.get(node.name)
     if function is None:
@@ -210,12 +309,78 @@ def evaluate(node: Node, scope: Scope) -> Any:
             fix="replace it with a literal value in a copy of the template",
         )
     args = [evaluate(arg, scope) for arg in node.args]
+    unknown = next((a for a in args if isinstance(a, Unknown)), None)
+    if unknown is not None:
+        return unknown
     try:
-        return function(scope, *args)
+        return _bounded(node.name, function(scope, *args))
     except ArmExpressionError:
         raise
-    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, AttributeError) as exc:
         raise ArmExpressionError(f"{node.name}() failed on its arguments: {exc}") from None
+
+
+def _bounded(name: str, value: Any) -> Any:
+    """A function's result within ARM's value ranges and hybridnet's size bounds."""
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+        raise ArmLimitError(f"{name}() gives {str(value)[:30]}..., outside ARM's 64-bit integers")
+    if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+        raise ArmLimitError(f"{name}() builds a string of {len(value)} characters (at most {MAX_STRING_CHARS})")
+    if isinstance(value, dict | list):
+        _check_items(name, value)
+    return value
+
+
+def _check_items(name: str, value: Any) -> None:
+    """Count items without recursion, stopping at the bound (shared sub-values count every time, as
+    they would once written out)."""
+    pending, seen = [value], 0
+    while pending:
+        item = pending.pop()
+        seen += 1
+        if seen > MAX_VALUE_ITEMS:
+            raise ArmLimitError(f"{name}() builds a value of more than {MAX_VALUE_ITEMS} items")
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _size_checked(count: Any, what: str, limit: int) -> int:
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise ArmExpressionError(f"{what} must be an integer, not {count!r}")
+    if not 0 <= count <= limit:
+        raise ArmLimitError(f"{what} is {count}; at most {limit}")
+    return count
+
+
+def _range(scope: Scope, start: int, count: int) -> list[int]:
+    # ARM: count is a non-negative integer up to 10000; startIndex + count at most 2147483647.
+    _size_checked(count, "range() count", MAX_RANGE_COUNT)
+    if start + count > MAX_RANGE_END:
+        raise ArmLimitError(f"range({start}, {count}) ends past {MAX_RANGE_END}, which ARM refuses")
+    return list(range(start, start + count))
+
+
+def _pad_left(scope: Scope, value: Any, length: int, pad: str = " ") -> str:
+    _size_checked(length, "padLeft() totalLength", MAX_STRING_CHARS)
+    return _text(value).rjust(length, pad)
+
+
+def _replace(scope: Scope, value: Any, old: str, new: str) -> str:
+    text = str(value)
+    if old and len(new) > len(old):  # the result's size, known before it is built
+        grown = len(text) + text.count(old) * (len(new) - len(old))
+        if grown > MAX_STRING_CHARS:
+            raise ArmLimitError(f"replace() would build a string of {grown} characters (at most {MAX_STRING_CHARS})")
+    return text.replace(old, new)
+
+
+def _json(scope: Scope, text: Any) -> Any:
+    from hybridnet.importer.jsonfile import check_depth
+
+    check_depth(str(text), "json()")
+    return json.loads(text)
 
 
 _MISSING = object()
@@ -243,7 +408,18 @@ def _format(scope: Scope, template: str, *args: Any) -> str:
         value = args[int(match.group(1))]
         return json.dumps(value) if isinstance(value, dict | list) else _text(value)
 
+    sizes = {i: len(_text(a)) for i, a in enumerate(args)}  # the result's size, known before it is built
+    placeholders = [int(m.group(1)) for m in re.finditer(r"\{(\d+)(?::[^}]*)?\}", template)]
+    if len(template) + sum(sizes.get(i, 0) for i in placeholders) > MAX_STRING_CHARS:
+        raise ArmLimitError(f"format() would build a string of more than {MAX_STRING_CHARS} characters")
     return re.sub(r"\{(\d+)(?::[^}]*)?\}", substitute, template)
+
+
+def _integers(*values: Any) -> bool:
+    """ARM's arithmetic takes integers only (Python's would repeat a string or a list)."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ArmExpressionError(f"arithmetic needs integers, got {', '.join(repr(v)[:30] for v in values)}")
+    return True
 
 
 def _text(value: Any) -> str:
@@ -256,8 +432,13 @@ def _text(value: Any) -> str:
 
 def _concat(scope: Scope, *args: Any) -> Any:
     if args and all(isinstance(a, list) for a in args):
+        if sum(len(a) for a in args) > MAX_VALUE_ITEMS:
+            raise ArmLimitError(f"concat() would build an array of more than {MAX_VALUE_ITEMS} items")
         return [item for a in args for item in a]
-    return "".join(_text(a) for a in args)
+    texts = [_text(a) for a in args]
+    if sum(len(t) for t in texts) > MAX_STRING_CHARS:
+        raise ArmLimitError(f"concat() would build a string of more than {MAX_STRING_CHARS} characters")
+    return "".join(texts)
 
 
 def _union(scope: Scope, *args: Any) -> Any:
@@ -306,11 +487,11 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "string": lambda s, v: _text(v),
     "int": lambda s, v: int(v),
     "bool": lambda s, v: v if isinstance(v, bool) else str(v).lower() == "true",
-    "json": lambda s, v: json.loads(v),
+    "json": _json,
     "tolower": lambda s, v: str(v).lower(),
     "toupper": lambda s, v: str(v).upper(),
     "trim": lambda s, v: str(v).strip(),
-    "replace": lambda s, v, old, new: str(v).replace(old, new),
+    "replace": _replace,
     "split": lambda s, v, sep: (
         str(v).split(sep) if isinstance(sep, str) else re.split("|".join(map(re.escape, sep)), v)
     ),
@@ -318,7 +499,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "startswith": lambda s, v, p: str(v).lower().startswith(str(p).lower()),
     "endswith": lambda s, v, p: str(v).lower().endswith(str(p).lower()),
     "indexof": lambda s, v, p: str(v).lower().find(str(p).lower()),
-    "padleft": lambda s, v, n, c=" ": _text(v).rjust(n, c),
+    "padleft": _pad_left,
     "createobject": lambda s, *a: {a[i]: a[i + 1] for i in range(0, len(a), 2)},
     "createarray": lambda s, *a: list(a),
     "array": lambda s, v: v if isinstance(v, list) else [v],
@@ -331,7 +512,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "empty": lambda s, v: v is None or len(v) == 0,
     "contains": lambda s, v, item: (item in v) if not isinstance(v, str) else str(item).lower() in v.lower(),
     "coalesce": lambda s, *a: next((x for x in a if x is not None), None),
-    "range": lambda s, start, count: list(range(start, start + count)),
+    "range": _range,
     "equals": lambda s, a, b: a == b,
     "not": lambda s, v: not v,
     "and": lambda s, *a: all(a),
@@ -340,11 +521,11 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "less": lambda s, a, b: a < b,
     "greaterorequals": lambda s, a, b: a >= b,
     "lessorequals": lambda s, a, b: a <= b,
-    "add": lambda s, a, b: a + b,
-    "sub": lambda s, a, b: a - b,
-    "mul": lambda s, a, b: a * b,
-    "div": lambda s, a, b: a // b,
-    "mod": lambda s, a, b: a % b,
+    "add": lambda s, a, b: _integers(a, b) and a + b,
+    "sub": lambda s, a, b: _integers(a, b) and a - b,
+    "mul": lambda s, a, b: _integers(a, b) and a * b,
+    "div": lambda s, a, b: _integers(a, b) and a // b,
+    "mod": lambda s, a, b: _integers(a, b) and a % b,
     "min": lambda s, *a: min(a[0] if len(a) == 1 else a),
     "max": lambda s, *a: max(a[0] if len(a) == 1 else a),
     "true": lambda s: True,

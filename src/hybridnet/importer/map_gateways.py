@@ -129,13 +129,13 @@ def _vpn_gateway(
     instances = []
     for config in configs:
         pip_name = name_from_id((config.get("properties") or {}).get("publicIPAddress"))
-        if pip_name is None:
-            report.skip(
-                f"virtual network gateway {resource.name}",
-                "an IP configuration has no public IP",
-                resource.origin,
+        if pip_name is None:  # imported all the same, under a name that says so
+            pip_name = f"{resource.name}-{config.get('name') or len(instances)}-no-public-ip"
+            report.assume(
+                f"gateways.{resource.name}.instances.{len(instances)}.public_ip",
+                f"IP configuration {config.get('name')!r} of {resource.name} names no public IP: recorded as "
+                f"{pip_name!r} with no address (a VPN gateway needs one per instance; check it in Azure)",
             )
-            return None
         instance: dict[str, Any] = {"public_ip": public_ip(pips.get(pip_name), pip_name)}
         addresses = peering.get(config.get("name")) or {}
         default = [a for a in addresses.get("defaultBgpIpAddresses") or [] if a]
@@ -150,7 +150,7 @@ def _vpn_gateway(
 
 def local_network_gateway(resource: AzureResource, report: ImportReport) -> dict[str, Any] | None:
     address = resource.prop("gatewayIpAddress")
-    if not address:
+    if not address and resource.prop("fqdn"):
         report.skip(
             f"local network gateway {resource.name}",
             "it names the device by FQDN; the model needs its public IP",
@@ -159,9 +159,10 @@ def local_network_gateway(resource: AzureResource, report: ImportReport) -> dict
         return None
     document: dict[str, Any] = {
         "name": resource.name,
-        "gateway_ip": address,
         "address_prefixes": list(resource.prop("localNetworkAddressSpace", "addressPrefixes", default=[])),
     }
+    if address:
+        document["gateway_ip"] = address  # else known only at deployment: the report says so
     bgp = resource.prop("bgpSettings")
     if isinstance(bgp, dict) and bgp.get("asn") and bgp.get("bgpPeeringAddress"):
         document["bgp"] = {"asn": bgp["asn"], "peer_address": bgp["bgpPeeringAddress"]}

@@ -59,7 +59,13 @@ def default_onprem(document: dict[str, Any], report: ImportReport) -> dict[str, 
             "two customer-edge routers (primary, secondary link) with local "
             "preference 150 for ExpressRoute routes assumed",
         )
-    if lng is not None:
+    if lng is not None and lng.get("gateway_ip") is None:
+        report.assume(
+            "onprem.vpn_appliance",
+            f"local network gateway {lng['name']} has no known address: no VPN appliance assumed "
+            "(give --onprem FILE)",
+        )
+    elif lng is not None:
         onprem["vpn_appliance"] = {
             "name": "onprem-vpn",
             "public_ip": lng["gateway_ip"],
@@ -106,7 +112,7 @@ def overlay(document: dict[str, Any], base: Topology, report: ImportReport) -> N
     _overlay_gateways(document, known)
     peering, mine = (
         (document.get("circuit") or {}).get("private_peering"),
-        known["circuit"]["private_peering"],
+        (known["circuit"] or {}).get("private_peering"),
     )
     if peering is not None and mine is not None:
         for key in ("bgp_timers", "bfd", "md5_key"):
@@ -147,7 +153,7 @@ def azure_side(topology: Topology) -> dict[str, Any]:
         if connection["type"] == "IPsec":
             for key in ("shared_key", "tcp_mss_clamp", "tunnel_mtu"):
                 connection.pop(key)
-    peering = data["circuit"]["private_peering"]
+    peering = (data["circuit"] or {}).get("private_peering")
     if peering is not None:
         for key in ("bgp_timers", "bfd", "md5_key"):
             peering.pop(key)

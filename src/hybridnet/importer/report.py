@@ -24,12 +24,24 @@ class Unmapped:
     origin: str = ""
 
 
+@dataclass(frozen=True)
+class UnknownField:
+    """A field only known once deployed (a public IP's address, another group's resource): the
+    resource is imported without it."""
+
+    resource: str
+    field: str
+    why: str
+    origin: str = ""
+
+
 @dataclass
 class ImportReport:
     sources: list[str] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
+    unknown: list[UnknownField] = field(default_factory=list)
 
     def assume(self, path: str, message: str) -> None:
         self.assumptions.append(Assumption(path, message))
@@ -48,4 +60,10 @@ class ImportReport:
         out = [f"imported from: {', '.join(self.sources)}"]
         out += [f"assumed  {a.field}: {a.message}" for a in self.assumptions]
         out += [f"not imported  {u.what}: {u.reason}" for u in self.unmapped]
+        out += [f"unknown  {u.resource} {u.field}: {u.why} [{_file(u.origin)}]" for u in self.unknown]
         return out
+
+
+def _file(origin: str) -> str:
+    """The file part of an origin (``template.json: resource Microsoft.Network/... name``)."""
+    return origin.split(": resource ", 1)[0]

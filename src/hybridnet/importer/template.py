@@ -9,13 +9,24 @@ reported, so the user can import the linked file itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hybridnet.importer.expressions import ArmExpressionError, evaluate_string, evaluate_value
+from hybridnet.importer.expressions import (
+    ArmExpressionError,
+    EvaluationBudget,
+    RuntimeProperties,
+    Unknown,
+    copy_count,
+    evaluate_property_loop,
+    evaluate_string,
+    evaluate_value,
+)
+from hybridnet.importer.jsonfile import read_json_file
+from hybridnet.importer.limits import MAX_DEPLOYMENT_DEPTH, MAX_EVALUATION_DEPTH, MAX_RESOURCES, ArmLimitError
 from hybridnet.importer.resources import SECURE_PLACEHOLDER, AzureResource
+from hybridnet.model import TopologyError
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 SECURE_TYPES = ("securestring", "secureobject")
@@ -39,6 +50,10 @@ class TemplateScope:
     _copies: dict[str, int] = field(default_factory=dict)
     _loop_stack: list[str] = field(default_factory=list)
     resources: list[AzureResource] = field(default_factory=list)
+    budget: EvaluationBudget = field(default_factory=EvaluationBudget)
+    links: tuple[str, ...] = ()  # the chain of templates that led here, to refuse a link cycle
+    unknowns: list[UnknownValue] = field(default_factory=list)
+    _failed: set[int] = field(default_factory=set)
 
     def parameter(self, name: str) -> Any:
         declared = _lookup(self.template.get("parameters") or {}, name)
@@ -51,44 +66,62 @@ class TemplateScope:
         if str(declared.get("type", "")).lower() in SECURE_TYPES:
             self.secure_parameters.add(name)
             return SECURE_PLACEHOLDER.format(name=name)
-        raise ArmExpressionError(
-            f"parameter {name!r} has no value and no default",
-            file=self.source,
-            fix="give the parameters file after the template (FILE.json FILE.parameters.json)",
-        )
+        # given only at deployment: the resources that use it are imported without those fields
+        return Unknown(f"parameter {name!r} has no value and no default (give the parameters file after "
+                       "the template: FILE.json FILE.parameters.json)")
 
     def variable(self, name: str) -> Any:
         key = name.lower()
         if key in self._variables:
             return self._variables[key]
         variables = self.template.get("variables") or {}
-        if key == "copy" or not _has(variables, name):
+        loops = variables.get("copy") if isinstance(variables.get("copy"), list) else []
+        loop = next((c for c in loops if isinstance(c, dict) and str(c.get("name", "")).lower() == key), None)
+        if loop is None and (key == "copy" or not _has(variables, name)):
             raise ArmExpressionError(f"variables('{name}') is not defined in the template", file=self.source)
         if key in self._evaluating:
             raise ArmExpressionError(f"variable {name!r} refers to itself", file=self.source)
-        self._evaluating.add(key)
+        self._enter(key)
         try:
-            value = evaluate_value(_lookup(variables, name), self)
+            # a variable copy loop: "variables": {"copy": [{"name": ..., "count": ..., "input": ...}]}
+            value = evaluate_property_loop(loop, self) if loop is not None else evaluate_value(
+                _lookup(variables, name), self
+            )
         finally:
             self._evaluating.discard(key)
         self._variables[key] = value
         return value
 
+    def _enter(self, key: str) -> None:
+        if len(self._evaluating) >= MAX_EVALUATION_DEPTH:
+            raise ArmLimitError(
+                f"variables and resources refer to one another more than {MAX_EVALUATION_DEPTH} deep",
+                file=self.source,
+                fix="flatten the chain of variables",
+            )
+        self._evaluating.add(key)
+
     def reference(self, target: str, full: bool) -> Any:
         wanted = target.rstrip("/").lower()
+        label = f"reference('{target}')"
         for position, resource in enumerate(self.resources):
             suffix = _id_suffix(resource).lower()
             if wanted in (resource.name.lower(), suffix) or wanted.endswith("/" + suffix):
                 resource = _evaluate_one(self, position)
                 if full:
-                    return {
-                        "name": resource.name,
-                        "type": resource.type,
-                        "properties": resource.properties,
-                        "sku": resource.sku,
-                        "location": resource.location,
-                    }
-                return resource.properties
+                    return RuntimeProperties(
+                        {
+                            "name": resource.name,
+                            "type": resource.type,
+                            "properties": resource.properties,
+                            "sku": resource.sku,
+                            "location": resource.location,
+                        },
+                        label,
+                    )
+                return RuntimeProperties(resource.properties, label)
+        if wanted.startswith("/subscriptions/"):  # an existing resource outside the template
+            return Unknown(f"{label}: a resource outside this template, known only in Azure")
         raise ArmExpressionError(
             f"reference('{target}') names no resource of this template "
             "(runtime-only values such as IP addresses cannot be imported)",
@@ -109,6 +142,16 @@ class TemplateScope:
         self._copies.pop(loop, None)
         if self._loop_stack and self._loop_stack[-1] == loop:
             self._loop_stack.pop()
+
+
+@dataclass(frozen=True)
+class UnknownValue:
+    """A field of a resource ARM knows only at deployment: left out of the import, and reported."""
+
+    resource: str
+    field: str
+    why: str
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -159,12 +202,25 @@ def evaluate_template(
     resource_group: str,
     location: str | None = None,
     search_dir: Path | None = None,
+    parent: TemplateScope | None = None,
 ) -> tuple[TemplateScope, list[SkippedResource]]:
     """Every resource the template deploys, evaluated; plus what it declares but does not deploy."""
     scope = TemplateScope(template, values, source, resource_group, location or "centralus")
     scope.search_dir = search_dir
+    if parent is not None:
+        scope.budget, scope.links = parent.budget, (*parent.links, source)
+        scope.unknowns = parent.unknowns
+    else:
+        scope.links = (source,)
+    if not isinstance(template, dict):
+        raise ArmExpressionError("the template is not a JSON object", file=source)
     if location is None and _has(template.get("parameters") or {}, "location"):
-        declared_location = scope.parameter("location")
+        try:
+            declared_location = scope.parameter("location")
+        except ArmLimitError:
+            raise
+        except ArmExpressionError:
+            declared_location = None  # only the resources that use it are affected
         scope.location = (
             declared_location
             if isinstance(declared_location, str) and not declared_location.startswith("[")
@@ -174,8 +230,10 @@ def evaluate_template(
     resources = template.get("resources") or []
     if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
         resources = list(resources.values())
+    if not isinstance(resources, list):
+        raise ArmExpressionError("'resources' is neither an array nor an object", file=source)
     _expand(scope, resources, None, skipped)
-    _evaluate_properties(scope)
+    _evaluate_properties(scope, skipped)
     return scope, skipped
 
 
@@ -186,28 +244,71 @@ def _expand(
     for index, raw in enumerate(declared):
         if not isinstance(raw, dict) or "type" not in raw:
             raise ArmExpressionError(f"resources[{index}] is not a resource object", file=scope.source)
-        loop = raw.get("copy") if isinstance(raw.get("copy"), dict) else None
-        count = int(evaluate_value(loop.get("count", 1), scope)) if loop else 1
-        for copy in range(count):
+        try:
+            _declare_copies(scope, raw, parent, skipped)
+        except ArmLimitError as error:
+            raise _located(error, scope, f"{raw.get('type')} {raw.get('name', f'resources[{index}]')}") from None
+        except ArmExpressionError as error:  # one resource ARM could not evaluate here: skip it, say why
+            kind, name = str(raw.get("type")), str(raw.get("name", f"resources[{index}]"))
+            skipped.append(SkippedResource(kind, name, f"cannot be evaluated: {_reason(error)}"))
+
+
+def _located(error: TopologyError, scope: TemplateScope, resource: str) -> TopologyError:
+    """The error, naming the file and the resource it arose in (expressions do not know either)."""
+    if error.file is None:
+        error.file = scope.source
+    if error.field is None:
+        error.field = f"resource {resource[:100]}"
+    return error
+
+
+def _reason(error: TopologyError) -> str:
+    return error.message + (f" ({error.fix})" if error.fix else "")
+
+
+def _declare_copies(
+    scope: TemplateScope, raw: dict[str, Any], parent: AzureResource | None, skipped: list[SkippedResource]
+) -> None:
+    loop = raw.get("copy") if isinstance(raw.get("copy"), dict) else None
+    count = copy_count(evaluate_value(loop.get("count", 1), scope), str(loop.get("name"))) if loop else 1
+    if isinstance(count, Unknown):
+        skipped.append(SkippedResource(str(raw.get("type")), str(raw.get("name")),
+                                       f"its copy count is known only at deployment: {count.why}"))
+        return
+    for copy in range(count):
+        if loop:
+            scope.enter_copy(loop["name"], copy)
+        try:
+            _declare(scope, raw, parent, skipped)
+        finally:
             if loop:
-                scope.enter_copy(loop["name"], copy)
-            try:
-                _declare(scope, raw, parent, skipped)
-            finally:
-                if loop:
-                    scope.leave_copy(loop["name"])
+                scope.leave_copy(loop["name"])
 
 
 def _declare(
     scope: TemplateScope, raw: dict[str, Any], parent: AzureResource | None, skipped: list[SkippedResource]
 ) -> None:
-    kind = str(evaluate_string(raw["type"], scope))
-    name = str(evaluate_string(raw.get("name", ""), scope))
+    kind, name = evaluate_string(str(raw["type"]), scope), evaluate_string(str(raw.get("name", "")), scope)
+    if isinstance(kind, Unknown) or isinstance(name, Unknown):
+        unknown = kind if isinstance(kind, Unknown) else name
+        skipped.append(SkippedResource(str(raw["type"]), str(raw.get("name")),
+                                       f"its name is known only at deployment: {unknown.why}"))
+        return
+    kind, name = str(kind), str(name)
     if parent is not None and kind.count("/") == 0:
         kind, name = f"{parent.type}/{kind}", f"{parent.name}/{name}"
-    if "condition" in raw and not evaluate_value(raw["condition"], scope):
+    condition = evaluate_value(raw["condition"], scope) if "condition" in raw else True
+    if isinstance(condition, Unknown):
+        skipped.append(SkippedResource(kind, name, f"its condition is known only at deployment: {condition.why}"))
+        return
+    if not condition:
         skipped.append(SkippedResource(kind, name, "its condition is false"))
         return
+    if len(scope.resources) >= MAX_RESOURCES:
+        raise ArmLimitError(
+            f"the template declares more than {MAX_RESOURCES} resources (copies included), ARM's limit",
+            file=scope.source,
+        )
     if kind.lower() == "microsoft.resources/deployments":
         _nested_deployment(scope, raw, name, skipped)
         return
@@ -245,6 +346,7 @@ def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, ski
                 )
             )
             return
+        _refuse_link_cycle(scope, found)
         template, source = _read_json(found, scope.source), str(found)
     values = {
         k: evaluate_value(v.get("value"), scope)
@@ -257,8 +359,13 @@ def _nested_deployment(scope: TemplateScope, raw: dict[str, Any], name: str, ski
             **parameter_values(_read_json(parameters_file, scope.source), str(parameters_file)),
             **values,
         }
+    if len(scope.links) >= MAX_DEPLOYMENT_DEPTH:
+        raise ArmLimitError(
+            f"deployments nested more than {MAX_DEPLOYMENT_DEPTH} deep: {' > '.join(scope.links[:3])} > ...",
+            file=scope.source,
+        )
     nested, nested_skipped = evaluate_template(
-        template, values, source, scope.resource_group, scope.location, search_dir=scope.search_dir
+        template, values, source, scope.resource_group, scope.location, search_dir=scope.search_dir, parent=scope
     )
     scope.resources += nested.resources
     scope.secure_parameters |= nested.secure_parameters
@@ -290,17 +397,43 @@ def _local_copy(scope: TemplateScope, link: Any) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _refuse_link_cycle(scope: TemplateScope, found: Path) -> None:
+    """A template that links to itself (or A -> B -> A) would be read forever."""
+    chain = [*scope.links, str(found)]
+    resolved = [str(Path(p.split(" > ")[0]).resolve()) for p in scope.links]
+    if str(found.resolve()) in resolved:
+        raise ArmLimitError(
+            f"linked templates form a cycle: {' > '.join(chain)}",
+            file=scope.source,
+            fix="a template cannot link to itself, directly or through another",
+        )
+
+
 def _read_json(path: Path, source: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArmExpressionError(f"cannot read the linked file {path}: {exc}", file=source) from None
+        return read_json_file(path)
+    except ArmLimitError:
+        raise
+    except TopologyError as error:
+        raise ArmExpressionError(f"cannot read the linked file: {error}", file=source) from None
 
 
-def _evaluate_properties(scope: TemplateScope) -> None:
-    """Replace each declared resource by its evaluated form; reference() evaluates ahead on demand."""
+def _evaluate_properties(scope: TemplateScope, skipped: list[SkippedResource]) -> None:
+    """Replace each declared resource by its evaluated form; reference() evaluates ahead on demand. A
+    resource whose properties cannot be evaluated is skipped (with the reason), the rest imported."""
     for position in range(len(scope.resources)):
-        _evaluate_one(scope, position)
+        try:
+            _evaluate_one(scope, position)
+        except ArmLimitError as error:
+            resource = scope.resources[position]
+            raise _located(error, scope, f"{resource.type} {resource.name}") from None
+        except ArmExpressionError as error:
+            resource = scope.resources[position]
+            scope._failed.add(position)
+            skipped.append(SkippedResource(resource.type, resource.name, f"cannot be evaluated: {_reason(error)}"))
+    if scope._failed:
+        scope.resources = [r for i, r in enumerate(scope.resources) if i not in scope._failed]
+        scope._failed = set()
 
 
 def _evaluate_one(scope: TemplateScope, position: int) -> AzureResource:
@@ -311,7 +444,7 @@ def _evaluate_one(scope: TemplateScope, position: int) -> AzureResource:
     key = f"resource:{position}"
     if key in scope._evaluating:
         raise ArmExpressionError(f"{resource.type} {resource.name} references itself", file=scope.source)
-    scope._evaluating.add(key)
+    scope._enter(key)
     saved_copies, saved_stack = dict(scope._copies), list(scope._loop_stack)
     for loop, index in resource.properties["__copies__"].items():
         scope.enter_copy(loop, index)
@@ -323,6 +456,8 @@ def _evaluate_one(scope: TemplateScope, position: int) -> AzureResource:
     finally:
         scope._copies, scope._loop_stack = saved_copies, saved_stack
         scope._evaluating.discard(key)
+    evaluated = {k: _known(v, f"{resource.type} {resource.name}", k, resource.origin, scope) for k, v in
+                 evaluated.items()}
     result = AzureResource(
         resource.type,
         resource.name,
@@ -336,3 +471,28 @@ def _evaluate_one(scope: TemplateScope, position: int) -> AzureResource:
     )
     scope.resources[position] = result
     return result
+
+
+def _known(value: Any, what: str, path: str, origin: str, scope: TemplateScope) -> Any:
+    """The value without what is known only at deployment; each such field is recorded for the report
+    and left out (a key is dropped, an array item removed)."""
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            if isinstance(item, Unknown):
+                scope.unknowns.append(UnknownValue(what, f"{path}.{key}", item.why, origin))
+            else:
+                kept[key] = _known(item, what, f"{path}.{key}", origin, scope)
+        return kept
+    if isinstance(value, list):
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, Unknown):
+                scope.unknowns.append(UnknownValue(what, f"{path}[{index}]", item.why, origin))
+            else:
+                items.append(_known(item, what, f"{path}[{index}]", origin, scope))
+        return items
+    if isinstance(value, Unknown):
+        scope.unknowns.append(UnknownValue(what, path, value.why, origin))
+        return None
+    return value

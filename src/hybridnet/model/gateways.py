@@ -73,7 +73,9 @@ class LocalNetworkGateway(FrozenModel):
     """Azure's record of the on-prem VPN device: its public IP and what lies behind it."""
 
     name: AzureName
-    gateway_ip: Address
+    gateway_ip: Address | None = Field(
+        None, description="The on-prem device's public IP; absent when only known at deployment (imported)."
+    )
     address_prefixes: tuple[Prefix, ...] = ()
     bgp: LocalNetworkGatewayBgp | None = None
 

@@ -30,7 +30,9 @@ class Topology(FrozenModel):
     location: Text = "centralus"
     resource_group: ResourceGroupName
     onprem: OnPremises
-    circuit: ExpressRouteCircuit
+    circuit: ExpressRouteCircuit | None = Field(
+        None, description="The ExpressRoute circuit; absent in a partial inventory (e.g. a VPN-only hub)."
+    )
     vnet: VirtualNetwork
     gateways: tuple[Gateway, ...] = ()
     local_network_gateways: tuple[LocalNetworkGateway, ...] = ()
@@ -134,6 +136,6 @@ class Topology(FrozenModel):
                 if not isinstance(self.gateway(connection.gateway), ExpressRouteGateway):
                     problems.append((f"connections.{i}.gateway",
                                      f"no ExpressRoute gateway named {connection.gateway!r}"))
-                if connection.circuit != self.circuit.name:
+                if self.circuit is None or connection.circuit != self.circuit.name:
                     problems.append((f"connections.{i}.circuit", f"no circuit named {connection.circuit!r}"))
         return problems

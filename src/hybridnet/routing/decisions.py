@@ -27,7 +27,7 @@ from hybridnet.routing.bestpath import (
     bgp_best,
 )
 from hybridnet.routing.design import (
-    AZURE_GATEWAY_ASN,
+    ER_AS_PATH_ONPREM,
     ER_GATEWAY,
     MSEE_ASN,
     VNET_FABRIC,
@@ -152,7 +152,7 @@ def _ebgp_routes(design: RoutingDesign, state: LiveState) -> dict[str, list[BgpR
                 BgpRoute(
                     next_hop=link.msee,
                     via=Via.ER,
-                    as_path=(MSEE_ASN, AZURE_GATEWAY_ASN),
+                    as_path=ER_AS_PATH_ONPREM,
                     local_preference=link.local_preference,
                 )
             )
@@ -218,11 +218,17 @@ def onprem_prefix_choices(design: RoutingDesign, state: LiveState, announcers: f
     if gateway_best:
         choices[ER_GATEWAY] = tuple(NextHop(route.next_hop, Via.ER) for route in gateway_best)
         to_fabric.append(AzureRoute(ER_GATEWAY, Via.ER, gateway_best[0].as_path, design.er_weight))
-    if design.vpn_appliance in announcers:
-        for tunnel in design.vpn_tunnels:
-            if tunnel.index in state.tunnels:
-                choices[tunnel.gateway_node] = (NextHop(design.vpn_appliance, Via.VPN),)
-                to_fabric.append(AzureRoute(tunnel.gateway_node, Via.VPN, design.vpn_as_path))
+    for tunnel in design.vpn_tunnels:
+        # Each VPN gateway instance learns the prefix from the ExpressRoute gateway (iBGP in the
+        # GatewaySubnet, AS path 12076 <on-prem AS>) and from its own tunnel (<on-prem AS>), and
+        # prefers ExpressRoute whatever the AS paths; the fabric still gets the tunnel's path.
+        from_tunnel = design.vpn_appliance in announcers and tunnel.index in state.tunnels
+        if from_tunnel:
+            to_fabric.append(AzureRoute(tunnel.gateway_node, Via.VPN, design.vpn_as_path))
+        if gateway_best and tunnel.index in state.vpn_instances:
+            choices[tunnel.gateway_node] = (NextHop(ER_GATEWAY, Via.ER),)
+        elif from_tunnel:
+            choices[tunnel.gateway_node] = (NextHop(design.vpn_appliance, Via.VPN),)
     fabric_best = azure_best(to_fabric)
     if fabric_best:
         choices[VNET_FABRIC] = tuple(NextHop(route.next_hop, route.via) for route in fabric_best)

@@ -23,9 +23,14 @@ MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
 
 AZURE_GATEWAY_ASN = 65515
 """Both virtual network gateways speak for the VNet as AS 65515 (azure-facts §2, §4): the
-ExpressRoute gateway always, the VPN gateway by default. On-prem sees VNet prefixes with the path
-``12076 65515`` over ExpressRoute and ``65515`` over the VPN: one AS shorter, which is why on-prem
-must prefer ExpressRoute by local preference (emulation-notes)."""
+ExpressRoute gateway always, the VPN gateway by default. The MSEEs remove that private AS towards
+the customer (Microsoft's published route tables, azure-facts §8), so on-prem sees VNet prefixes
+with the path ``12076`` over ExpressRoute and ``65515`` over the VPN: equally long, so without a
+higher local preference on the edges the BGP tie-break (origin, MED, eBGP over iBGP, router ID)
+decides, which is why on-prem must prefer ExpressRoute by local preference."""
+
+ER_AS_PATH_ONPREM: tuple[int, ...] = (MSEE_ASN,)
+"""The AS path of VNet prefixes as a customer edge receives them over ExpressRoute."""
 
 VPN_GATEWAY_ROUTE_LIMIT = 4000
 """Prefixes the VPN gateway accepts from one BGP peer before it drops the session (BGP FAQ)."""
@@ -177,6 +182,15 @@ def routing_design(topology: Topology) -> RoutingDesign:
         )
 
     vpn = _vpn_side(topology, accepted, notes)
+    appliance = onprem.vpn_appliance
+    tied = [link.edge_router for link in er_links if appliance and link.local_preference == appliance.local_preference]
+    if vpn.bgp and appliance is not None and tied:
+        notes.append(
+            f"{', '.join(tied)} and {appliance.name} give the VNet the same local preference "
+            f"({appliance.local_preference}) and equally long AS paths ({' '.join(map(str, ER_AS_PATH_ONPREM))} "
+            f"over ExpressRoute, {vpn.asn} over the VPN); origin, MED (different neighbouring AS) and iBGP "
+            "at the core tie too, so the lowest router ID decides between ExpressRoute and the VPN"
+        )
 
     space = tuple(onprem.address_space) + tuple(subnet.prefix for subnet in onprem.subnets)
     subnets, user_routes = _vnet_subnets(topology)

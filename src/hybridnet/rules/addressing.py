@@ -124,6 +124,8 @@ def onprem_advertises_vnet_prefix(topology: Topology) -> Iterator[Problem]:
 
 
 def _peerings(topology: Topology) -> Iterator[tuple[str, PrivatePeering | MicrosoftPeering]]:
+    if topology.circuit is None:
+        return
     if topology.circuit.private_peering is not None:
         yield "private_peering", topology.circuit.private_peering
     if topology.circuit.microsoft_peering is not None:

@@ -61,7 +61,7 @@ def asn_not_iana_reserved(topology: Topology) -> Iterator[Problem]:
 def peering_asn_not_er_reserved(topology: Topology) -> Iterator[Problem]:
     """Microsoft reserves 65515-65520 on ExpressRoute and 12076 is the MSEE's own ASN; a peering with either
     is rejected or loops."""
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if peering is None:
         return
     if peering.peer_asn in ER_RESERVED or peering.peer_asn == peering.azure_asn:
@@ -95,7 +95,7 @@ def asn_consistent(topology: Topology) -> Iterator[Problem]:
                           "appliance "
                           f"speaks {onprem}: the BGP session over the tunnel will not come up",
                           f"set bgp.asn: {onprem}")
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if peering is not None and peering.peer_asn != onprem:
         yield Problem("circuit.private_peering.peer_asn",
                       f"private peering expects ASN {peering.peer_asn} but the on-prem edge routers speak "

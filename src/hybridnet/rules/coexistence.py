@@ -92,7 +92,7 @@ def both_paths_present(topology: Topology) -> Iterator[Problem]:
         yield Problem("gateways", "there is no ExpressRoute gateway: nothing carries traffic over the "
                                   "circuit",
                       "add a gateway of type ExpressRoute (e.g. sku ErGw1AZ)")
-    elif not topology.er_connections:
+    elif not topology.er_connections and topology.circuit is not None:  # no circuit: HN-ER-005 says so
         yield Problem("connections", f"ExpressRoute gateway {topology.er_gateways[0].name} is not connected "
                                      "to "
                       f"circuit {topology.circuit.name}", "add a connection of type ExpressRoute")

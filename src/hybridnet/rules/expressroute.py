@@ -20,7 +20,7 @@ MIN_HOLD_S = 10
 def private_peering_defined(topology: Topology) -> Iterator[Problem]:
     """VNet traffic crosses ExpressRoute only over private peering; without it the circuit carries nothing to
     the VNet and there is nothing for the VPN to back up."""
-    if topology.circuit.private_peering is None:
+    if topology.circuit is not None and topology.circuit.private_peering is None:
         yield Problem("circuit", f"circuit {topology.circuit.name} has no private peering: no VNet traffic "
                                  "can use "
                       "ExpressRoute", "add private_peering (peer ASN, two /30s, VLAN ID)")
@@ -30,7 +30,7 @@ def private_peering_defined(topology: Topology) -> Iterator[Problem]:
 def both_links_used(topology: Topology) -> Iterator[Problem]:
     """Microsoft's SLA needs both BGP sessions (primary and secondary link); with one, a single link or router
     failure forces the slow failover to the VPN."""
-    if topology.circuit.private_peering is None:
+    if topology.circuit is None or topology.circuit.private_peering is None:
         return
     missing = [link for link in ("primary", "secondary") if topology.onprem.edge_router(link) is None]
     if missing:
@@ -44,7 +44,7 @@ def microsoft_peering_not_backed_up(topology: Topology) -> Iterator[Problem]:
     """The VPN fails over private peering only; Microsoft peering traffic moves to the internet when the
     circuit fails. With Microsoft peering the VPN gateway's public IPs can also be learned over the circuit,
     which would carry the tunnel itself over ExpressRoute and take the backup down with it."""
-    if topology.circuit.microsoft_peering is not None:
+    if topology.circuit is not None and topology.circuit.microsoft_peering is not None:
         yield Problem("circuit.microsoft_peering", "Microsoft peering has no VPN failover (its traffic goes over "
                       "the internet when the circuit fails), and the VPN gateway's public IPs may be learned "
                       "over it", "allow the internet path for Microsoft services, and keep a static route sending "
@@ -56,7 +56,7 @@ def bgp_timers_in_range(topology: Topology) -> Iterator[Problem]:
     """The MSEE accepts a keepalive down to 3 s and a hold time down to 10 s; lower values are not negotiated
     and the session never comes up. A hold time under three keepalives (RFC 4271's ratio) lets one lost
     keepalive drop the session: a warning."""
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if peering is None:
         return
     timers = peering.bgp_timers
@@ -71,3 +71,15 @@ def bgp_timers_in_range(topology: Topology) -> Iterator[Problem]:
                                                             "keepalives "
                       f"({timers.keepalive_s} s): one lost keepalive can drop the session",
                       f"set hold_s to at least {3 * timers.keepalive_s}", Severity.WARNING)
+
+
+@rule("HN-ER-005", "There is an ExpressRoute circuit", Severity.ERROR, RA_ARTICLE)
+def circuit_present(topology: Topology) -> Iterator[Problem]:
+    """The design is ExpressRoute with a VPN as its backup. A partial inventory (an export of a VPN-only hub,
+    a template without the circuit) has no primary path: the rules about the circuit and failover are
+    skipped, and this says why."""
+    if topology.circuit is None:
+        yield Problem("circuit", "no ExpressRoute circuit: no primary path, so no failover design to check "
+                                 "(the circuit, peering and failover rules were skipped)",
+                      "add the circuit (import its resource group too, or add 'circuit:' with its provider, "
+                      "peering location and bandwidth)")

@@ -46,25 +46,40 @@ def _over_er(topology: Topology) -> tuple[IPv4Network, ...]:
 
 @rule("HN-RT-001", "On-premises prefers ExpressRoute over the VPN", Severity.ERROR, COEXIST)
 def onprem_prefers_expressroute(topology: Topology) -> Iterator[Problem]:
-    """Azure prefers ExpressRoute for equal prefixes, but on-prem routers pick by local preference, then
-    AS-path length, where the VPN's path (65515) beats ExpressRoute's (12076 65515). Without a higher local
-    preference on the edge routers, on-prem sends over the VPN and Azure answers over ExpressRoute: an
+    """Azure prefers ExpressRoute for equal prefixes, but on-prem routers pick by local preference first. After
+    it, the AS paths are equally long (12076 over ExpressRoute, where the MSEE removes the gateway's private
+    65515; 65515 over the VPN), origin is IGP on both, MED is not compared between different neighbouring ASes,
+    and both reach the core over iBGP: the lowest router ID decides, by accident. Without a higher local
+    preference on the edge routers, on-prem may send over the VPN while Azure answers over ExpressRoute: an
     asymmetric path that stateful firewalls drop."""
     appliance = topology.onprem.vpn_appliance
     connection = _vpn_connection(topology)
     if appliance is None or connection is None or not connection.enable_bgp:
         return
+    gateway = topology.vpn_gateway
+    vpn_path = str(gateway.bgp.asn) if gateway is not None and gateway.bgp is not None else "65515"
     for index, router in enumerate(topology.onprem.edge_routers):
-        if router.local_preference <= appliance.local_preference:
-            yield Problem(
-                f"onprem.edge_routers.{index}.local_preference",
-                f"edge router {router.name} gives ExpressRoute routes local preference "
-                f"{router.local_preference}, "
-                f"the VPN appliance {appliance.local_preference}: on-prem then picks the VPN (shorter AS "
-                "path "
-                "65515 vs 12076 65515) while Azure answers over ExpressRoute, an asymmetric path",
-                f"set local_preference above {appliance.local_preference} on every edge router (e.g. 150)",
+        if router.local_preference < appliance.local_preference:
+            why = (
+                f"a lower local preference than the VPN appliance {appliance.name}'s "
+                f"{appliance.local_preference}: on-prem sends over the VPN while Azure answers over "
+                "ExpressRoute, an asymmetric path"
             )
+        elif router.local_preference == appliance.local_preference:
+            why = (
+                f"the same local preference as the VPN appliance {appliance.name}, and the AS paths are "
+                f"equally long (12076 over ExpressRoute, {vpn_path} over the VPN): origin, MED and iBGP at "
+                "the core tie too, so the lower router ID picks the path; if the appliance's is lower, "
+                "on-prem sends over the VPN while Azure answers over ExpressRoute, an asymmetric path"
+            )
+        else:
+            continue
+        yield Problem(
+            f"onprem.edge_routers.{index}.local_preference",
+            f"edge router {router.name} gives ExpressRoute routes local preference {router.local_preference}, "
+            + why,
+            f"set local_preference above {appliance.local_preference} on every edge router (e.g. 150)",
+        )
 
 
 @rule("HN-RT-002", "No prefix is more specific over the VPN than over ExpressRoute", Severity.ERROR, COEXIST)
@@ -106,7 +121,7 @@ def every_prefix_has_backup(topology: Topology) -> Iterator[Problem]:
 def bfd_enabled(topology: Topology) -> Iterator[Problem]:
     """Without BFD a failure that keeps the link up (a provider fault, a silent drop) is noticed only when the
     BGP hold timer expires; the lower hold time of the two sides applies, and the MSEE uses 180 s."""
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if peering is None or peering.bfd.enabled:
         return
     hold = min(peering.bgp_timers.hold_s, MSEE_HOLD_S)
@@ -149,13 +164,14 @@ def mss_fits_mtu(topology: Topology) -> Iterator[Problem]:
 def prefix_limits(topology: Topology) -> Iterator[Problem]:
     """Azure drops the BGP session when a peer announces more than 4000 prefixes (10000 on private peering
     with Premium); the whole path goes down, not just the excess."""
-    limit = topology.circuit.route_limit
-    for index, router in enumerate(topology.onprem.edge_routers):
+    circuit = topology.circuit
+    for index, router in enumerate(topology.onprem.edge_routers if circuit is not None else ()):
+        limit = circuit.route_limit
         count = len(topology.onprem.advertised_over_er(router))
         if count > limit:
             yield Problem(f"onprem.edge_routers.{index}.advertised_prefixes",
-                          f"{router.name} announces {count} prefixes; circuit {topology.circuit.name} "
-                          f"({topology.circuit.sku_tier}) accepts {limit}, then drops the session",
+                          f"{router.name} announces {count} prefixes; circuit {circuit.name} "
+                          f"({circuit.sku_tier}) accepts {limit}, then drops the session",
                           "summarise the prefixes, or use the Premium add-on (10000)")
     connection = _vpn_connection(topology)
     count = len(_over_vpn(topology))

@@ -1,0 +1,350 @@
+"""`hybridnet export containerlab`: valid containerlab topologies carrying exactly the lab's configs.
+
+The schema is a copy of containerlab's own (tests/unit/fixtures/containerlab-schema, BSD-3), read
+here independently of the copy the package ships; YAML is read back from the written files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from hybridnet.cli import app
+from hybridnet.emulate import LabError, LabKeys, LabPlan, plan
+from hybridnet.export import (
+    ExportedFile,
+    ExportError,
+    export_containerlab,
+    interface_map,
+    rename_in_text,
+    split_secrets,
+    write_export,
+)
+from hybridnet.model import default_topology, load
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA_FILE = Path(__file__).parent / "fixtures" / "containerlab-schema" / "clab.schema.json"
+KEY = "Zq7TestKeyNotReal0123456789abcd"
+
+
+def _schema() -> dict[str, Any]:
+    # Python's re has no \p{N}\p{L} (an IPv6 zone suffix); \w is the same plus '_'.
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8").replace(r"[\\p{N}\\p{L}]", r"[\\w]"))
+
+
+VALIDATOR = jsonschema.Draft7Validator(_schema())
+
+
+def _emulable() -> list[tuple[str, LabPlan]]:
+    plans = [("reference", plan(default_topology()))]
+    for path in sorted((REPO / "examples").glob("*.yaml")):
+        try:
+            plans.append((path.name, plan(load(path))))
+        except LabError:
+            continue  # ra-2016 has no private peering: the lab refuses it, so does the export (tested below)
+    return plans
+
+
+PLANS = _emulable()
+IDS = [name for name, _ in PLANS]
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def _written(lab_plan: LabPlan, tmp_path: Path, **options: Any) -> tuple[Any, dict[str, dict[str, Any]]]:
+    export = export_containerlab(lab_plan, **options)
+    write_export(export, tmp_path, "test header")
+    documents = {name: _load_yaml(tmp_path / name) for name in export.topologies}
+    return export, documents
+
+
+def test_there_is_more_than_the_reference_to_export() -> None:
+    assert len(PLANS) >= 3, IDS
+
+
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+@pytest.mark.parametrize("hosts", [1, 2, 3])
+def test_every_topology_file_validates_against_containerlabs_schema(
+    name: str, lab_plan: LabPlan, hosts: int, tmp_path: Path
+) -> None:
+    _, documents = _written(lab_plan, tmp_path, hosts=hosts)
+    assert len(documents) == hosts
+    for file_name, document in documents.items():
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(document)]
+        assert errors == [], f"{name} {file_name}"
+
+
+def test_the_schema_catches_what_containerlab_refuses(tmp_path: Path) -> None:
+    """The validation can fail: a link type containerlab does not know, a VNI out of range."""
+    _, documents = _written(PLANS[0][1], tmp_path, hosts=2)
+    document = next(iter(documents.values()))
+    assert list(VALIDATOR.iter_errors(document)) == []
+    zero_vni = json.loads(json.dumps(document))
+    next(link for link in zero_vni["topology"]["links"] if link["type"] == "vxlan-stitch")["vni"] = 0
+    assert list(VALIDATOR.iter_errors(zero_vni))
+    unknown = json.loads(json.dumps(document))
+    next(link for link in unknown["topology"]["links"] if link["type"] == "veth")["type"] = "wormhole"
+    assert list(VALIDATOR.iter_errors(unknown))
+
+
+def _node_files(tmp_path: Path, node: str) -> Path:
+    return tmp_path / "nodes" / node
+
+
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+def test_every_node_runs_the_very_configs_of_the_namespace_lab(name: str, lab_plan: LabPlan, tmp_path: Path) -> None:
+    keys = LabKeys(onprem=KEY, azure=KEY, generated=False, note="test")
+    _, documents = _written(lab_plan, tmp_path, keys=keys)
+    renames = interface_map(lab_plan)
+    nodes = documents[f"{lab_plan.lab}.clab.yml"]["topology"]["nodes"]
+    assert set(nodes) == {node.name for node in lab_plan.nodes}
+    for node in lab_plan.nodes:
+        directory = _node_files(tmp_path, node.name)
+        mapping = renames.get(node.name, {})
+        binds = nodes[node.name].get("binds", [])
+        if node.frr_config:
+            written = (directory / "frr.conf").read_text(encoding="utf-8")
+            assert written == rename_in_text(node.frr_config, mapping)
+            assert written == node.frr_config  # no FRR config names eth0: the renaming leaves them untouched
+            daemons = (directory / "daemons").read_text(encoding="utf-8")
+            for daemon in ("bgpd", "bfdd", "staticd"):
+                assert f"{daemon}={'yes' if daemon in node.frr_daemons else 'no'}" in daemons.splitlines()
+            assert nodes[node.name]["image"].startswith("quay.io/frrouting/frr:")
+            assert f"nodes/{node.name}/frr.conf:/etc/frr/frr.conf" in binds
+        else:
+            assert not (directory / "frr.conf").exists()
+        if node.swanctl_config:
+            main = (directory / "swanctl" / "hybridnet.conf").read_text(encoding="utf-8")
+            secrets = (directory / "swanctl" / "secrets.conf").read_text(encoding="utf-8")
+            slots = set(re.findall(r'secret = "([^"]*)"', node.swanctl_config))
+            assert len(slots) == 1  # the plan's key slot, one value for every secret
+            expected = node.swanctl_config.replace(f'"{slots.pop()}"', f'"{KEY}"')
+            assert main.count("include secrets.conf\n") == 1
+            assert main.replace("include secrets.conf\n", secrets) == rename_in_text(expected, mapping)
+            wrapper = (directory / "swanctl" / "swanctl.conf").read_text(encoding="utf-8")
+            assert "include hybridnet.conf" in wrapper and "include kernel-esp.conf" in wrapper
+            esp = (directory / "swanctl" / "kernel-esp.conf").read_text(encoding="utf-8")
+            assert esp.count("if_id_in") == node.swanctl_config.count("mode = tunnel")
+            conf = (directory / "strongswan.conf").read_text(encoding="utf-8")
+            assert "kernel-libipsec {\n            load = no" in conf
+            assert any("type xfrm" in command for command in nodes[node.name]["exec"])
+        if node.nftables:
+            assert (directory / "hybridnet" / "nsg.nft").read_text(encoding="utf-8") == rename_in_text(
+                node.nftables, mapping
+            )
+            assert "nft -f /etc/hybridnet/nsg.nft" in nodes[node.name]["exec"]
+        if node.load_balancer:
+            assert (directory / "hybridnet" / "ilb.json").read_text(encoding="utf-8") == node.load_balancer
+        if node.tunnel is not None and node.tunnel.script:
+            assert (directory / "hybridnet" / "tunnel.sh").read_text(encoding="utf-8") == node.tunnel.script
+        for server in node.servers:
+            assert any(f"workload_server.py {node.name} {server.port} " in c for c in nodes[node.name]["exec"])
+
+
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+def test_addresses_and_routes_are_the_plans_with_eth0_renamed(name: str, lab_plan: LabPlan, tmp_path: Path) -> None:
+    _, documents = _written(lab_plan, tmp_path)
+    nodes = documents[f"{lab_plan.lab}.clab.yml"]["topology"]["nodes"]
+    renames = interface_map(lab_plan)
+    for node in lab_plan.nodes:
+        commands = nodes[node.name]["exec"]
+        assert not any(re.search(r"\beth0\b", c) for c in commands), node.name
+        for address in node.addresses:
+            interface = renames.get(node.name, {}).get(address.interface, address.interface)
+            local = f"{address.local.ip}/32 peer {address.peer}/32" if address.peer else str(address.local)
+            assert f"ip address replace {local} dev {interface}" in commands
+        for route in node.routes:
+            assert any(c.startswith(f"ip route replace {route.destination} via {route.gateway}") for c in commands)
+
+
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+def test_every_lab_link_appears_once_with_the_labs_interface_names(
+    name: str, lab_plan: LabPlan, tmp_path: Path
+) -> None:
+    _, documents = _written(lab_plan, tmp_path)
+    links = documents[f"{lab_plan.lab}.clab.yml"]["topology"]["links"]
+    renames = interface_map(lab_plan)
+
+    def end(node: str, interface: str) -> tuple[str, str]:
+        return (node, renames.get(node, {}).get(interface, interface))
+
+    exported = sorted(tuple(sorted((e["node"], e["interface"]) for e in link["endpoints"])) for link in links)
+    planned = sorted(
+        tuple(sorted((end(x.a.node, x.a.interface), end(x.b.node, x.b.interface)))) for x in lab_plan.links
+    )
+    assert exported == planned
+    assert len(set(exported)) == len(exported)
+    used = [pair for link in exported for pair in link]
+    assert len(set(used)) == len(used)  # no interface is cabled twice
+    assert all(interface != "eth0" for _, interface in used)
+
+
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+@pytest.mark.parametrize("hosts", [2, 3])
+def test_split_across_hosts_mirrors_every_cross_host_link(
+    name: str, lab_plan: LabPlan, hosts: int, tmp_path: Path
+) -> None:
+    addresses = tuple(f"10.99.0.{i + 1}" for i in range(hosts))
+    _, documents = _written(lab_plan, tmp_path, hosts=hosts, host_addresses=addresses)
+    per_host = [documents[f"{lab_plan.lab}-host{i + 1}.clab.yml"] for i in range(hosts)]
+    placed = [name for document in per_host for name in document["topology"]["nodes"]]
+    assert sorted(placed) == sorted(node.name for node in lab_plan.nodes)  # every node on exactly one host
+    assert all(document["topology"]["nodes"] for document in per_host)
+    host_of = {name: i for i, document in enumerate(per_host) for name in document["topology"]["nodes"]}
+    renames = interface_map(lab_plan)
+    vnis: set[int] = set()
+    crossing = 0
+    for link in lab_plan.links:
+        ends = [(e.node, renames.get(e.node, {}).get(e.interface, e.interface)) for e in link.ends()]
+        hosts_of_ends = [host_of[node] for node, _ in ends]
+        if hosts_of_ends[0] == hosts_of_ends[1]:
+            veths = [
+                item for item in per_host[hosts_of_ends[0]]["topology"].get("links", [])
+                if item["type"] == "veth"
+                and sorted((e["node"], e["interface"]) for e in item["endpoints"]) == sorted(ends)
+            ]
+            assert len(veths) == 1
+            continue
+        crossing += 1
+        found = []
+        for (node, interface), here, there in ((ends[0], *hosts_of_ends), (ends[1], *reversed(hosts_of_ends))):
+            matches = [
+                item for item in per_host[here]["topology"]["links"]
+                if item["type"] == "vxlan-stitch" and item["endpoint"] == {"node": node, "interface": interface}
+            ]
+            assert len(matches) == 1, (node, interface)
+            assert matches[0]["remote"] == addresses[there]
+            found.append(matches[0])
+        assert found[0]["vni"] == found[1]["vni"]
+        assert found[0]["dst-port"] == found[1]["dst-port"]
+        assert found[0]["vni"] not in vnis
+        vnis.add(found[0]["vni"])
+    assert crossing >= 1
+    # Sides stay together when that keeps the hosts balanced: with two hosts the on-prem side is whole.
+    if hosts == 2:
+        onprem = {node.name for node in lab_plan.nodes if node.side == "onprem"}
+        assert len({host_of[name] for name in onprem}) == 1
+
+
+def _all_text(directory: Path) -> dict[Path, str]:
+    return {path: path.read_text(encoding="utf-8") for path in directory.rglob("*") if path.is_file()}
+
+
+def test_the_key_is_only_in_0600_secrets_files_and_only_when_asked(tmp_path: Path) -> None:
+    lab_plan = PLANS[0][1]
+    keys = LabKeys(onprem=KEY, azure=KEY, generated=False, note="test")
+    _, documents = _written(lab_plan, tmp_path / "with", keys=keys, hosts=2)
+    texts = _all_text(tmp_path / "with")
+    holders = {path for path, text in texts.items() if KEY in text}
+    assert holders and all(path.name == "secrets.conf" for path in holders)
+    assert {p.parent.parent.name for p in holders} == {n.name for n in lab_plan.nodes if n.swanctl_config}
+    for path in holders:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert all(KEY not in json.dumps(document) for document in documents.values())
+    _written(lab_plan, tmp_path / "without")
+    texts = _all_text(tmp_path / "without")
+    assert not any(KEY in text for text in texts.values())
+    secrets = [text for path, text in texts.items() if path.name == "secrets.conf"]
+    assert secrets and all("REPLACE-with-the-key-from-" in text for text in secrets)
+
+
+def test_cli_writes_the_key_only_with_with_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRIDNET_VPN_SHARED_KEY", KEY)
+    runner = CliRunner()
+    plain = runner.invoke(app, ["export", "containerlab", "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    assert not any(KEY in text for text in _all_text(tmp_path / "plain").values())
+    keyed = runner.invoke(app, ["export", "containerlab", "-o", str(tmp_path / "keyed"), "--with-key", "--hosts", "2"])
+    assert keyed.exit_code == 0, keyed.output
+    assert KEY not in keyed.output
+    assert (tmp_path / "keyed" / "ra-hybrid-vpn-er-host1.clab.yml").is_file()
+    holders = [path for path, text in _all_text(tmp_path / "keyed").items() if KEY in text]
+    assert holders and all(path.name == "secrets.conf" for path in holders)
+    assert "containerlab deploy -t ra-hybrid-vpn-er-host2.clab.yml" in keyed.output
+
+
+def test_cli_refuses_a_topology_the_lab_cannot_emulate(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["export", "containerlab", str(REPO / "examples" / "ra-2016.yaml"), "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2
+    assert "private peering" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_wrong_host_addresses(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["export", "containerlab", "-o", str(tmp_path), "--hosts", "2", "--host-address", "10.0.0.1"]
+    )
+    assert result.exit_code == 2 and "one per host" in result.output
+    result = runner.invoke(app, ["export", "containerlab", "-o", str(tmp_path), "--hosts", "99"])
+    assert result.exit_code == 2 and "only 16 nodes" in result.output
+
+
+def test_writes_never_leave_the_output_directory(tmp_path: Path) -> None:
+    export = export_containerlab(PLANS[0][1])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for bad in ("../outside/evil.conf", "/tmp/evil.conf", "nodes/../../outside/evil.conf"):
+        escaping = dataclasses.replace(export, files=(ExportedFile(bad, "x"),))
+        with pytest.raises(ExportError, match="leaves"):
+            write_export(escaping, tmp_path / "out")
+    # a link planted inside the directory does not lead writes out of it either
+    target = tmp_path / "linked"
+    target.mkdir()
+    (target / "nodes").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ExportError, match="leaves"):
+        write_export(export, target)
+    assert list(outside.iterdir()) == []
+
+
+def test_eth0_becomes_the_first_free_eth_of_its_node() -> None:
+    lab_plan = PLANS[0][1]
+    assert interface_map(lab_plan)["onprem-host1"] == {"eth0": "eth1"}
+    link = next(x for x in lab_plan.links if x.a.node == "onprem-core" and x.b.node == "onprem-ce1")
+    # give onprem-host1 a second cable named eth1: eth0 must then become eth2
+    extra = dataclasses.replace(link, a=dataclasses.replace(link.a, node="onprem-host1", interface="eth1"))
+    crowded = dataclasses.replace(lab_plan, links=(*lab_plan.links, extra))
+    assert interface_map(crowded)["onprem-host1"] == {"eth0": "eth2"}
+    assert rename_in_text('iifname "eth0" oifname "veth0" eth0.5 eth01', {"eth0": "eth1"}) == (
+        'iifname "eth1" oifname "veth0" eth0.5 eth01'
+    )
+
+
+def test_secrets_split_puts_the_lab_file_back_together() -> None:
+    text = "connections {\n    a {\n    }\n}\n\nsecrets {\n    ike-a {\n        secret = \"x\"\n    }\n}\n# end\n"
+    main, block = split_secrets(text)
+    assert block is not None and block.startswith("secrets {") and "secret" not in main.replace("include secrets", "")
+    assert main.replace("include secrets.conf\n", block) == text
+    assert split_secrets("connections {\n}\n") == ("connections {\n}\n", None)
+
+
+def test_cli_validates_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export that breaks containerlab's schema is reported and not written (the shipped schema copy)."""
+    import hybridnet.cli.export as cli_export
+
+    real = cli_export.export_containerlab
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        export = real(*args, **kwargs)
+        for document in export.topologies.values():
+            document["topology"]["links"][0]["type"] = "wormhole"
+        return export
+
+    monkeypatch.setattr(cli_export, "export_containerlab", broken)
+    result = CliRunner().invoke(app, ["export", "containerlab", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "does not validate" in result.output
+    assert not (tmp_path / "out").exists()
