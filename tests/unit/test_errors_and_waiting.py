@@ -10,8 +10,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hybridnet.cli import app
-from hybridnet.cli.common import reported
 from hybridnet.emulate import LabError, LabNotReady
 from hybridnet.errors import EXIT_BAD_INPUT, EXIT_FAILED, HybridnetError
 from hybridnet.model import TopologyError
@@ -67,6 +65,8 @@ def test_the_cli_turns_any_error_into_a_message_and_an_exit_code(error: BaseExce
     def other() -> None:  # two commands, so typer keeps the command name
         pass
 
+    from hybridnet.cli.common import reported  # imported late: the CLI's consoles read COLUMNS once, at import
+
     probe.registered_commands[0].callback = reported(fails)
     result = CliRunner().invoke(probe, ["fails"])
     assert result.exit_code == code
@@ -75,6 +75,8 @@ def test_the_cli_turns_any_error_into_a_message_and_an_exit_code(error: BaseExce
 
 
 def test_every_registered_command_is_reported() -> None:
+    from hybridnet.cli import app
+
     commands = list(app.registered_commands)
     for group in app.registered_groups:
         commands += group.typer_instance.registered_commands

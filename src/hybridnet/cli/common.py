@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,15 +12,33 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pyroute2 import NetlinkError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from hybridnet.errors import EXIT_BAD_INPUT, EXIT_FAILED, HybridnetError, system_error
 from hybridnet.model import Topology, TopologyError, TopologyErrors, load
 from hybridnet.version import hybridnet_version
 
-console = Console()
-err_console = Console(stderr=True)
+
+class TerminalConsole(Console):
+    """A console that honours ``COLUMNS`` when it prints, not only when it was made: the consoles are
+    made once at import, and a wrapper script (or a test runner) may set the width per command."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dimensions = Console.size.fget(self)  # type: ignore[attr-defined]
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), dimensions.height)
+        return dimensions
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = TerminalConsole()
+err_console = TerminalConsole(stderr=True)
 
 EXIT_FINDINGS = EXIT_FAILED
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_FINDINGS"]
