@@ -29,6 +29,7 @@ from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
 from hybridnet.emulate.nodes import NodeAccess, python_interpreter, script_path
 from hybridnet.emulate.plan import SECRET_SLOT, LabPlan, Link, Node, check_lab_name, plan
+from hybridnet.emulate.readiness import wait_ready
 from hybridnet.emulate.setup import render_strongswan_conf, write_node_files
 from hybridnet.emulate.state import (
     LabState,
@@ -87,8 +88,6 @@ class Lab(NodeAccess):
         progress: Progress | None = None,
     ) -> Lab:
         """Build and start the lab; with ``wait``, return once it is ready (raise LabError if not)."""
-        from hybridnet.emulate.readiness import wait_ready
-
         check_environment()
         say = progress or (lambda _message: None)
         keys = keys or lab_keys(lab_plan.topology)

@@ -22,8 +22,8 @@ from hybridnet import agents
 from hybridnet.emulate import netns, processes
 from hybridnet.emulate.daemons import CharonInstance, FrrInstance, FrrSession, daemon_for
 from hybridnet.emulate.errors import LabError
-from hybridnet.emulate.nsg import NSG_TABLE, pinhole_handles, pinhole_rule
 from hybridnet.emulate.plan import VNET_FABRIC_NODE, LabPlan, Link
+from hybridnet.emulate.plan.nsg import NSG_TABLE, pinhole_handles, pinhole_rule
 from hybridnet.emulate.readiness import (
     bfd_missing,
     bgp_missing,

@@ -15,7 +15,7 @@ from hybridnet.emulate.state import make_private_directory, write_private
 from hybridnet.render.templating import template
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate.view import LabView
 
 
 
@@ -25,7 +25,7 @@ def render_strongswan_conf(node: str, directory: Path) -> str:
     )
 
 
-def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
+def write_node_files(lab: LabView, node: Node, keys: LabKeys) -> Path:
     directory = lab.node_directory(node.name)
     make_private_directory(directory.parent)
     make_private_directory(directory)
@@ -44,7 +44,7 @@ def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
     return directory
 
 
-def lab_secrets(lab: Lab) -> list[str]:
+def lab_secrets(lab: LabView) -> list[str]:
     """The pre-shared keys in the lab's swanctl.conf files (a lab brought up by another process holds
     keys no one else knows). The key is what the written file has where the plan has ``SECRET_SLOT``."""
     found: list[str] = []
