@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hybridnet.drill.options import DrillOptions
-from hybridnet.errors import EXIT_FAILED, BadInput, HybridnetError
+from hybridnet.errors import BadInput, HybridnetError
 
 if TYPE_CHECKING:
     from hybridnet.drill.result import DrillResult
@@ -67,29 +67,30 @@ def run_drill(topology: Topology, scenario: Scenario | str, options: DrillOption
     else:
         running, ours = lab, False
     try:
+        secrets = tuple(running.secrets())  # read while the lab's files exist: it may be taken down below
         result = _run(running, chosen, options, say, run_scenario)
     finally:
         if ours and not options.keep:
             say(f"taking lab {running.name} down")
             _down(running.name)
-    result.secrets = tuple(running.secrets()) + _topology_secrets(topology)
+    result.secrets = secrets + _topology_secrets(topology)
     return result
 
 
 def _run(lab: Lab, scenario: Scenario, options: DrillOptions, say: Progress,
          run_scenario: Callable[..., DrillResult]) -> DrillResult:
+    from pyroute2 import NetlinkError
+
     from hybridnet.drill.run.runner import BackupNotReady
+    from hybridnet.errors import system_error
 
     try:
         return run_scenario(lab, scenario, options, repeat=options.repeat, progress=say)
-    except BackupNotReady as error:
-        error.exit_code = EXIT_FAILED  # type: ignore[misc]
-        raise
+    except BackupNotReady:
+        raise  # its message and cause say why already (exit 1)
     except HybridnetError as error:
         raise DrillFailed(f"the drill could not run: {error}", "lab") from error
-    except OSError as error:
-        from hybridnet.errors import system_error
-
+    except (OSError, NetlinkError) as error:
         raise DrillFailed(f"the drill could not run: {system_error(error)}", "lab") from error
 
 

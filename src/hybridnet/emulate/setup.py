@@ -55,8 +55,8 @@ def lab_secrets(lab: LabView) -> list[str]:
             written = (lab.node_directory(node.name) / "swanctl.conf").read_text(encoding="utf-8")
         except OSError:
             continue
-        found += [key for key in keys_in(node.swanctl_config, written) if key not in found]
-    return found
+        found += keys_in(node.swanctl_config, written)
+    return list(dict.fromkeys(found))
 
 
 def keys_in(planned: str, written: str) -> list[str]:
