@@ -18,8 +18,8 @@ import statistics
 import sys
 import time
 
+from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.drill.result import DrillResult
-from hybridnet.drill.runner import DrillOptions, run_drill
 from hybridnet.drill.scenario import build_scenario
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.model import default_topology
@@ -75,8 +75,8 @@ def main() -> int:
               f"on {os.cpu_count()} cores", flush=True)
         for name in scenarios:
             started = time.monotonic()
-            result = run_drill(lab, build_scenario(name, topology), DrillOptions(path_checks=False),
-                               repeat=args.repeat, progress=progress)
+            result = run_drill(topology, build_scenario(name, topology),
+                               DrillOptions(path_checks=False, repeat=args.repeat), lab, progress=progress)
             figures = summarise(name, result)
             print(f"\n== {name}: {args.repeat} runs in {time.monotonic() - started:.0f} s, "
                   f"load {os.getloadavg()[0]:.1f}; target median ≤ {TARGETS_MS[name]:g} ms")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hybridnet.drill.runner import DrillOptions, run_drill
+from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.drill.scenario import build_scenario
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.report import render_markdown
@@ -39,7 +39,7 @@ def hold_timer_lab() -> Iterator[Lab]:
 
 def test_without_bfd_a_gray_failure_lasts_about_the_hold_time(hold_timer_lab: Lab) -> None:
     scenario = build_scenario("gray-failure", hold_timer_lab.plan.topology)
-    result = run_drill(hold_timer_lab, scenario, DrillOptions(path_checks=False))
+    result = run_drill(hold_timer_lab.plan.topology, scenario, DrillOptions(path_checks=False), lab=hold_timer_lab)
     assert result.predictions[0].mechanism == "bgp-hold"
     assert result.predictions[0].detection_ms == HOLD_S * 1000
     fault_steps = [s for s in result.steps if s.name == "drop silently on the circuit"]

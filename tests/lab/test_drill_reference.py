@@ -20,10 +20,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.drill.result import DrillResult, StepResult
-from hybridnet.drill.runner import DrillOptions, run_drill
+from hybridnet.drill.run.watch import ControlPlaneWatch
 from hybridnet.drill.scenario import build_scenario
-from hybridnet.drill.watch import ControlPlaneWatch
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.model import default_topology
 from tests.lab.conftest import lab_name
@@ -113,7 +113,7 @@ def _timeline_renders_in_chromium(page: Path, tmp_path: Path) -> None:
 
 def test_primary_link_down_stays_on_expressroute(drill_lab: Lab) -> None:
     scenario = build_scenario("primary-link-down", drill_lab.plan.topology)
-    result = run_drill(drill_lab, scenario, DrillOptions(path_checks=False))
+    result = run_drill(drill_lab.plan.topology, scenario, DrillOptions(path_checks=False), lab=drill_lab)
     assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
     for step in result.steps:
         assert "VPN" not in step.path_during and "VPN" not in step.path_after, step
@@ -128,7 +128,7 @@ def test_primary_link_down_stays_on_expressroute(drill_lab: Lab) -> None:
 
 def test_gray_failure_is_caught_by_bfd_in_about_its_detection_time(drill_lab: Lab) -> None:
     scenario = build_scenario("gray-failure", drill_lab.plan.topology)
-    result = run_drill(drill_lab, scenario, DrillOptions(path_checks=False))
+    result = run_drill(drill_lab.plan.topology, scenario, DrillOptions(path_checks=False), lab=drill_lab)
     assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
     for step in _step(result, "drop silently on the circuit"):
         assert (step.path_before, step.path_after) == ("ExpressRoute", "VPN")
@@ -139,8 +139,8 @@ def test_gray_failure_is_caught_by_bfd_in_about_its_detection_time(drill_lab: La
 
 
 def test_vpn_down_has_no_impact_and_the_vpn_works_again_after(drill_lab: Lab) -> None:
-    result = run_drill(drill_lab, build_scenario("vpn-down", drill_lab.plan.topology),
-                       DrillOptions(path_checks=False))
+    result = run_drill(drill_lab.plan.topology, build_scenario("vpn-down", drill_lab.plan.topology),
+                       DrillOptions(path_checks=False), lab=drill_lab)
     assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
     for step in _step(result, "stop the VPN"):
         assert step.lost == 0 and "VPN" not in step.path_during, step.udp
@@ -152,8 +152,8 @@ def test_vpn_down_has_no_impact_and_the_vpn_works_again_after(drill_lab: Lab) ->
 
 
 def test_a_killed_gateway_daemon_fails_over_and_comes_back(drill_lab: Lab) -> None:
-    result = run_drill(drill_lab, build_scenario("gateway-daemon-killed", drill_lab.plan.topology),
-                       DrillOptions(path_checks=False))
+    result = run_drill(drill_lab.plan.topology, build_scenario("gateway-daemon-killed", drill_lab.plan.topology),
+                       DrillOptions(path_checks=False), lab=drill_lab)
     assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
     for step in _step(result, "kill the ExpressRoute gateway's bgpd"):
         assert (step.path_before, step.path_after) == ("ExpressRoute", "VPN") and step.outage_ms < 3000, step
@@ -161,8 +161,8 @@ def test_a_killed_gateway_daemon_fails_over_and_comes_back(drill_lab: Lab) -> No
 
 
 def test_flapping_fails_over_and_back_at_every_cut(drill_lab: Lab) -> None:
-    result = run_drill(drill_lab, build_scenario("flapping", drill_lab.plan.topology, flaps=2),
-                       DrillOptions(path_checks=False))
+    result = run_drill(drill_lab.plan.topology, build_scenario("flapping", drill_lab.plan.topology, flaps=2),
+                       DrillOptions(path_checks=False), lab=drill_lab)
     assert result.passed, [(s.name, s.direction, s.path_after) for s in result.steps]
     assert [s.path_after for s in result.steps[::2]] == ["ExpressRoute", "VPN", "ExpressRoute", "VPN",
                                                           "ExpressRoute"]

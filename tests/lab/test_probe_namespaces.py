@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from hybridnet.drill.agent_process import AgentProcess, wait_until
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.analysis.steps import paths_around
-from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload, local_runner
 from hybridnet.drill.result import PathMtuResult
+from hybridnet.drill.run.agents import AgentProcess
+from hybridnet.drill.run.path_checks import Runner, connection_mss, largest_df_payload, local_runner
+from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 
 pytestmark = [
@@ -38,6 +39,12 @@ LINKS = (("host", "er", "10.213.1.1/30", "r1", "host", "10.213.1.2/30"),
 ROUTES = {"r1": [f"{HOST_ADDRESS}/32 via 10.213.1.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.1.6"],
           "r2": [f"{HOST_ADDRESS}/32 via 10.213.2.1", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.6"],
           "r3": [f"{HOST_ADDRESS}/32 via 10.213.2.5", f"{WORKLOAD_ADDRESS}/32 via 10.213.2.10"]}
+
+
+def in_namespace(namespace: str) -> Callable[[Sequence[str]], subprocess.Popen[str]]:
+    """Start an agent in one of this test's own namespaces (the drill goes through the Lab API)."""
+    return lambda argv: subprocess.Popen(["ip", "netns", "exec", namespace, *argv], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, text=True)
 
 
 # One router on "ExpressRoute", two on the "VPN": the TTLs 63 and 62 (from 64) name them.
@@ -112,20 +119,20 @@ def network() -> Iterator[MiniNetwork]:
 def start_probe(network: MiniNetwork, tmp_path: Path, count: int) -> tuple[AgentProcess, AgentProcess]:
     reflector = AgentProcess("reflector", ["udp-reflect", "--bind", WORKLOAD_ADDRESS, "--port", "7000",
                                            "--duration", "30"],
-                             tmp_path / "reflector.jsonl", network.ns("workload"))
+                             tmp_path / "reflector.jsonl", in_namespace(network.ns("workload")))
     sender = AgentProcess("sender", ["udp-send", "--target", WORKLOAD_ADDRESS, "--port", "7000",
                                      "--interval-ms", "10", "--count", str(count), "--drain-ms", "300",
-                                     "--duration", "30"], tmp_path / "sender.jsonl", network.ns("host"))
+                                     "--duration", "30"], tmp_path / "sender.jsonl", in_namespace(network.ns("host")))
     return reflector, sender
 
 
 def test_reply_ttl_shows_the_move_to_the_longer_path_and_back(network: MiniNetwork, tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=150)
     try:
-        wait_until(lambda: sender.count("reply") >= 40, 10, "replies over the one-router path")
+        wait_until(lambda: sender.count("reply") >= 40, 10, what="replies over the one-router path")
         network.use("VPN")
         moved_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= moved_at + 50, 10, "probes over the two-router path")
+        wait_until(lambda: sender.count("sent") >= moved_at + 50, 10, what="probes over the two-router path")
         network.use("ExpressRoute")
         records = sender.finish()
     finally:
@@ -144,10 +151,10 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
                                                                        tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=120)
     try:
-        wait_until(lambda: sender.count("reply") >= 30, 10, "replies before the blackhole")
+        wait_until(lambda: sender.count("reply") >= 30, 10, what="replies before the blackhole")
         network.run("r1", "ip", "route", "replace", "blackhole", f"{HOST_ADDRESS}/32")
         blocked_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= blocked_at + 30, 10, "probes into the blackhole")
+        wait_until(lambda: sender.count("sent") >= blocked_at + 30, 10, what="probes into the blackhole")
         network.run("r1", "ip", "route", "replace", f"{HOST_ADDRESS}/32", "via", "10.213.1.1")
         records = sender.finish()
     finally:
@@ -163,10 +170,10 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
 def test_a_link_cut_loses_requests_and_the_path_goes_dark(network: MiniNetwork, tmp_path: Path) -> None:
     reflector, sender = start_probe(network, tmp_path, count=120)
     try:
-        wait_until(lambda: sender.count("reply") >= 30, 10, "replies before the cut")
+        wait_until(lambda: sender.count("reply") >= 30, 10, what="replies before the cut")
         network.run("r1", "ip", "link", "set", "wl", "down")
         cut_at = sender.count("sent")
-        wait_until(lambda: sender.count("sent") >= cut_at + 30, 10, "probes sent into the cut")
+        wait_until(lambda: sender.count("sent") >= cut_at + 30, 10, what="probes sent into the cut")
         network.run("r1", "ip", "link", "set", "wl", "up")
         network.run("r1", "ip", "route", "replace", f"{WORKLOAD_ADDRESS}/32", "via", "10.213.1.6")
         records = sender.finish()
@@ -205,12 +212,12 @@ def test_mss_check_tells_whether_clamping_protects_tcp(network: MiniNetwork, tmp
                     "{ type filter hook forward priority mangle; }; add rule inet clamp forward "
                     "tcp flags syn tcp option maxseg size set 1350")
     sink = AgentProcess("sink", ["tcp-sink", "--bind", WORKLOAD_ADDRESS, "--port", "7001",
-                                 "--duration", "20"], tmp_path / "sink.jsonl", network.ns("workload"))
+                                 "--duration", "20"], tmp_path / "sink.jsonl", in_namespace(network.ns("workload")))
     source = AgentProcess("source", ["tcp-source", "--target", WORKLOAD_ADDRESS, "--port", "7001",
                                      "--rate-kbps", "64", "--duration", "5"],
-                          tmp_path / "source.jsonl", network.ns("host"))
+                          tmp_path / "source.jsonl", in_namespace(network.ns("host")))
     try:
-        wait_until(lambda: source.count("progress") >= 2, 10, "the stream to flow")
+        wait_until(lambda: source.count("progress") >= 2, 10, what="the stream to flow")
         # The sink has sent nothing large: its MSS is what the host's SYN said after the clamp.
         mss = connection_mss(netns_runner(network.ns("workload")), local_port=7001, remote=HOST_ADDRESS)
     finally:

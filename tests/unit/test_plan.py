@@ -7,8 +7,8 @@ from ipaddress import IPv4Address
 import pytest
 
 from hybridnet.emulate import LabError, plan
-from hybridnet.emulate.nsg import nsg_ruleset
 from hybridnet.emulate.plan import SECRET_SLOT
+from hybridnet.emulate.plan.nsg import nsg_ruleset
 from hybridnet.model import Topology
 from tests.conftest import reference_document, topology_from
 

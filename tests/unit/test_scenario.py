@@ -13,7 +13,7 @@ from hybridnet.cli import app
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.faults import FaultError
 from hybridnet.drill.result import DrillResult, StepResult, TcpStreamResult, UdpFigures
-from hybridnet.drill.runner import combine_runs
+from hybridnet.drill.run.runner import combine_runs
 from hybridnet.drill.scenario import (
     SCENARIO_NAMES,
     build_scenario,
@@ -21,7 +21,7 @@ from hybridnet.drill.scenario import (
     step_timeout_s,
     watch_s,
 )
-from hybridnet.drill.watch import parse_documents
+from hybridnet.emulate.daemons import parse_documents
 from hybridnet.model import Topology
 from tests.conftest import reference_document, topology_from
 

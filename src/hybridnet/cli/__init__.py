@@ -47,6 +47,9 @@ def _register_commands() -> None:
         register = getattr(loaded, "register", None)
         if register is not None:
             register(app)
+    from hybridnet.cli.common import report_every_command
+
+    report_every_command(app)
 
 
 _register_commands()

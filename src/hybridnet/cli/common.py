@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pyroute2 import NetlinkError
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
+from hybridnet.errors import EXIT_BAD_INPUT, EXIT_FAILED, HybridnetError, system_error
 from hybridnet.model import Topology, TopologyError, TopologyErrors, load
 from hybridnet.version import hybridnet_version
 
@@ -34,8 +40,8 @@ class TerminalConsole(Console):
 console = TerminalConsole()
 err_console = TerminalConsole(stderr=True)
 
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
+EXIT_FINDINGS = EXIT_FAILED
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_FINDINGS"]
 
 TopologyArg = Annotated[
     Path | None,
@@ -86,6 +92,57 @@ def checked_lab_name(value: str | None) -> str | None:
         return validate_lab_name(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+@contextmanager
+def reported_errors(*, as_json: bool = False, system_prefix: str = "") -> Iterator[None]:
+    """The one place an error becomes what a user sees: every ``HybridnetError`` (and any system
+    error nothing else foresaw) is printed as ``error: ...`` lines and exits with its code (2 bad
+    input, 1 failed) — never a traceback. With ``as_json`` a JSON error object ({"error", "cause",
+    "exit_code", "version"}) goes to stdout as well, for scripts that read the command's JSON."""
+    try:
+        yield
+    except HybridnetError as error:
+        _report(error.messages, error.cause, error.exit_code, as_json)
+    except (OSError, NetlinkError) as error:
+        _report([f"{system_prefix}{system_error(error)}"], "system", EXIT_FAILED, as_json)
+
+
+def _report(messages: list[str], cause: str, code: int, as_json: bool) -> NoReturn:
+    for message in messages:
+        # user text (keys, values, paths) may look like rich markup: print it literally
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    if as_json:
+        typer.echo(json.dumps({"error": messages[0], "cause": cause, "exit_code": code,
+                               "version": hybridnet_version()}, indent=2))
+    raise typer.Exit(code) from None
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def reported(command: Command) -> Command:
+    """A command whose errors go through ``reported_errors`` (applied to every command at start-up)."""
+    if getattr(command, "__hybridnet_reported__", False):
+        return command
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with reported_errors():
+            return command(*args, **kwargs)
+
+    run.__hybridnet_reported__ = True  # type: ignore[attr-defined]
+    return run  # type: ignore[return-value]
+
+
+def report_every_command(app: typer.Typer) -> None:
+    """Route every command of ``app`` and of its sub-groups through ``reported``."""
+    for info in app.registered_commands:
+        if info.callback is not None:
+            info.callback = reported(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            report_every_command(group.typer_instance)
 
 
 ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"

@@ -15,25 +15,23 @@ circuit is fine (no impact expected), both fail (an outage), or a gateway's rout
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from hybridnet.drill.result import PathLabel
-from hybridnet.emulate.errors import LabError
-from hybridnet.emulate.plan import ER_GATEWAY_NODE, INTERNET_NODE, MSEE_NODES
+from hybridnet.errors import BadInput, HybridnetError
 from hybridnet.model import Topology
+from hybridnet.model.names import ER_GATEWAY_NODE, INTERNET_NODE, MSEE_NODES
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate import Lab
 
 ActionKind = Literal["cut", "gray", "kill"]
-RESTART_TIMEOUT_S = 15.0
 
 
-class FaultError(ValueError):
+class FaultError(BadInput, ValueError):
     """A fault cannot be built for this topology (e.g. no VPN to stop) or its name is unknown."""
 
 
@@ -67,7 +65,7 @@ class FaultAction:
         elif self.kind == "gray":
             lab.set_gray_failure(self.a, self.b, active=False)
         elif not lab.pids(self.a, self.b):
-            restart_frr_daemon(lab, self.a, self.b)
+            lab.restart_daemon(self.a, self.b)
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ class Fault:
         def attempt(action: FaultAction) -> BaseException | None:
             try:
                 act(action)
-            except (LabError, OSError) as error:
+            except (HybridnetError, OSError) as error:
                 return error
             return None
 
@@ -196,26 +194,6 @@ def build_fault(name: str, topology: Topology) -> Fault:
     return fault
 
 
-def restart_frr_daemon(lab: Lab, node: str, daemon: str) -> None:
-    """Start a killed FRR daemon again and give it its configuration, as an operator would.
-
-    FRR's integrated configuration lives in vtysh's paste, not in the daemon, so a restarted bgpd
-    comes up empty: the node's frr.conf is pasted again once the daemon listens.
-    """
-    frr = lab.frr(node)
-    if daemon not in frr.daemons:
-        raise LabError(f"{node} does not run {daemon}")
-    socket = frr.run_dir / f"{daemon}.vty"
-    socket.unlink(missing_ok=True)
-    lab.spawn(node, frr.argv(daemon), f"{daemon}-restart.out")
-    deadline = time.monotonic() + RESTART_TIMEOUT_S
-    while not socket.exists():
-        if time.monotonic() > deadline:
-            raise LabError(f"{daemon} on {node} did not start again within {RESTART_TIMEOUT_S:g} s")
-        time.sleep(0.02)
-    frr.configure()
-
-
 def _quietly(undo: Callable[[], None]) -> None:
-    with contextlib.suppress(LabError, OSError):
+    with contextlib.suppress(HybridnetError, OSError):
         undo()

@@ -232,6 +232,8 @@ class DrillResult:
     max_outage_ms: float | None = None
     samples: list[ProbeSample] = field(default_factory=list)
     lost_samples: list[tuple[float, Direction]] = field(default_factory=list)
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """Values no report may show (the lab's pre-shared keys): never rendered, only masked."""
 
     @property
     def worst_outage_ms(self) -> float:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,22 +28,15 @@ import vici
 
 from hybridnet.emulate import processes
 from hybridnet.emulate.errors import LabError
+from hybridnet.waiting import wait_until
 
 FRR_BIN = Path("/usr/lib/frr")
 CHARON = Path("/usr/sbin/charon-systemd")
 LIBIPSEC_ROUTING_TABLE = 220
 POLL_S = 0.02
+VICI_EVENTS = ("ike-updown", "child-updown", "ike-rekey", "child-rekey")
 
 Recorder = Callable[[str, subprocess.Popen[bytes]], None]
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = POLL_S) -> None:
-    """Poll ``condition`` until it holds; raise a LabError naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise LabError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(poll_s)
 
 
 class FrrInstance:
@@ -89,15 +82,13 @@ class FrrInstance:
     def start(self, record: Recorder) -> None:
         self.run_dir.mkdir(mode=0o700, exist_ok=True)
         record("zebra", processes.spawn(self.namespace, self.argv("zebra"), self.run_dir / "zebra.out"))
-        wait_for(lambda: (self.run_dir / "zserv.api").exists(), 10, f"zebra of {self.node} to listen")
+        wait_until(lambda: (self.run_dir / "zserv.api").exists(), 10, POLL_S, what=f"zebra of {self.node} to listen",
+                   error=LabError)
         for daemon in self.daemons[1:]:
             record(daemon, processes.spawn(self.namespace, self.argv(daemon), self.run_dir / f"{daemon}.out"))
         for daemon in self.daemons:
-            wait_for(
-                lambda d=daemon: (self.run_dir / f"{d}.vty").exists(),
-                10,
-                f"{daemon} of {self.node} to listen",
-            )
+            wait_until(lambda d=daemon: (self.run_dir / f"{d}.vty").exists(), 10, POLL_S,
+                       what=f"{daemon} of {self.node} to listen", error=LabError)
 
     def configure(self) -> None:
         """Apply the node's integrated frr.conf by pasting it into ``configure terminal``.
@@ -144,53 +135,122 @@ class FrrInstance:
         """Accept BGP connections again: this node's bgpd now knows its peers."""
         processes.run(self.namespace, ["nft", "delete", "table", "inet", "hybridnet_bgp_gate"])
 
-    def vtysh_raw(self, arguments: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                ["vtysh", "--vty_socket", str(self.run_dir), *arguments],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(["vtysh"], 124, "", "vtysh timed out")
-
     def show(self, command: str, daemon: str = "bgpd") -> Any:
-        """Run a ``show ... json`` command on one daemon; parsed JSON ({} if the daemon is gone).
-
-        Spoken straight to the daemon's vty socket, as vtysh does (a command ends in NUL, the
-        answer in three NULs and a status byte): about a millisecond, where starting vtysh costs
-        tens of milliseconds of CPU that the daemons need while the lab converges.
-        """
-        text = vty_command(self.run_dir / f"{daemon}.vty", command)
+        """Run a ``show ... json`` command on one daemon; parsed JSON ({} if the daemon is gone)."""
+        client = VtyClient(self.run_dir / f"{daemon}.vty", timeout_s=5.0)
         try:
-            return json.loads(text) if text.strip() else {}
-        except ValueError:
-            return {}
+            return first_document(client.command(command), daemon)
+        finally:
+            client.close()
+
+    def session(self) -> FrrSession:
+        """A session that keeps one vty socket per daemon open between commands (for polling)."""
+        return FrrSession(self.run_dir)
+
+    def restart(self, daemon: str, record: Recorder, timeout_s: float = 15.0) -> None:
+        """Start a killed daemon again and give it its configuration, as an operator would.
+
+        FRR's integrated configuration lives in vtysh's paste, not in the daemon, so a restarted
+        bgpd comes up empty: the node's frr.conf is pasted again once the daemon listens.
+        """
+        if daemon not in self.daemons:
+            raise LabError(f"{self.node} does not run {daemon}")
+        socket_path = self.run_dir / f"{daemon}.vty"
+        socket_path.unlink(missing_ok=True)
+        record(daemon, processes.spawn(self.namespace, self.argv(daemon), self.directory / f"{daemon}-restart.out"))
+        wait_until(socket_path.exists, timeout_s, POLL_S, what=f"{daemon} on {self.node} to start again",
+                   error=LabError)
+        self.configure()
 
 
-def vty_command(path: Path, command: str, timeout_s: float = 5.0) -> str:
-    """One command on an FRR daemon's vty socket, from enable mode; "" if the daemon does not answer."""
-    try:
-        with socket.socket(socket.AF_UNIX) as connection:
-            connection.settimeout(timeout_s)
-            connection.connect(str(path))
-            _vty_exchange(connection, "enable")
-            return _vty_exchange(connection, command)
-    except OSError:
+class VtyClient:
+    """A daemon's vty socket spoken to as vtysh does: a command ends in NUL, the answer in three
+    NULs and a status byte. About a millisecond per command on a kept socket, where starting vtysh
+    costs tens of milliseconds of CPU — which, on a small machine, the daemons need while the lab
+    converges and the probes need while a drill measures. A daemon that is gone answers ""."""
+
+    def __init__(self, path: Path, timeout_s: float = 2.0) -> None:
+        self._path = path
+        self._timeout_s = timeout_s
+        self._socket: socket.socket | None = None
+
+    def command(self, command: str) -> str:
+        for _attempt in range(2):  # a kept socket may have been closed by a restarted daemon: once more
+            try:
+                if self._socket is None:
+                    self._socket = socket.socket(socket.AF_UNIX)
+                    self._socket.settimeout(self._timeout_s)
+                    self._socket.connect(str(self._path))
+                    self._exchange("enable")  # some show commands (bfdd's) exist only there
+                return self._exchange(command)
+            except OSError:
+                self.close()
         return ""
 
+    def _exchange(self, command: str) -> str:
+        assert self._socket is not None
+        self._socket.sendall(command.encode() + b"\0")
+        answer = b""
+        while len(answer) < 4 or answer[-4:-1] != b"\0\0\0":
+            piece = self._socket.recv(1 << 16)
+            if not piece:
+                raise ConnectionResetError("the daemon closed its vty")
+            answer += piece
+        return answer[:-4].decode("utf-8", "replace")
 
-def _vty_exchange(connection: socket.socket, command: str) -> str:
-    connection.sendall(command.encode() + b"\0")
-    answer = b""
-    while len(answer) < 4 or answer[-4:-1] != b"\0\0\0":
-        piece = connection.recv(1 << 16)
-        if not piece:
-            raise ConnectionResetError("the daemon closed its vty")
-        answer += piece
-    return answer[:-4].decode("utf-8", "replace")
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+def daemon_for(command: str) -> str:
+    """The FRR daemon that answers a ``show`` command: bfdd for BFD, bgpd for BGP, zebra for the rest."""
+    return "bfdd" if command.startswith("show bfd") else "bgpd" if "bgp" in command else "zebra"
+
+
+def parse_documents(text: str) -> list[Any]:
+    """The JSON documents a daemon printed one after another."""
+    decoder = json.JSONDecoder()
+    documents: list[Any] = []
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            return documents
+        try:
+            document, position = decoder.raw_decode(text, position)
+        except ValueError:
+            return documents
+        documents.append(document)
+
+
+def first_document(text: str, daemon: str) -> Any:
+    """A ``show ... json`` answer parsed; an empty one ([] from bfdd, {} from the others) when the
+    daemon did not answer or printed no JSON."""
+    documents = parse_documents(text) if text else []
+    return documents[0] if documents else ([] if daemon == "bfdd" else {})
+
+
+class FrrSession:
+    """``show`` commands on one node's FRR over kept vty sockets (one per daemon); ``close`` ends it."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self._run_dir = run_dir
+        self._clients: dict[str, VtyClient] = {}
+
+    def show(self, command: str) -> Any:
+        daemon = daemon_for(command)
+        client = self._clients.get(daemon)
+        if client is None:
+            client = self._clients[daemon] = VtyClient(self._run_dir / f"{daemon}.vty")
+        return first_document(client.command(command), daemon)
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
 
 class CharonInstance:
@@ -217,7 +277,8 @@ class CharonInstance:
         )
 
     def wait_listening(self, timeout_s: float = 10) -> None:
-        wait_for(self.socket.exists, timeout_s, f"charon of {self.node} to open its VICI socket")
+        wait_until(self.socket.exists, timeout_s, POLL_S, what=f"charon of {self.node} to open its VICI socket",
+                   error=LabError)
 
     def load(self) -> None:
         result = subprocess.run(
@@ -271,16 +332,24 @@ class CharonInstance:
             for _log in session.terminate({"ike": ike, "timeout": timeout_ms}):
                 pass
 
-    def events(self, kinds: tuple[str, ...] = ("ike-updown", "child-updown")) -> Iterator[tuple[str, dict[str, Any]]]:
-        """IKE/CHILD SA up/down events as they happen (a generator; close it to stop listening)."""
-        connection = socket.socket(socket.AF_UNIX)
-        try:
-            connection.connect(str(self.socket))
-            session = vici.Session(connection)
-            for label, event in session.listen(list(kinds)):
-                yield _decoded(label), _decoded(event)
-        finally:
-            connection.close()
+    def events(self, stop: threading.Event, kinds: Sequence[str] = VICI_EVENTS
+               ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """IKE/CHILD SA events (up, down, rekeyed) as they happen, until ``stop`` is set: the one
+        VICI event stream. Reconnects when charon restarts; checks ``stop`` every 0.2 s."""
+        while not stop.is_set():
+            connection = socket.socket(socket.AF_UNIX)
+            try:
+                connection.connect(str(self.socket))
+                session = vici.Session(connection)
+                for name, message in session.listen(list(kinds), timeout=0.2):
+                    if stop.is_set():
+                        return
+                    if name is not None and message is not None:
+                        yield _decoded(name), _decoded(message)
+            except (OSError, vici.exception.SessionException, vici.exception.CommandException):
+                stop.wait(0.5)
+            finally:
+                connection.close()
 
     def failure_reason(self) -> str | None:
         """Why the tunnel is not up, from charon's own log: the errors a user would look for."""

@@ -1,19 +1,24 @@
-"""The emulator's error: what went wrong in the lab, and what the user can do about it."""
+"""The emulator's errors: what went wrong in the lab, and what the user can do about it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class LabError(Exception):
-    """A lab cannot be planned, brought up, inspected or removed; ``fix`` says what to do."""
+from hybridnet.errors import EXIT_BAD_INPUT, EXIT_FAILED, HybridnetError
 
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
 
-    def __str__(self) -> str:
-        return f"{self.message} (fix: {self.fix})" if self.fix else self.message
+class LabError(HybridnetError):
+    """A lab cannot be planned, brought up, inspected or removed; ``fix`` says what to do.
+
+    Exit 2 unless said otherwise: most are refusals of what was asked (a name taken, a topology the
+    emulator cannot build, no root); a failure on the way says ``exit_code=EXIT_FAILED``.
+    """
+
+    exit_code: ClassVar[int] = EXIT_BAD_INPUT
+    cause = "lab"
 
 
 class LabNotReady(LabError):
     """The lab is up but did not become ready in time; it is left running so it can be inspected."""
+
+    exit_code: ClassVar[int] = EXIT_FAILED

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate.view import LabView
 
 NO_PROPOSAL_CHOSEN = "no proposal chosen"
 _TAIL = 200_000
@@ -24,7 +24,7 @@ _RECEIVED = re.compile(r"received proposals: (.*)")
 _CONFIGURED = re.compile(r"configured proposals: (.*)")
 
 
-def tunnel_peer(lab: Lab, node: str, connection: str) -> tuple[str, str] | None:
+def tunnel_peer(lab: LabView, node: str, connection: str) -> tuple[str, str] | None:
     """The other end of one planned tunnel: (node, connection name)."""
     azure_ends = [(n, c) for n, c in lab.plan.tunnels if lab.plan.node(n).side == "azure"]
     onprem_ends = [(n, c) for n, c in lab.plan.tunnels if lab.plan.node(n).side != "azure"]
@@ -60,7 +60,7 @@ def _readable(proposals: str) -> str:
     return proposals.strip().replace("/NO_EXT_SEQ", "")
 
 
-def diagnose(lab: Lab, node: str, connection: str) -> str | None:
+def diagnose(lab: LabView, node: str, connection: str) -> str | None:
     """Why ``connection`` of ``node`` has no CHILD SA: a proposal mismatch (either end's log), or None."""
     peer = tunnel_peer(lab, node, connection)
     for responder, initiator in ((node, peer[0] if peer else "the peer"), (peer[0] if peer else None, node)):
@@ -73,6 +73,6 @@ def diagnose(lab: Lab, node: str, connection: str) -> str | None:
     return None
 
 
-def failure_reason(lab: Lab, node: str, connection: str) -> str | None:
+def failure_reason(lab: LabView, node: str, connection: str) -> str | None:
     """The best explanation there is: a proposal mismatch with both sides' lists, else charon's log."""
     return diagnose(lab, node, connection) or lab.charon(node).failure_reason()

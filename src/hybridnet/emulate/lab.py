@@ -24,11 +24,12 @@ from typing import Any
 from pyroute2 import IPRoute, NetlinkError
 
 from hybridnet.emulate import netns, processes
-from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance, wait_for
+from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE, CharonInstance
 from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
 from hybridnet.emulate.nodes import NodeAccess, python_interpreter, script_path
 from hybridnet.emulate.plan import SECRET_SLOT, LabPlan, Link, Node, check_lab_name, plan
+from hybridnet.emulate.readiness import wait_ready
 from hybridnet.emulate.setup import render_strongswan_conf, write_node_files
 from hybridnet.emulate.state import (
     LabState,
@@ -39,7 +40,9 @@ from hybridnet.emulate.state import (
     write_private,
 )
 from hybridnet.emulate.teardown import down, footprint
+from hybridnet.errors import system_error
 from hybridnet.model import Topology
+from hybridnet.waiting import wait_until
 
 Progress = Callable[[str], None]
 ROUTER_SYSCTLS = {
@@ -85,8 +88,6 @@ class Lab(NodeAccess):
         progress: Progress | None = None,
     ) -> Lab:
         """Build and start the lab; with ``wait``, return once it is ready (raise LabError if not)."""
-        from hybridnet.emulate.readiness import wait_ready
-
         check_environment()
         say = progress or (lambda _message: None)
         keys = keys or lab_keys(lab_plan.topology)
@@ -158,13 +159,28 @@ class Lab(NodeAccess):
             return self.state.topology_digest == topology_digest(topology)
         return self.plan.topology.model_dump_json() == topology.model_dump_json()
 
+    @staticmethod
+    def is_running(name: str) -> bool:
+        """Whether a lab called ``name`` is up (its state can be read)."""
+        try:
+            return LabState.load(name) is not None
+        except (LabError, OSError):
+            return False
+
     @classmethod
-    def attach(cls, name: str) -> Lab:
-        """The running lab called ``name`` (from its state directory), for status, exec and drills."""
+    def attach(cls, name: str, lab_plan: LabPlan | None = None) -> Lab:
+        """The running lab called ``name`` (from its state directory), for status, exec and drills.
+
+        ``lab_plan``: the caller's plan for this lab, used when the lab runs the very same topology
+        (so a drill plans once); otherwise the lab is planned from the topology it saved.
+        """
         check_lab_name(name)
         state = LabState.load(name)
         if state is None:
             raise LabError(f"no lab named {name!r} is up", fix="start one with `hybridnet up`")
+        if (lab_plan is not None and lab_plan.lab == name and state.topology_digest
+                and state.topology_digest == topology_digest(lab_plan.topology)):
+            return cls(lab_plan, state)
         try:
             text = (lab_directory(name) / "topology.json").read_text(encoding="utf-8")
         except OSError as exc:
@@ -264,7 +280,8 @@ class Lab(NodeAccess):
             return
         namespace = self.namespace(node.name)
         device = tunnel.addresses[0].interface if tunnel.addresses else "ipsec0"
-        wait_for(lambda: netns.link_exists(namespace, device), 10, f"the tunnel device of {node.name}")
+        wait_until(lambda: netns.link_exists(namespace, device), 10, 0.02, what=f"the tunnel device of {node.name}",
+                   error=LabError)
         # libipsec routes every selector into table 220 and adds a rule that sends all traffic
         # there (the BGP sessions to the core included); without the rule, BGP decides.
         netns.remove_rules_to_table(namespace, LIBIPSEC_ROUTING_TABLE)
@@ -304,14 +321,6 @@ def topology_digest(topology: Topology) -> str:
     """SHA-256 of the topology's content as JSON: the same network gives the same digest, whether
     it was loaded from a file, built in, or read back from a running lab."""
     return hashlib.sha256(topology.model_dump_json().encode()).hexdigest()
-
-
-def system_error(error: OSError | NetlinkError) -> str:
-    """An operating-system error as a user reads it: what failed, on which file."""
-    if isinstance(error, NetlinkError):
-        return f"netlink: {os.strerror(error.code) if error.code else error}"
-    reason = error.strerror or str(error)
-    return f"{reason}: {error.filename}" if error.filename else reason
 
 
 def check_environment() -> None:

@@ -14,15 +14,29 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 from hybridnet import agents
 from hybridnet.emulate import netns, processes
-from hybridnet.emulate.daemons import CharonInstance, FrrInstance
+from hybridnet.emulate.daemons import CharonInstance, FrrInstance, FrrSession, daemon_for
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import VNET_FABRIC_NODE, LabPlan, Link
+from hybridnet.emulate.plan.nsg import NSG_TABLE, pinhole_handles, pinhole_rule
+from hybridnet.emulate.readiness import (
+    bfd_missing,
+    bgp_missing,
+    expressroute_missing,
+    vpn_definite_failure,
+    vpn_failure_reason,
+    vpn_missing,
+)
+from hybridnet.emulate.setup import lab_secrets
 from hybridnet.emulate.state import LabState, ProcessRecord, namespace_name, start_ticks
+from hybridnet.emulate.status import PathReport, trace_path
+from hybridnet.errors import EXIT_FAILED
+from hybridnet.waiting import poll_until
 
 
 class NodeAccess:
@@ -217,16 +231,101 @@ class NodeAccess:
     def ipsec_sas(self, node: str) -> list[dict[str, Any]]:
         return self.charon(node).security_associations()
 
-    def ipsec_events(self, node: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """IKE/CHILD SA up/down events of a VPN end, as a generator (for drill timelines)."""
-        return self.charon(node).events()
-
     def routes(self, node: str) -> list[dict[str, object]]:
         """The routes installed in the node's kernel (main table): what the daemons really programmed."""
         return netns.routes(self.namespace(node))
 
-    def installed_routes(self) -> dict[str, list[dict[str, object]]]:
-        return {node.name: self.routes(node.name) for node in self.plan.nodes if node.forwarding}
+    # ----------------------------------------------------------------------------- what a drill uses
+    def restart_daemon(self, node: str, daemon: str) -> None:
+        """Start a killed FRR daemon of ``node`` again, configured, as an operator would."""
+        self.frr(node).restart(daemon, self._recorder(node))
+
+    def show(self, node: str, command: str) -> Any:
+        """A ``show ... json`` command on ``node``'s FRR (BGP, BFD, routes), parsed ({} or [] if the
+        daemon does not answer: a killed daemon is a state, not an error)."""
+        return self.frr(node).show(command, daemon_for(command))
+
+    def frr_session(self, node: str) -> FrrSession:
+        """``show`` over kept vty sockets, for polling many times a second; close it when done."""
+        return self.frr(node).session()
+
+    def ipsec_events(self, node: str, stop: threading.Event) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The IKE/CHILD SA events of a VPN end as they happen, until ``stop`` is set."""
+        return self.charon(node).events(stop)
+
+    def routers(self) -> list[str]:
+        """The nodes that run FRR."""
+        return [node.name for node in self.plan.nodes if node.frr_config]
+
+    def vpn_ends(self) -> list[str]:
+        """The nodes that run strongSwan (the VPN appliance and the VPN gateway's instances)."""
+        return [node.name for node in self.plan.nodes if node.swanctl_config]
+
+    def spawn_agent(self, node: str, argv: Sequence[str]) -> subprocess.Popen[str]:
+        """Start a program of ``hybridnet.agents`` in ``node`` (through the lab's ``nsenter``, which
+        execs: the PID is the agent's, so signals reach it). Its stderr is a pipe for the caller;
+        ``down`` stops it with the rest of the lab's processes."""
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
+        try:
+            return subprocess.Popen(processes.command_in(self.namespace(node), list(argv)),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
+        except FileNotFoundError as exc:
+            raise LabError(f"cannot start {argv[0]} in {node}: {exc.strerror}") from None
+
+    def open_pinhole(self, node: str, source: IPv4Address, ports: Sequence[int], tag: str) -> bool:
+        """Let ``source`` reach ``ports`` through the NSG of workload ``node`` (first rule, tagged);
+        False when the workload has no NSG (nothing filters)."""
+        if self.run(node, ["nft", "list", "table", "inet", NSG_TABLE]).returncode != 0:
+            return False
+        rule = pinhole_rule(str(source), ports, tag)
+        result = self.run(node, ["nft", f"insert rule inet {NSG_TABLE} inbound {rule}"])
+        if result.returncode != 0:
+            raise LabError(f"cannot open ports {', '.join(map(str, ports))} in the NSG of {node}: "
+                           f"{result.stderr.strip()[:200]}", exit_code=EXIT_FAILED)
+        return True
+
+    def close_pinhole(self, node: str, tag: str) -> None:
+        """Remove the NSG rules tagged ``tag`` from workload ``node``."""
+        listing = self.run(node, ["nft", "-a", "list", "chain", "inet", NSG_TABLE, "inbound"])
+        for handle in pinhole_handles(listing.stdout, tag):
+            self.run(node, ["nft", "delete", "rule", "inet", NSG_TABLE, "inbound", "handle", handle])
+
+    def trace(self, source: str, destination: IPv4Address) -> PathReport:
+        """The way from ``source`` to ``destination`` by the installed routes (FIB walk, hop by hop)."""
+        return trace_path(self, source, destination)  # type: ignore[arg-type]
+
+    def path_markers(self) -> dict[str, str]:
+        """Address → ``ExpressRoute`` / ``VPN`` for every address only one path uses."""
+        return self.plan.path_markers()
+
+    def missing_parts(self, expressroute: bool = False) -> list[str]:
+        """What is not up: BGP sessions, BFD peers, tunnels (and, if asked, traffic over ExpressRoute)."""
+        lab: Any = self
+        missing = bgp_missing(lab) or bfd_missing(lab) or (vpn_missing(lab) if self.plan.tunnels else [])
+        return missing or (expressroute_missing(lab) if expressroute else [])
+
+    def wait_whole(self, timeout_s: float, expressroute: bool = False) -> bool:
+        """Until every BGP session, BFD peer and (if any) tunnel is up; False if not within ``timeout_s``."""
+        return poll_until(lambda: not self.missing_parts(expressroute), timeout_s, 0.2)
+
+    def vpn_missing(self) -> list[str]:
+        """What the VPN backup lacks (CHILD SAs, BGP over the tunnels); [] when it stands by."""
+        return vpn_missing(self)  # type: ignore[arg-type]
+
+    def vpn_failure(self, *, definite: bool = False) -> str | None:
+        """strongSwan's reason why the VPN is not up; with ``definite``, only one waiting cannot cure
+        (keys or proposals that differ)."""
+        lab: Any = self
+        return vpn_definite_failure(lab) if definite else vpn_failure_reason(lab)
+
+    def secrets(self) -> list[str]:
+        """The pre-shared keys the lab's VPN ends hold, so that no report can carry them."""
+        return lab_secrets(self)  # type: ignore[arg-type]
+
+
+PACKAGE_ROOT = Path(agents.__file__).resolve().parents[2]
+"""The directory that holds the ``hybridnet`` package: agents started with ``-m`` import it from here."""
 
 
 def python_interpreter() -> str:

@@ -13,12 +13,12 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.netns import namespace_path
+from hybridnet.waiting import poll_until
 
 
 def command_in(namespace: str, argv: Sequence[str]) -> list[str]:
@@ -157,20 +157,16 @@ def stop_all(pids: Iterable[int], grace_s: float = 0.5) -> list[int]:
     pending = {pid for pid in pids if pid != os.getpid()}
     for pid in pending:
         _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while pending and time.monotonic() < deadline:
+
+    def all_gone() -> bool:
         _reap(pending)
-        pending = {pid for pid in pending if alive(pid)}
-        if pending:
-            time.sleep(0.02)
-    for pid in pending:
-        _signal(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 2.0
-    while pending and time.monotonic() < deadline:
-        _reap(pending)
-        pending = {pid for pid in pending if alive(pid)}
-        if pending:
-            time.sleep(0.02)
+        pending.intersection_update({pid for pid in pending if alive(pid)})
+        return not pending
+
+    if not poll_until(all_gone, grace_s, 0.02):
+        for pid in pending:
+            _signal(pid, signal.SIGKILL)
+        poll_until(all_gone, 2.0, 0.02)
     return sorted(pending)
 
 

@@ -21,9 +21,10 @@ from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
 from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
+from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate.view import LabView
 
 EXPRESSROUTE_READY = "traffic over ExpressRoute"
 VPN_READY = "VPN backup (IPsec SAs, BGP over the tunnels)"
@@ -34,7 +35,7 @@ DAEMON_POLL_S = 0.2
 
 
 def wait_ready(
-    lab: Lab, *, timeout_s: float, require_vpn: bool = True, progress: Callable[[str], None] | None = None
+    lab: LabView, *, timeout_s: float, require_vpn: bool = True, progress: Callable[[str], None] | None = None
 ) -> dict[str, float]:
     """Wait stage by stage; return when (``time.monotonic()``) each stage was reached.
 
@@ -61,23 +62,28 @@ def wait_ready(
         settled_bfd.clear()
         settled_bgp.clear()
         for title, missing, poll_s in stages:
-            while problems := missing():
-                if title == VPN_READY and (reason := vpn_definite_failure(lab)):
+            problems: list[str] = []
+
+            def reached_stage(title: str = title, missing: Callable[[], list[str]] = missing,
+                              problems: list[str] = problems) -> bool:
+                problems[:] = missing()
+                if problems and title == VPN_READY and (reason := vpn_definite_failure(lab)):
                     raise LabNotReady(
                         f"lab {lab.name} not ready: the VPN backup cannot come up: {reason}",
                         fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
                         f"`hybridnet down --lab {lab.name}`",
                     )
-                if time.monotonic() > deadline:
-                    reason = vpn_failure_reason(lab) if require_vpn else None
-                    detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
-                    raise LabNotReady(
-                        f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
-                        f"{title}: {detail}",
-                        fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
-                        f"`hybridnet down --lab {lab.name}`",
-                    )
-                time.sleep(poll_s)
+                return not problems
+
+            if not poll_until(reached_stage, max(0.0, deadline - time.monotonic()), poll_s):
+                reason = vpn_failure_reason(lab) if require_vpn else None
+                detail = "; ".join(problems[:4]) + (f" ({reason})" if reason else "")
+                raise LabNotReady(
+                    f"lab {lab.name} not ready after {time.monotonic() - deadline + timeout_s:.0f} s: "
+                    f"{title}: {detail}",
+                    fix=f"inspect with `hybridnet status --lab {lab.name}`; remove with "
+                    f"`hybridnet down --lab {lab.name}`",
+                )
             if title not in reached:
                 reached[title] = time.monotonic()
                 say(f"ready: {title}")
@@ -89,7 +95,7 @@ def wait_ready(
         say(f"checking again: {', '.join(regressed)}")
 
 
-def expressroute_missing(lab: Lab) -> list[str]:
+def expressroute_missing(lab: LabView) -> list[str]:
     topology = lab.plan.topology
     core = topology.onprem.core_router.name
     edge_addresses = {a.local.ip for r in topology.onprem.edge_routers for a in lab.plan.node(r.name).addresses}
@@ -106,7 +112,7 @@ def expressroute_missing(lab: Lab) -> list[str]:
     return problems
 
 
-def bfd_missing(lab: Lab, settled: set[str] | None = None) -> list[str]:
+def bfd_missing(lab: LabView, settled: set[str] | None = None) -> list[str]:
     """BFD peers of the circuit that are not up; nodes in ``settled`` are skipped (and added)."""
     settled = set() if settled is None else settled
     problems = []
@@ -123,7 +129,7 @@ def bfd_missing(lab: Lab, settled: set[str] | None = None) -> list[str]:
     return problems
 
 
-def bgp_missing(lab: Lab, include_vpn: bool = True, settled: set[str] | None = None) -> list[str]:
+def bgp_missing(lab: LabView, include_vpn: bool = True, settled: set[str] | None = None) -> list[str]:
     """Planned BGP sessions not Established; nodes in ``settled`` are skipped (and added)."""
     settled = set() if settled is None else settled
     sessions = [s for s in lab.plan.bgp_sessions if include_vpn or not s.role.startswith("VPN tunnel")]
@@ -157,7 +163,7 @@ def peers_of(summary: dict[str, object]) -> dict[str, object]:
     return peers if isinstance(peers, dict) else {}
 
 
-def vpn_missing(lab: Lab) -> list[str]:
+def vpn_missing(lab: LabView) -> list[str]:
     problems = []
     for node, connection in lab.plan.tunnels:
         installed = any(
@@ -186,7 +192,7 @@ def vpn_missing(lab: Lab) -> list[str]:
     return problems
 
 
-def vpn_failure_reason(lab: Lab) -> str | None:
+def vpn_failure_reason(lab: LabView) -> str | None:
     for node, connection in lab.plan.tunnels:
         reason = failure_reason(lab, node, connection)
         if reason:
@@ -194,7 +200,7 @@ def vpn_failure_reason(lab: Lab) -> str | None:
     return None
 
 
-def vpn_refused(lab: Lab) -> str | None:
+def vpn_refused(lab: LabView) -> str | None:
     """A proposal mismatch: no retry will fix it, so waiting for the VPN any longer is pointless."""
     for node, connection in lab.plan.tunnels:
         reason = diagnose(lab, node, connection)
@@ -208,7 +214,7 @@ TRANSIENT_IKE_FAILURES = ("does not answer",)
 proposals that differ — never heal by themselves."""
 
 
-def vpn_definite_failure(lab: Lab) -> str | None:
+def vpn_definite_failure(lab: LabView) -> str | None:
     """Why the VPN cannot come up, when waiting will not help (the pre-shared keys or the proposals differ)."""
     if refused := vpn_refused(lab):
         return refused
@@ -218,7 +224,7 @@ def vpn_definite_failure(lab: Lab) -> str | None:
     return reason
 
 
-def load_balancer_missing(lab: Lab) -> list[str]:
+def load_balancer_missing(lab: LabView) -> list[str]:
     """Backends the load balancer does not (yet) consider healthy: the lab starts them all."""
     fabric = lab.plan.node(VNET_FABRIC_NODE)
     if not fabric.load_balancer:

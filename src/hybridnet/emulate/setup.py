@@ -15,7 +15,7 @@ from hybridnet.emulate.state import make_private_directory, write_private
 from hybridnet.render.templating import template
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate.view import LabView
 
 
 
@@ -25,7 +25,7 @@ def render_strongswan_conf(node: str, directory: Path) -> str:
     )
 
 
-def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
+def write_node_files(lab: LabView, node: Node, keys: LabKeys) -> Path:
     directory = lab.node_directory(node.name)
     make_private_directory(directory.parent)
     make_private_directory(directory)
@@ -42,3 +42,35 @@ def write_node_files(lab: Lab, node: Node, keys: LabKeys) -> Path:
     if node.load_balancer:
         write_private(directory / "ilb.json", node.load_balancer)
     return directory
+
+
+def lab_secrets(lab: LabView) -> list[str]:
+    """The pre-shared keys in the lab's swanctl.conf files (a lab brought up by another process holds
+    keys no one else knows). The key is what the written file has where the plan has ``SECRET_SLOT``."""
+    found: list[str] = []
+    for node in lab.plan.nodes:
+        if not node.swanctl_config:
+            continue
+        try:
+            written = (lab.node_directory(node.name) / "swanctl.conf").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        found += keys_in(node.swanctl_config, written)
+    return list(dict.fromkeys(found))
+
+
+def keys_in(planned: str, written: str) -> list[str]:
+    """The text that replaced each ``SECRET_SLOT`` of ``planned`` in ``written`` ([] if they differ
+    elsewhere: then the file is not the one the plan wrote)."""
+    pieces = planned.split(SECRET_SLOT)
+    keys: list[str] = []
+    if not written.startswith(pieces[0]):
+        return []
+    position = len(pieces[0])
+    for piece in pieces[1:]:
+        end = written.find(piece, position) if piece else len(written)
+        if end < 0:
+            return []
+        keys.append(written[position:end])
+        position = end + len(piece)
+    return keys if position == len(written) else []

@@ -14,14 +14,11 @@ from typing import TYPE_CHECKING, Any
 from hybridnet.emulate import netns
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.ike_diagnosis import failure_reason
-from hybridnet.emulate.plan import MSEE_NODES
 from hybridnet.emulate.readiness import peers_of
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate.view import LabView
 
-EXPRESSROUTE = "ExpressRoute"
-VPN = "VPN"
 UNREACHABLE = "unreachable"
 MAX_HOPS = 16
 
@@ -50,7 +47,7 @@ class LabStatus:
         return asdict(self)
 
 
-def trace_path(lab: Lab, source: str, destination: IPv4Address, name: str | None = None) -> PathReport:
+def trace_path(lab: LabView, source: str, destination: IPv4Address, name: str | None = None) -> PathReport:
     """Follow the FIBs from ``source`` towards ``destination``; label the way it goes."""
     hops = [source]
     current = source
@@ -69,19 +66,11 @@ def trace_path(lab: Lab, source: str, destination: IPv4Address, name: str | None
         hops.append(following)
         current = following
     if hops[-1] == owner:
-        via = path_label(hops)
+        via = lab.plan.path_of_hops(hops)
     return PathReport(source, name or str(destination), str(destination), hops, via)
 
 
-def path_label(hops: list[str]) -> str:
-    if any(hop in MSEE_NODES.values() for hop in hops):
-        return EXPRESSROUTE
-    if any(hop.startswith("vpn-gateway-") for hop in hops):
-        return VPN
-    return "direct"
-
-
-def onprem_paths(lab: Lab) -> list[PathReport]:
+def onprem_paths(lab: LabView) -> list[PathReport]:
     """On-prem host → every workload and load-balancer frontend, and each workload → that host."""
     topology = lab.plan.topology
     hosts = [host for subnet in topology.onprem.subnets for host in subnet.hosts]
@@ -96,7 +85,7 @@ def onprem_paths(lab: Lab) -> list[PathReport]:
     return reports
 
 
-def lab_status(lab: Lab) -> LabStatus:
+def lab_status(lab: LabView) -> LabStatus:
     status = LabStatus(
         lab=lab.name,
         phase=lab.state.phase,
@@ -150,7 +139,7 @@ def lab_status(lab: Lab) -> LabStatus:
     return status
 
 
-def _ipsec_entry(lab: Lab, node: str, connection: str) -> dict[str, Any]:
+def _ipsec_entry(lab: LabView, node: str, connection: str) -> dict[str, Any]:
     charon = lab.charon(node)
     try:
         sas = charon.security_associations()

@@ -28,6 +28,7 @@ from hybridnet.emulate import netns, processes
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan import check_lab_name
 from hybridnet.emulate.state import LabState, lab_directory, namespace_prefix, start_ticks
+from hybridnet.waiting import poll_until
 
 QUIET_S = 0.2
 """How long the scans must find nothing once the namespaces are gone: longer than a fork-to-exec."""
@@ -51,12 +52,16 @@ def down(name: str, timeout_s: float = TIMEOUT_S) -> dict[str, list[str]]:
     survivors: set[int] = set()
     problems: dict[str, str] = {}
     held: dict[str, int] = {}
-    """Namespace -> an open descriptor: keeps its inode number ours until ``down`` returns."""
+    """Namespace -> an open descriptor: keeps its inode number ours until ``down`` returns (a freed
+    number goes at once to the next namespace made, maybe another lab's, whose processes we would stop)."""
+    quiet_since: list[float] = []
     deadline = time.monotonic() + timeout_s
-    quiet_since: float | None = None
-    try:
-        while time.monotonic() < deadline:
-            names |= set(netns.existing(prefix))
+
+    def quiet() -> bool:
+        """One scan: stop what runs; once nothing does, remove the namespaces; True when it stayed so."""
+        nonlocal pending
+        while time.monotonic() < deadline:  # what was just stopped may have started others: look again at once
+            names.update(netns.existing(prefix))
             for namespace in sorted(names - held.keys()):
                 opened = netns.hold(namespace)
                 if opened is not None:
@@ -64,23 +69,23 @@ def down(name: str, timeout_s: float = TIMEOUT_S) -> dict[str, list[str]]:
                     inodes.add(number)
             pending |= set(processes.in_namespaces(inodes)) | set(processes.started_for(directory, prefix))
             pending -= survivors
-            if pending:
-                stopped |= pending
-                survivors |= set(processes.stop_all(pending))
-                pending = set()
-                quiet_since = None
-                continue
-            # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
-            for namespace in sorted(names):
-                try:
-                    netns.remove(namespace)
-                except OSError as error:
-                    problems[namespace] = f" ({error.strerror or error})"
-            if quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= QUIET_S:
+            if not pending:
                 break
-            time.sleep(SCAN_POLL_S)
+            stopped.update(pending)
+            survivors.update(processes.stop_all(pending))
+            pending = set()
+            quiet_since.clear()
+        # Nothing runs in them any more: only now the namespaces go (deleting one stops nothing).
+        for namespace in sorted(names):
+            try:
+                netns.remove(namespace)
+            except OSError as error:
+                problems[namespace] = f" ({error.strerror or error})"
+        quiet_since[:] = quiet_since or [time.monotonic()]
+        return time.monotonic() - quiet_since[0] >= QUIET_S
+
+    try:
+        poll_until(quiet, timeout_s, SCAN_POLL_S)
     finally:
         for descriptor in held.values():
             os.close(descriptor)

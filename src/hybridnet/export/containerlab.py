@@ -31,6 +31,7 @@ from typing import Any
 
 from hybridnet.agents import script_path
 from hybridnet.emulate import LabKeys, LabPlan
+from hybridnet.errors import BadInput
 from hybridnet.export.host_split import HostSplit, split_hosts
 from hybridnet.render.templating import template
 
@@ -51,7 +52,7 @@ _NAME_CHARACTER = r"[A-Za-z0-9_.-]"
 _SECRET_LINE = re.compile(r'^(\s*secret\s*=\s*)"[^"\n]*"$', re.MULTILINE)
 
 
-class ExportError(ValueError):
+class ExportError(BadInput, ValueError):
     """The plan cannot be exported as asked (a message naming what and how to fix it)."""
 
 

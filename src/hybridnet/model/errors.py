@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from hybridnet.errors import BadInput
 
-class TopologyError(Exception):
+
+class TopologyError(BadInput):
     """A topology file cannot be read or does not describe a valid network.
 
     Carries the file, line and field path so the CLI can print a located message, never a traceback.
@@ -48,6 +50,10 @@ class TopologyErrors(TopologyError):
         super().__init__(errors[0].message, file=errors[0].file, line=errors[0].line, field=errors[0].field,
                          fix=errors[0].fix)
         self.errors = errors
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(error) for error in self.errors]
 
     def __str__(self) -> str:
         return "\n".join(str(error) for error in self.errors)

@@ -37,10 +37,37 @@ MAX_RESOURCE_GROUP_NAME = 90
 MAX_LAB_NAME = 20
 MAX_TEXT = 256
 
+# The Azure side's nodes, one copy, used by the routing model and the emulator alike: the fixed,
+# documented names of the parts Azure runs (the user names only the on-prem devices and workloads).
+MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
+"""The MSEE router at the Microsoft end of each link of the circuit."""
+ER_GATEWAY_NODE = "er-gateway"
+VNET_FABRIC_NODE = "vnet-fabric"
+"""The VNet's own routing (system routes, the gateways' routes), and the subnets' segments."""
+INTERNET_NODE = "internet"
+"""The segment between the VPN appliance and the VPN gateway's public IPs."""
+VPN_GATEWAY_PREFIX = "vpn-gateway-"
+VPN_GATEWAY_INSTANCES = 2
+"""An active-active VPN gateway has two instances (``vpn-gateway-0``, ``vpn-gateway-1``)."""
+AZURE_GATEWAY_ASN = 65515
+"""Both virtual network gateways speak for the VNet as AS 65515 (the ExpressRoute gateway always)."""
+
+
+def vpn_gateway_node(index: int) -> str:
+    """Name of one VPN gateway instance."""
+    return f"{VPN_GATEWAY_PREFIX}{index}"
+
+
+def is_vpn_gateway_node(name: str) -> bool:
+    """Whether ``name`` is an instance of the VPN gateway: the one place that name is matched."""
+    return name.startswith(VPN_GATEWAY_PREFIX)
+
+
 RESERVED_NODE_NAMES = frozenset(
-    {"msee-primary", "msee-secondary", "er-gateway", "vpn-gateway-0", "vpn-gateway-1", "vnet-fabric", "internet"}
+    {*MSEE_NODES.values(), ER_GATEWAY_NODE, VNET_FABRIC_NODE, INTERNET_NODE,
+     *(vpn_gateway_node(i) for i in range(VPN_GATEWAY_INSTANCES))}
 )
-"""The lab's fixed Azure-side node names (see ``hybridnet.emulate.plan``): no device or workload may take one."""
+"""The lab's fixed Azure-side node names: no device or workload may take one."""
 
 _NODE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
 _AZURE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hybridnet.errors import BadInput
 from hybridnet.routing.bestpath import (
     LOCAL_WEIGHT,
     AzureRoute,
@@ -35,7 +36,7 @@ from hybridnet.routing.design import (
 from hybridnet.routing.scenarios import LiveState
 
 
-class RoutingError(RuntimeError):
+class RoutingError(BadInput, RuntimeError):
     """The modelled iBGP exchange does not settle (it cannot with the policies the model allows)."""
 
 

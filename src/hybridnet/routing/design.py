@@ -14,20 +14,18 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import NamedTuple
 
 from hybridnet.model import GATEWAY_SUBNET, MICROSOFT_ASN, Topology
+from hybridnet.model.names import AZURE_GATEWAY_ASN, ER_GATEWAY_NODE, MSEE_NODES, VNET_FABRIC_NODE, vpn_gateway_node
 
 MSEE_ASN = MICROSOFT_ASN
-
-ER_GATEWAY = "er-gateway"
-VNET_FABRIC = "vnet-fabric"
-MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
-
-AZURE_GATEWAY_ASN = 65515
-"""Both virtual network gateways speak for the VNet as AS 65515 (azure-facts §2, §4): the
-ExpressRoute gateway always, the VPN gateway by default. The MSEEs remove that private AS towards
-the customer (Microsoft's published route tables, azure-facts §8), so on-prem sees VNet prefixes
-with the path ``12076`` over ExpressRoute and ``65515`` over the VPN: equally long, so without a
-higher local preference on the edges the BGP tie-break (origin, MED, eBGP over iBGP, router ID)
-decides, which is why on-prem must prefer ExpressRoute by local preference."""
+ER_GATEWAY = ER_GATEWAY_NODE
+VNET_FABRIC = VNET_FABRIC_NODE
+# The Azure side's node names and ASN come from ``hybridnet.model.names`` (one copy, shared with the
+# emulator). Both virtual network gateways speak for the VNet as AS 65515 (azure-facts §2, §4): the
+# ExpressRoute gateway always, the VPN gateway by default. The MSEEs remove that private AS towards
+# the customer (Microsoft's published route tables, azure-facts §8), so on-prem sees VNet prefixes
+# with the path ``12076`` over ExpressRoute and ``65515`` over the VPN: equally long, so without a
+# higher local preference on the edges the BGP tie-break (origin, MED, eBGP over iBGP, router ID)
+# decides, which is why on-prem must prefer ExpressRoute by local preference.
 
 ER_AS_PATH_ONPREM: tuple[int, ...] = (MSEE_ASN,)
 """The AS path of VNet prefixes as a customer edge receives them over ExpressRoute."""
@@ -46,11 +44,6 @@ PrefixKey = tuple[int, int]
 
 def key_of(prefix: IPv4Network) -> PrefixKey:
     return int(prefix.network_address), prefix.prefixlen
-
-
-def vpn_gateway_node(index: int) -> str:
-    """Name of one VPN gateway instance (active-active gateways have two)."""
-    return f"vpn-gateway-{index}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hybridnet.model.names import is_vpn_gateway_node
 from hybridnet.routing.decisions import NextHop
 from hybridnet.routing.design import ER_GATEWAY, MSEE_NODES
 
@@ -92,7 +93,7 @@ class Path:
 
 def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
     er = any(hop == ER_GATEWAY or hop in _MSEES for hop in hops)
-    vpn = any(hop.startswith("vpn-gateway-") for hop in hops)
+    vpn = any(is_vpn_gateway_node(hop) for hop in hops)
     if er and vpn:
         return GatewayKind.MIXED
     if er:

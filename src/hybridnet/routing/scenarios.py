@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from hybridnet.errors import BadInput
 from hybridnet.routing.design import RoutingDesign
 
 PRIMARY_LINK = "primary-link"
@@ -18,7 +19,7 @@ ER_GATEWAY_FAILURE = "er-gateway"
 ALL_UP = "all-up"
 
 
-class ScenarioError(ValueError):
+class ScenarioError(BadInput, ValueError):
     """A scenario names a part the design does not have; the message lists the parts it has."""
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hybridnet.model.names import INTERNET_NODE
 from hybridnet.routing.bestpath import Via
 from hybridnet.routing.decisions import Choices, NextHop
 from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, UserRoute, VnetSubnet
 from hybridnet.routing.prefixes import Announcers, PrefixClass
 from hybridnet.routing.scenarios import LiveState
 
-INTERNET = "internet"
+INTERNET = INTERNET_NODE
 """The emulator's name for the internet: a UDR to ``Internet`` sends private traffic there."""
 
 

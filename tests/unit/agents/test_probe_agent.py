@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hybridnet.drill.agent_process import AgentProcess, wait_until
 from hybridnet.drill.analysis.paths import TtlPaths
 from hybridnet.drill.analysis.streams import http_figures, tcp_stream_result
+from hybridnet.drill.run.agents import AgentProcess
+from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 
 INTERVAL_MS = 10.0
@@ -41,13 +42,13 @@ def test_paused_reflector_shows_as_an_outage_of_the_pause_length(agents: StartAg
     sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(reflector.port),
                     "--interval-ms", str(INTERVAL_MS), "--count", "150", "--drain-ms", "300",
                     "--duration", "20")
-    wait_until(lambda: sender.count("reply") >= 30, 5.0, "30 replies before the pause")
+    wait_until(lambda: sender.count("reply") >= 30, 5.0, what="30 replies before the pause")
     # Clock readings on both sides of each signal: the test itself may be descheduled around a kill().
     pausing_at = time.monotonic_ns()
     reflector.signal(signal.SIGSTOP)
     paused_at = time.monotonic_ns()
     sent_at_pause = sender.count("sent")
-    wait_until(lambda: sender.count("sent") >= sent_at_pause + 40, 5.0, "40 probes sent into the pause")
+    wait_until(lambda: sender.count("sent") >= sent_at_pause + 40, 5.0, what="40 probes sent into the pause")
     resuming_at = time.monotonic_ns()
     reflector.signal(signal.SIGCONT)
     resumed_at = time.monotonic_ns()
@@ -79,13 +80,13 @@ def test_requests_sent_while_no_reflector_runs_are_counted_lost(agents: StartAge
     sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(port),
                     "--interval-ms", str(INTERVAL_MS), "--count", "200", "--drain-ms", "300",
                     "--duration", "20")
-    wait_until(lambda: sender.count("reply") >= 30, 5.0, "30 replies before the reflector stops")
+    wait_until(lambda: sender.count("reply") >= 30, 5.0, what="30 replies before the reflector stops")
     stopping_at = time.monotonic_ns()
     first.stop()
     stopped_at = time.monotonic_ns()
     sent_while_down_from = sender.count("sent")
     wait_until(lambda: sender.count("sent") >= sent_while_down_from + 30, 5.0,
-               "30 probes sent with no reflector")
+               what="30 probes sent with no reflector")
     second = agents("reflector2", "udp-reflect", "--bind", "127.0.0.1", "--port", str(port),
                     "--duration", "20")
     assert second.ready is not None
@@ -117,10 +118,10 @@ def test_tcp_stream_over_loopback_delivers_every_byte_with_matching_checksum(age
     sink = agents("sink", "tcp-sink", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
     source = agents("source", "tcp-source", "--target", "127.0.0.1", "--port", str(sink.port),
                     "--rate-kbps", "2048", "--duration", "1.0")
-    wait_until(lambda: sink.count("progress") >= 3, 5.0, "the sink to receive for a while")
+    wait_until(lambda: sink.count("progress") >= 3, 5.0, what="the sink to receive for a while")
     sink.signal(signal.SIGSTOP)  # a stall the stream must ride through
     stalled_from = source.count("progress")
-    wait_until(lambda: source.count("progress") >= stalled_from + 2, 5.0, "the source to keep going")
+    wait_until(lambda: source.count("progress") >= stalled_from + 2, 5.0, what="the source to keep going")
     sink.signal(signal.SIGCONT)
     source_records = source.finish()
     sink_records = sink.finish()
@@ -141,7 +142,7 @@ def test_tcp_stream_reports_a_dead_sink_as_not_survived(agents: StartAgent) -> N
     sink = agents("sink", "tcp-sink", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
     source = agents("source", "tcp-source", "--target", "127.0.0.1", "--port", str(sink.port),
                     "--rate-kbps", "1024", "--duration", "1.5")
-    wait_until(lambda: sink.count("progress") >= 2, 5.0, "the stream to start")
+    wait_until(lambda: sink.count("progress") >= 2, 5.0, what="the stream to start")
     sink.kill()
     stream = tcp_stream_result(source.finish())
     assert not stream.survived and not stream.nothing_lost
@@ -165,10 +166,10 @@ def test_http_requests_count_failures_while_the_server_is_gone(agents: StartAgen
     port = server.port
     requester = agents("requester", "http-get", "--url", f"http://127.0.0.1:{port}/", "--interval-ms", "20",
                        "--timeout-ms", "500", "--duration", "30")
-    wait_until(lambda: requester.count("http") >= 10, 5.0, "10 answered requests")
+    wait_until(lambda: requester.count("http") >= 10, 5.0, what="10 answered requests")
     server.stop()
     failed_from = requester.count("http")
-    wait_until(lambda: requester.count("http") >= failed_from + 10, 5.0, "10 requests with no server")
+    wait_until(lambda: requester.count("http") >= failed_from + 10, 5.0, what="10 requests with no server")
     agents("server2", "http-serve", "--bind", "127.0.0.1", "--port", str(port), "--name", "web-vm2",
            "--duration", "30")
 
@@ -176,7 +177,7 @@ def test_http_requests_count_failures_while_the_server_is_gone(agents: StartAgen
         return any(r.get("served_by") == "web-vm2" for r in requester.records() if r.get("kind") == "http")
 
     # the requester runs until stopped, so a loaded machine cannot make it finish before the new server answers
-    wait_until(served_by_the_second_server, 10.0, "a request answered by the restarted server")
+    wait_until(served_by_the_second_server, 10.0, what="a request answered by the restarted server")
     records = requester.stop()
 
     figures = http_figures(records)
@@ -200,10 +201,10 @@ def test_a_sender_stopped_by_sigterm_waits_for_its_last_replies(agents: StartAge
     reflector = agents("reflector", "udp-reflect", "--bind", "127.0.0.1", "--port", "0", "--duration", "20")
     sender = agents("sender", "udp-send", "--target", "127.0.0.1", "--port", str(reflector.port),
                     "--interval-ms", "5", "--drain-ms", "300", "--duration", "600")
-    wait_until(lambda: sender.count("reply") >= 40, 5.0, "40 replies")
+    wait_until(lambda: sender.count("reply") >= 40, 5.0, what="40 replies")
     reflector.signal(signal.SIGSTOP)  # hold the last replies back, so they are in flight at the stop
     held_from = sender.count("sent")
-    wait_until(lambda: sender.count("sent") >= held_from + 10, 5.0, "10 probes whose replies are held")
+    wait_until(lambda: sender.count("sent") >= held_from + 10, 5.0, what="10 probes whose replies are held")
     sender.signal(signal.SIGTERM)
     reflector.signal(signal.SIGCONT)
     records = sender.finish()

@@ -30,13 +30,19 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hybridnet.agents.agent_io import Record
 from hybridnet.drill.result import Direction, PathLabel
 
-if TYPE_CHECKING:
-    from hybridnet.drill.analysis.steps import StepWindow
+
+class MeasuredWindow(Protocol):
+    """What calibration reads of a step's window (``steps.StepWindow`` is one; typed here so that
+    ``steps``, which uses this module, is not imported back)."""
+
+    start_ns: int
+    end_ns: int
+    routes_path: tuple[str, str]
 
 INITIAL_TTL = 64
 """Linux's default TTL (``net.ipv4.ip_default_ttl``), which the probe agents send with."""
@@ -94,7 +100,7 @@ class TtlPaths:
         return cls(table)
 
     @classmethod
-    def calibrate(cls, records: Mapping[str, list[Record]], first: StepWindow | None,
+    def calibrate(cls, records: Mapping[str, list[Record]], first: MeasuredWindow | None,
                   routers: Mapping[tuple[str, str], int]) -> TtlPaths:
         """The ExpressRoute TTL of each direction as step 1 measured it (the most common one), when
         the installed routes said step 1 ran over ExpressRoute both ways; the rest from ``routers``."""

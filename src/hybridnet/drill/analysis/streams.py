@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 
 from hybridnet.agents.agent_io import Record
 from hybridnet.drill.result import HttpFigures, TcpStreamResult
+from hybridnet.errors import HybridnetError
 
 
-class MissingSummary(ValueError):
+class MissingSummary(HybridnetError, ValueError):
     """An agent's output has no summary: it was killed before it could finish."""
 
 

@@ -9,7 +9,7 @@ from hybridnet.drill.analysis.paths import (
     path_from_hops,
     routers_crossed,
 )
-from hybridnet.drill.path_checks import parse_traceroute
+from hybridnet.drill.run.path_checks import parse_traceroute
 from tests.unit.drill.analysis.simulated import ROUTERS, TTL
 
 REFERENCE_ER_WALK = ["onprem-host1", "onprem-core", "onprem-ce1", "msee-primary", "er-gateway", "vnet-fabric",

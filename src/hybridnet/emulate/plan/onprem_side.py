@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from hybridnet.emulate.addressing import INTERNET_TO_ONPREM
-from hybridnet.emulate.plan import (
+from hybridnet.emulate.plan.addressing import INTERNET_TO_ONPREM
+from hybridnet.emulate.plan.types import (
     INTERNET_NODE,
     MSEE_NODES,
     SECRET_SLOT,

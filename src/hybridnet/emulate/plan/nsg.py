@@ -8,12 +8,16 @@ allow VirtualNetwork and Internet outbound. A deny drops silently, as Azure does
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.model import NetworkSecurityGroup, SecurityRule
 
 AZURE_LOAD_BALANCER = "168.63.129.16"
+NSG_TABLE = "hybridnet_nsg"
+"""The nftables table (family inet) that holds a workload's NSG; its chain ``inbound`` the inbound rules."""
 
 _DEFAULT_INBOUND = (
     SecurityRule(
@@ -59,9 +63,9 @@ def nsg_ruleset(nsg: NetworkSecurityGroup | None, virtual_network: list[IPv4Netw
     """The nftables script for a VM's NSG (``None``: no NSG, everything allowed, as in Azure)."""
     vnet = ", ".join(str(p) for p in virtual_network)
     lines = [
-        "table inet hybridnet_nsg",
-        "delete table inet hybridnet_nsg",
-        "table inet hybridnet_nsg {",
+        f"table inet {NSG_TABLE}",
+        f"delete table inet {NSG_TABLE}",
+        f"table inet {NSG_TABLE} {{",
         f"    set virtual_network {{ type ipv4_addr; flags interval; elements = {{ {vnet} }} }}",
     ]
     for chain, hook, direction, defaults in (
@@ -140,3 +144,15 @@ def _ports(value: str, rule: SecurityRule) -> str | None:
             )
         items.append(f"{low}-{high}" if high else low)
     return "{ " + ", ".join(items) + " }"
+
+
+def pinhole_rule(source: str, ports: Sequence[int], tag: str) -> str:
+    """An NSG rule that lets ``source`` reach ``ports`` (TCP and UDP), tagged so it can be found again:
+    the rule one adds in Azure to let a probe through."""
+    return (f"ip saddr {source} meta l4proto {{ tcp, udp }} "
+            f"th dport {{ {', '.join(str(p) for p in ports)} }} accept comment \"{tag}\"")
+
+
+def pinhole_handles(listing: str, tag: str) -> list[str]:
+    """The handles of the rules tagged ``tag`` in ``nft -a list chain`` output."""
+    return re.findall(rf'comment "{re.escape(tag)}" # handle (\d+)', listing)

@@ -10,13 +10,13 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from hybridnet.drill.path_checks import (
+from hybridnet.drill.result import PathMtuResult
+from hybridnet.drill.run.path_checks import (
     connection_mss,
     largest_df_payload,
     local_runner,
     parse_ss_mss,
 )
-from hybridnet.drill.result import PathMtuResult
 
 
 class TunnelPath:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -32,24 +32,17 @@ from hybridnet.drill.analysis import (
 )
 from hybridnet.drill.analysis.timers import predict_detection
 from hybridnet.drill.faults import Fault
-from hybridnet.drill.lab_probes import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
-from hybridnet.drill.path_checks import parse_traceroute
+from hybridnet.drill.options import DrillOptions
 from hybridnet.drill.result import DrillResult, Event, TcpStreamResult, summarise_repeats
+from hybridnet.drill.run.fleet import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
+from hybridnet.drill.run.path_checks import parse_traceroute
+from hybridnet.drill.run.watch import ControlPlaneWatch
 from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
-from hybridnet.drill.watch import ControlPlaneWatch, gateway_labels
-from hybridnet.emulate.errors import LabError
-from hybridnet.emulate.readiness import (
-    bfd_missing,
-    bgp_missing,
-    expressroute_missing,
-    vpn_definite_failure,
-    vpn_failure_reason,
-    vpn_missing,
-)
-from hybridnet.emulate.status import trace_path
+from hybridnet.errors import HybridnetError
+from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate import Lab
 
 Progress = Callable[[str], None]
 POLL_S = 0.1
@@ -58,17 +51,6 @@ WHOLE_AGAIN_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 60.0
 BACKUP_TIMEOUT_S = 30.0
 """How long a drill waits for the VPN backup of a lab that is still coming up before it gives up."""
-
-
-@dataclass(frozen=True)
-class DrillOptions:
-    interval_ms: float = 10.0
-    host: str | None = None
-    workload: str | None = None
-    tcp_rate_kbps: int = 256
-    path_checks: bool = True
-    watch_poll_s: float = 0.05
-    max_outage_ms: float | None = None
 
 
 class DrillRun:
@@ -83,7 +65,7 @@ class DrillRun:
         self.origin_ns = origin_ns
         self.started_at = started_at
         self.say = progress or (lambda _message: None)
-        self.endpoints = Endpoints.choose(lab, options.host, options.workload)
+        self.endpoints = Endpoints.choose(lab.plan.topology, options.host, options.workload)
         self.events: list[Event] = []
         self.windows: list[StepWindow] = []
         self.hops: dict[tuple[str, str], int] = {}  # (direction, path) → routers crossed
@@ -96,8 +78,8 @@ class DrillRun:
             check_backup_ready(self.lab)
         directory = self.lab.directory / "drill" / f"run-{time.monotonic_ns()}"
         directory.mkdir(parents=True, mode=0o700)
-        if not wait_whole(self.lab, START_TIMEOUT_S, expressroute=True):
-            self._event("drill", "lab not whole at the start", "; ".join(missing_parts(self.lab, True)[:6]))
+        if not self.lab.wait_whole(START_TIMEOUT_S, expressroute=True):
+            self._event("drill", "lab not whole at the start", "; ".join(self.lab.missing_parts(True)[:6]))
         open_pinhole(self.lab, self.endpoints)
         budget_ms = detection_budget_s(self.lab.plan.topology, self.fault) * 1000
         fleet = ProbeFleet(self.lab, self.endpoints, directory, self.options.interval_ms,
@@ -109,8 +91,8 @@ class DrillRun:
             fleet.start()
             watch.start()
             start = time.monotonic_ns()
-            self._poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
-                             30.0)
+            poll_until(lambda: time.monotonic_ns() - start > 5e8 and fleet.flowing(start, time.monotonic_ns()),
+                       30.0, POLL_S)
             for index, step in enumerate(self.scenario.steps, start=1):
                 self.say(f"step {index}/{len(self.scenario.steps)}: {step.name} …")
                 self._run_step(step, fleet)
@@ -130,14 +112,6 @@ class DrillRun:
     def _event(self, source: str, kind: str, detail: str = "", node: str = "", t_ns: int | None = None) -> None:
         t_s = ((t_ns or time.monotonic_ns()) - self.origin_ns) / 1e9
         self.events.append(Event(t_s, source, kind, detail, node))  # type: ignore[arg-type]
-
-    def _poll_until(self, condition: Callable[[], bool], timeout_s: float, poll_s: float = POLL_S) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(poll_s)
-        return condition()
 
     def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
         topology = self.lab.plan.topology
@@ -166,8 +140,8 @@ class DrillRun:
                 fleet.poll()
                 return time.monotonic() >= end
 
-            self._poll_until(watched, 3600)
-        if step.action == "undo" and not wait_whole(self.lab, WHOLE_AGAIN_TIMEOUT_S):
+            poll_until(watched, 3600, POLL_S)
+        if step.action == "undo" and not self.lab.wait_whole(WHOLE_AGAIN_TIMEOUT_S):
             self._event("drill", "not whole again", "BGP, BFD or the VPN did not all come back after the undo")
         paths = window.routes_path = self._routes_path(record_hops=True)
         window.end_ns = time.monotonic_ns()
@@ -194,13 +168,13 @@ class DrillRun:
 
         # Unhurried: every walk of the routes costs CPU the routers need to converge, and the
         # settle time dwarfs the poll interval anyway.
-        return self._poll_until(settled, timeout_s, SETTLE_POLL_S)
+        return poll_until(settled, timeout_s, SETTLE_POLL_S)
 
     def _routes_path(self, record_hops: bool = False) -> tuple[str, str]:
         """The path the installed routes give, host → workload and back (FIB walk, hop by hop)."""
         e = self.endpoints
-        out = trace_path(self.lab, e.host, e.workload_address)
-        back = trace_path(self.lab, e.workload, e.host_address)
+        out = self.lab.trace(e.host, e.workload_address)
+        back = self.lab.trace(e.workload, e.host_address)
         if record_hops:
             for direction, report in (("onprem-to-vnet", out), ("vnet-to-onprem", back)):
                 if report.via in ("ExpressRoute", "VPN"):
@@ -215,7 +189,7 @@ class DrillRun:
         completed = self.lab.run(e.host, ["traceroute", "-n", "-I", "-q", "1", "-w", "1", "-m", "12",
                                           str(e.workload_address)], timeout=30)
         hops = parse_traceroute(completed.stdout)
-        path = path_from_hops(hops, gateway_labels(self.lab))
+        path = path_from_hops(hops, self.lab.path_markers())
         self._event("probe", "traceroute", f"{e.host} → {e.workload_address}: {path} via "
                     + " ".join(h or "*" for h in hops), e.host)
 
@@ -236,12 +210,11 @@ class DrillRun:
         return result
 
 
-class BackupNotReady(LabError):
+class BackupNotReady(HybridnetError):
     """The VPN the drill would fail over to is not up: cutting ExpressRoute would only cut traffic."""
 
     def __init__(self, message: str, cause: str, *, fix: str | None = None) -> None:
-        super().__init__(message, fix=fix)
-        self.cause = cause
+        super().__init__(message, fix=fix, cause=cause)
 
 
 def check_backup_ready(lab: Lab, timeout_s: float = BACKUP_TIMEOUT_S) -> None:
@@ -250,37 +223,26 @@ def check_backup_ready(lab: Lab, timeout_s: float = BACKUP_TIMEOUT_S) -> None:
     A lab just brought up may still be finishing, so this waits (bounded); a diagnosis that waiting
     cannot cure — the pre-shared keys differ — stops it at once. Raises BackupNotReady naming why.
     """
-    deadline = time.monotonic() + timeout_s
-    while problems := vpn_missing(lab):
-        definite = vpn_definite_failure(lab)
-        if definite or time.monotonic() > deadline:
-            cause = definite or vpn_failure_reason(lab) or "; ".join(problems[:3])
-            raise BackupNotReady(
-                f"the VPN backup of lab {lab.name} is not ready, so the drill did not cut ExpressRoute: {cause}",
-                cause,
-                fix=f"see `hybridnet status --lab {lab.name}`",
-            )
-        time.sleep(SETTLE_POLL_S)
+    problems: list[str] = []
+    definite: list[str] = []
+
+    def ready_or_hopeless() -> bool:
+        problems[:] = lab.vpn_missing()
+        definite[:] = [reason] if problems and (reason := lab.vpn_failure(definite=True)) else []
+        return not problems or bool(definite)
+
+    poll_until(ready_or_hopeless, timeout_s, SETTLE_POLL_S)
+    if problems:
+        cause = (definite[0] if definite else None) or lab.vpn_failure() or "; ".join(problems[:3])
+        raise BackupNotReady(
+            f"the VPN backup of lab {lab.name} is not ready, so the drill did not cut ExpressRoute: {cause}",
+            cause,
+            fix=f"see `hybridnet status --lab {lab.name}`",
+        )
 
 
-def missing_parts(lab: Lab, expressroute: bool = False) -> list[str]:
-    """What is not up: BGP sessions, BFD peers, tunnels (and, if asked, traffic over ExpressRoute)."""
-    missing = bgp_missing(lab) or bfd_missing(lab) or (vpn_missing(lab) if lab.plan.tunnels else [])
-    return missing or (expressroute_missing(lab) if expressroute else [])
-
-
-def wait_whole(lab: Lab, timeout_s: float, expressroute: bool = False) -> bool:
-    """Until every BGP session, BFD peer and (if any) tunnel is up again — before the next run."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not missing_parts(lab, expressroute):
-            return True
-        time.sleep(0.2)
-    return not missing_parts(lab, expressroute)
-
-
-def run_drill(lab: Lab, scenario: Scenario, options: DrillOptions | None = None, *, repeat: int = 1,
-              progress: Progress | None = None) -> DrillResult:
+def run_scenario(lab: Lab, scenario: Scenario, options: DrillOptions | None = None, *, repeat: int = 1,
+                 progress: Progress | None = None) -> DrillResult:
     """Run ``scenario`` ``repeat`` times on one clock; several runs are summarised (min/median/p95/max)."""
     options = options or DrillOptions()
     say = progress or (lambda _message: None)

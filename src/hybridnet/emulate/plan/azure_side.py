@@ -22,7 +22,8 @@ from typing import Any
 
 from jinja2 import Template
 
-from hybridnet.emulate.addressing import (
+from hybridnet.emulate.errors import LabError
+from hybridnet.emulate.plan.addressing import (
     INTERNET_TO_ONPREM,
     azure_reserved,
     check_no_overlap,
@@ -30,9 +31,8 @@ from hybridnet.emulate.addressing import (
     microsoft_link,
     subnet_gateway,
 )
-from hybridnet.emulate.errors import LabError
-from hybridnet.emulate.nsg import nsg_ruleset
-from hybridnet.emulate.plan import (
+from hybridnet.emulate.plan.nsg import nsg_ruleset
+from hybridnet.emulate.plan.types import (
     AZURE_PROBE_SOURCE,
     ER_GATEWAY_NODE,
     INTERNET_NODE,

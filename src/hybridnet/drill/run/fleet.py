@@ -1,4 +1,4 @@
-"""The drill's probe agents, placed in the lab: UDP both ways, the TCP stream, HTTP, MSS and DF checks.
+"""The probe fleet: the drill's agents placed in the lab — UDP both ways, the TCP stream, HTTP, MSS and DF checks.
 
 An on-prem host and a workload each run a UDP reflector, and each sends a sequence probe to the
 other, so both directions are measured by their own sender. The TCP stream runs from the host to
@@ -15,23 +15,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import subprocess
 import time
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import partial
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridnet.agents.agent_io import Record
-from hybridnet.drill.agent_process import AgentError, AgentProcess, wait_until
-from hybridnet.drill.path_checks import Runner, connection_mss, largest_df_payload
 from hybridnet.drill.result import Direction, PathMtuResult
-from hybridnet.emulate.errors import LabError
+from hybridnet.drill.run.agents import AgentError, AgentProcess
+from hybridnet.drill.run.path_checks import Runner, connection_mss, largest_df_payload
+from hybridnet.errors import BadInput
+from hybridnet.model import Topology
+from hybridnet.waiting import wait_until
 
 if TYPE_CHECKING:
-    from hybridnet.emulate.lab import Lab
+    from hybridnet.emulate import Lab
 
 UDP_PORT = 47000
 TCP_STREAM_PORT = 47001
@@ -87,19 +89,22 @@ class Endpoints:
     http_url: str | None
 
     @classmethod
-    def choose(cls, lab: Lab, host: str | None = None, workload: str | None = None) -> Endpoints:
-        topology = lab.plan.topology
+    def choose(cls, topology: Topology, host: str | None = None, workload: str | None = None) -> Endpoints:
+        """The probing host and the probed workload (the first of each unless named); DrillSetupError
+        (bad input, exit 2) names the choices when there is none or the named one does not exist."""
         hosts = {h.name: h.address for s in topology.onprem.subnets for h in s.hosts}
         workloads = {w.name: w.address for w in topology.workloads}
         if not hosts or not workloads:
-            raise LabError("the drill needs an on-prem host and a workload to probe between",
-                           fix="add onprem.subnets[].hosts and workloads to the topology")
+            raise DrillSetupError("the drill probes from an on-prem host to a workload: add onprem.subnets[].hosts "
+                                  "and workloads")
+        if host is not None and host not in hosts:
+            raise DrillSetupError(f"--host {host!r} is not an on-prem host of this topology; choose one of: "
+                                  f"{', '.join(hosts)}")
+        if workload is not None and workload not in workloads:
+            raise DrillSetupError(f"--workload {workload!r} is not a workload of this topology; choose one of: "
+                                  f"{', '.join(workloads)}")
         host = host or next(iter(hosts))
         workload = workload or next(iter(workloads))
-        if host not in hosts:
-            raise LabError(f"no on-prem host named {host!r}", fix=f"use one of: {', '.join(hosts)}")
-        if workload not in workloads:
-            raise LabError(f"no workload named {workload!r}", fix=f"use one of: {', '.join(workloads)}")
         url = None
         if topology.load_balancers:  # the application is reached through its load balancer
             balancer = topology.load_balancers[0]
@@ -108,22 +113,18 @@ class Endpoints:
         return cls(host, hosts[host], workload, workloads[workload], url)
 
 
+class DrillSetupError(BadInput):
+    """The drill cannot be set up as asked (no host or workload to probe between, an unknown one)."""
+
+
 def open_pinhole(lab: Lab, endpoints: Endpoints) -> None:
     """Let the probe ports in through the workload's NSG, from the probing host only."""
-    if lab.run(endpoints.workload, ["nft", "list", "table", "inet", "hybridnet_nsg"]).returncode != 0:
-        return  # no NSG ruleset on this workload: nothing filters the probes
-    rule = (f"ip saddr {endpoints.host_address} meta l4proto {{ tcp, udp }} "
-            f"th dport {{ {UDP_PORT}, {TCP_STREAM_PORT}, {MSS_PORT} }} accept comment \"{PINHOLE_COMMENT}\"")
-    result = lab.run(endpoints.workload, ["nft", f"insert rule inet hybridnet_nsg inbound {rule}"])
-    if result.returncode != 0:
-        raise LabError(f"cannot open the probe ports in the NSG of {endpoints.workload}: "
-                       f"{result.stderr.strip()[:200]}")
+    lab.open_pinhole(endpoints.workload, endpoints.host_address, (UDP_PORT, TCP_STREAM_PORT, MSS_PORT),
+                     PINHOLE_COMMENT)
 
 
 def close_pinhole(lab: Lab, endpoints: Endpoints) -> None:
-    listing = lab.run(endpoints.workload, ["nft", "-a", "list", "chain", "inet", "hybridnet_nsg", "inbound"])
-    for handle in re.findall(rf'comment "{PINHOLE_COMMENT}" # handle (\d+)', listing.stdout):
-        lab.run(endpoints.workload, ["nft", "delete", "rule", "inet", "hybridnet_nsg", "inbound", "handle", handle])
+    lab.close_pinhole(endpoints.workload, PINHOLE_COMMENT)
 
 
 class ProbeFleet:
@@ -142,7 +143,7 @@ class ProbeFleet:
 
     def _start(self, name: str, node: str, args: list[str]) -> AgentProcess:
         agent = AgentProcess(name, [*args, "--duration", str(AGENT_DURATION_S)], self.directory / f"{name}.jsonl",
-                             namespace=self.lab.namespace(node), ready_timeout_s=20.0)
+                             launch=partial(self.lab.spawn_agent, node), ready_timeout_s=20.0)
         self.agents[name] = agent
         return agent
 
@@ -218,11 +219,11 @@ def measure_path_mtu(lab: Lab, endpoints: Endpoints, directory: Path, path: str)
     try:
         sink = AgentProcess("mss-sink", ["tcp-sink", "--port", str(MSS_PORT), "--duration", "20"],
                             directory / f"mss-sink-{time.monotonic_ns()}.jsonl",
-                            namespace=lab.namespace(endpoints.workload))
+                            launch=partial(lab.spawn_agent, endpoints.workload))
         source = AgentProcess("mss-source", ["tcp-source", "--target", str(endpoints.workload_address),
                                              "--port", str(MSS_PORT), "--rate-kbps", "64", "--duration", "3"],
                               directory / f"mss-source-{time.monotonic_ns()}.jsonl",
-                              namespace=lab.namespace(endpoints.host))
+                              launch=partial(lab.spawn_agent, endpoints.host))
         workload_runner = lab.runner(endpoints.workload)
         found: list[int] = []
 
@@ -232,7 +233,7 @@ def measure_path_mtu(lab: Lab, endpoints: Endpoints, directory: Path, path: str)
                 found.append(value)
             return value is not None
 
-        wait_until(seen, 10.0, "the MSS probe connection", poll_s=0.1)
+        wait_until(seen, 10.0, 0.1, what="the MSS probe connection", error=AgentError)
         mss = found[-1]
     except (AgentError, subprocess.SubprocessError):
         mss = None

@@ -1,9 +1,10 @@
-"""Start, watch and stop one probe agent, optionally inside a network namespace.
+"""Start, watch and stop one probe agent, here or in a lab node.
 
 The drill runs several agents at once (reflectors in workloads, senders on on-prem hosts, the TCP
 stream, HTTP requests). Each gets its own JSON-lines file; this class waits for the agent's
-``ready`` record with a bounded poll, and stops it with SIGTERM so it writes its summary. ``ip netns
-exec`` execs the interpreter in place, so the process id is the agent's own and signals reach it.
+``ready`` record with a bounded poll, and stops it with SIGTERM so it writes its summary. ``launch``
+starts the argv: in a lab, ``Lab.spawn_agent`` for a node (the lab's ``nsenter``, which execs, so the
+process id is the agent's own and signals reach it); by default, here, as a child process.
 """
 
 from __future__ import annotations
@@ -12,39 +13,40 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hybridnet.agents.agent_io import Record, read_records
+from hybridnet.errors import HybridnetError
+from hybridnet.waiting import wait_until
 
 
-class AgentError(RuntimeError):
+class AgentError(HybridnetError, RuntimeError):
     """A probe agent did not start or did not finish as expected."""
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.01) -> None:
-    """Poll ``condition`` until it holds; raise AgentError naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AgentError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(poll_s)
+
+
+Launch = Callable[[Sequence[str]], "subprocess.Popen[str]"]
+"""Starts an agent's argv somewhere (stdout discarded, stderr a pipe) and returns the process."""
+
+
+def launch_here(argv: Sequence[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 class AgentProcess:
     """One running probe agent and its output file."""
 
-    def __init__(self, name: str, mode_args: Sequence[str], out: Path, namespace: str | None = None,
+    def __init__(self, name: str, mode_args: Sequence[str], out: Path, launch: Launch | None = None,
                  python: str = sys.executable, ready_timeout_s: float = 10.0) -> None:
         self.name = name
         self.out = out
-        prefix = ["ip", "netns", "exec", namespace] if namespace else []
-        argv = [*prefix, python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        argv = [python, "-m", "hybridnet.agents.probe_agent", *mode_args, "--out", str(out)]
+        self.process = (launch or launch_here)(argv)
         try:
-            wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s,
-                       f"probe agent {name} to start")
+            wait_until(lambda: self.ready is not None or self.process.poll() is not None, ready_timeout_s, 0.01,
+                       what=f"probe agent {name} to start", error=AgentError)
         except AgentError:
             self.kill()
             raise

@@ -1,4 +1,4 @@
-"""The lab plan: every namespace, cable, address, route and daemon config of a lab, as plain data.
+"""The lab plan's types: every namespace, cable, address, route and daemon config of a lab, as plain data.
 
 ``plan(topology)`` has no side effects (it reads no secret and touches no system state), so it can
 be printed (``hybridnet up --dry-run``), diffed and tested; ``Lab.up`` makes it real. Node names are
@@ -16,17 +16,21 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.model import Topology
+from hybridnet.model.names import (  # noqa: F401 (the Azure side's node names, re-exported for the emulator)
+    ER_GATEWAY_NODE,
+    INTERNET_NODE,
+    MSEE_NODES,
+    VNET_FABRIC_NODE,
+    is_vpn_gateway_node,
+    vpn_gateway_node,
+)
 
-MSEE_NODES = {"primary": "msee-primary", "secondary": "msee-secondary"}
-ER_GATEWAY_NODE = "er-gateway"
-VNET_FABRIC_NODE = "vnet-fabric"
-INTERNET_NODE = "internet"
 AZURE_PROBE_SOURCE = IPv4Address("168.63.129.16")
 """The address Azure's load-balancer health probes come from (the AzureLoadBalancer service tag)."""
 
 
-def vpn_gateway_node(index: int) -> str:
-    return f"vpn-gateway-{index}"
+EXPRESSROUTE = "ExpressRoute"
+VPN = "VPN"
 
 
 LAB_COALESCE_MS = 50
@@ -161,6 +165,35 @@ class LabPlan:
             fix=f"use one of: {', '.join(n.name for n in self.nodes)}",
         )
 
+    def path_of_node(self, name: str) -> str | None:
+        """``ExpressRoute`` or ``VPN``: the path a node belongs to, if only one path uses it — the one
+        place this is decided, for hop lists (``path_of_hops``) and addresses (``path_markers``).
+        The circuit's routers (customer edges, MSEEs) and the ExpressRoute gateway are ExpressRoute;
+        the VPN appliance and the VPN gateway's instances are the VPN."""
+        onprem = self.topology.onprem
+        if name in {r.name for r in onprem.edge_routers} or name in MSEE_NODES.values() or name == ER_GATEWAY_NODE:
+            return EXPRESSROUTE
+        if (onprem.vpn_appliance is not None and name == onprem.vpn_appliance.name) or is_vpn_gateway_node(name):
+            return VPN
+        return None
+
+    def path_of_hops(self, hops: list[str]) -> str:
+        """The path a list of nodes (a FIB walk) takes: ExpressRoute if it crosses any node of it,
+        else the VPN if it crosses any node of that, else ``direct``."""
+        labels = {self.path_of_node(hop) for hop in hops}
+        return EXPRESSROUTE if EXPRESSROUTE in labels else VPN if VPN in labels else "direct"
+
+    def path_markers(self) -> dict[str, str]:
+        """Address → path for every address of a node that only one path uses: names a route's next
+        hop or a traceroute's hops."""
+        markers: dict[str, str] = {}
+        for node in self.nodes:
+            label = self.path_of_node(node.name)
+            if label is not None:
+                addresses = list(node.addresses) + (list(node.tunnel.addresses) if node.tunnel else [])
+                markers.update({str(address.local.ip): label for address in addresses})
+        return markers
+
     def owner_of(self, address: IPv4Address) -> str | None:
         """The node that has ``address`` on one of its interfaces (for reading paths and traceroutes)."""
         for node in self.nodes:
@@ -172,49 +205,6 @@ class LabPlan:
         return None
 
 
-def lab_name_for(topology: Topology) -> str:
-    """A lab name from the topology's: lower case, at most 20 characters of [a-z0-9-]."""
-    name = re.sub(r"[^a-z0-9-]+", "-", topology.name.lower()).strip("-")[:20].strip("-")
-    return name or "lab"
-
-
-def check_lab_name(name: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,19}", name):
-        raise LabError(
-            f"invalid lab name {name!r}",
-            fix="use 1-20 characters: lower-case letters, digits and '-', starting with a letter or digit",
-        )
-    return name
-
-
-def plan(topology: Topology, lab: str | None = None) -> LabPlan:
-    """Plan a lab for ``topology``: pure, so it can be printed and tested without root."""
-    from hybridnet.emulate.azure_side import plan_azure
-    from hybridnet.emulate.onprem_side import plan_onprem
-
-    name = check_lab_name(lab) if lab is not None else lab_name_for(topology)
-    _check_supported(topology)
-    onprem = plan_onprem(topology)
-    azure = plan_azure(topology)
-    nodes = onprem.nodes + azure.nodes
-    names = [node.name for node in nodes]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise LabError(
-            f"node name(s) {', '.join(duplicates)} used twice",
-            fix="rename the on-prem device or workload: Azure-side node names are fixed",
-        )
-    return LabPlan(
-        lab=name,
-        topology=topology,
-        nodes=nodes,
-        links=onprem.links + azure.links,
-        bgp_sessions=onprem.bgp_sessions + azure.bgp_sessions,
-        bfd_peers=onprem.bfd_peers + azure.bfd_peers,
-        tunnels=onprem.tunnels + azure.tunnels,
-    )
-
-
 @dataclass
 class SidePlan:
     """What one side (on-prem or Azure) contributes to the plan."""
@@ -224,31 +214,3 @@ class SidePlan:
     bgp_sessions: tuple[BgpSession, ...] = ()
     bfd_peers: tuple[tuple[str, IPv4Address], ...] = ()
     tunnels: tuple[tuple[str, str], ...] = ()
-
-
-def _check_supported(topology: Topology) -> None:
-    """Refuse, with the reason, what the emulator cannot build faithfully (rather than build it wrong)."""
-    if topology.circuit.private_peering is None:
-        raise LabError(
-            "the circuit has no private peering, so there is no ExpressRoute path to emulate",
-            fix="add circuit.private_peering",
-        )
-    if not topology.onprem.edge_routers:
-        raise LabError(
-            "no on-prem edge routers: nothing terminates the circuit",
-            fix="add onprem.edge_routers (one per link)",
-        )
-    if topology.er_gateway is None:
-        raise LabError("no ExpressRoute gateway in 'gateways'", fix="add a gateway of type ExpressRoute")
-    vpn = topology.vpn_gateway
-    connection = topology.vpn_connection
-    if vpn is not None and connection is not None:
-        if vpn.bgp is None or not connection.enable_bgp:
-            raise LabError(
-                "the emulator runs the VPN with BGP only; this topology routes it statically",
-                fix="set gateways.<vpn>.bgp and connections.<ipsec>.enable_bgp: true",
-            )
-        if topology.onprem.vpn_appliance is None:
-            raise LabError("an IPsec connection but no on-prem VPN appliance", fix="add onprem.vpn_appliance")
-    if topology.vnet.gateway_subnet is None:
-        raise LabError("the VNet has no GatewaySubnet for the gateways", fix="add a subnet named GatewaySubnet")
