@@ -24,6 +24,7 @@ from hybridnet.importer.limits import ArmLimitError
 from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
 from hybridnet.importer.report import ImportReport, UnknownField
 from hybridnet.importer.resources import AzureResource
+from hybridnet.importer.sites import derived_sites, needs_sites
 from hybridnet.importer.template import SECURE_TYPES, evaluate_template, parameter_values
 from hybridnet.model import Topology, TopologyError, TopologyErrors
 
@@ -204,6 +205,8 @@ def _import_files(paths: list[Path], base: Topology | None, resource_group: str 
         document["description"] = facts["description"]
     if base is not None:
         overlay(document, base, report)
+    elif needs_sites(document):
+        document["sites"] = derived_sites(document, report)
     else:
         document["onprem"] = default_onprem(document, report)
     try:
