@@ -113,8 +113,19 @@ def overlay(document: dict[str, Any], base: Topology, report: ImportReport) -> N
                 connection[key] = mine[key]
     _overlay_gateways(document, known)
     _overlay_circuits(document, known)
+    for key in ("spokes", "nsgs", "route_tables", "gateways", "local_network_gateways", "connections",
+                "load_balancers"):
+        _in_file_order(document, known, key)
     report.assume("onprem" if base.onprem is not None or not base.sites else "sites",
                   f"taken from {base.source or 'the given topology'}")
+
+
+def _in_file_order(document: dict[str, Any], known: dict[str, Any], key: str) -> None:
+    """The user's file's order of a list of named objects, when the same names were imported: resources
+    spread over several files (hub and spokes in their own groups) come in file order, not the topology's."""
+    imported, order = document.get(key) or [], [item["name"] for item in known[key]]
+    if sorted(item["name"] for item in imported) == sorted(order):
+        imported.sort(key=lambda item: order.index(item["name"]))
 
 
 def _overlay_circuits(document: dict[str, Any], known: dict[str, Any]) -> None:

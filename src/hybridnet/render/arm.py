@@ -160,7 +160,8 @@ def render_template(topology: Topology) -> dict[str, Any]:
     }
     for circuit in topology.circuits:  # the further circuits' keys go to their providers too
         circuit_id = build.resource_id("expressRouteCircuits", circuit.name)[1:-1]
-        outputs[f"circuitServiceKey-{circuit.name}"] = {"type": "string", "value": f"[reference({circuit_id}).serviceKey]"}
+        outputs[f"circuitServiceKey-{circuit.name}"] = {
+            "type": "string", "value": f"[reference({circuit_id}).serviceKey]"}
     return {
         "$schema": TEMPLATE_SCHEMA_URL,
         "contentVersion": "1.0.0.0",
