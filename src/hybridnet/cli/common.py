@@ -146,6 +146,8 @@ def report_every_command(app: typer.Typer) -> None:
 
 
 ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"
+ESTATE_STAGES_READY = frozenset({"render arm", "import"})
+"""The stages that take an estate (spokes, sites, several circuits) as it is written."""
 
 
 def refuse_partial(topology: Topology, stage: str) -> None:
@@ -154,10 +156,11 @@ def refuse_partial(topology: Topology, stage: str) -> None:
     An estate (spokes, several sites, several circuits) is described and checked by this version, but the
     routing analysis, the renderers, the importer and the emulator still work from the reference's single
     shape; rather than analyse a different network than the one written, they refuse it, naming the
-    feature and its line. ``import`` (its ``--onprem`` base) stops there; the other stages also refuse a
+    feature and its line; the stages in ``ESTATE_STAGES_READY`` take estates. ``import`` (its ``--onprem``
+    base) stops there; the other stages also refuse a
     partial inventory (``hybridnet import`` of a VPN-only hub, say), naming the part it lacks."""
     source = str(topology.source) if topology.source else None
-    features = topology.estate_features()
+    features = topology.estate_features() if stage not in ESTATE_STAGES_READY else []
     if features:
         raise TopologyErrors([
             TopologyError(f"spoke VNets / several sites / several circuits are checked but not yet "

@@ -73,7 +73,7 @@ def arm(
     from hybridnet.render.arm import KeyVaultSecret, render_arm
     from hybridnet.render.arm_schema import ArmSchemaMissing, validate_parameters, validate_template
 
-    model = load_topology(topology, stage="render")
+    model = load_topology(topology, stage="render arm")
     secret = KeyVaultSecret(key_vault_id, key_vault_secret) if key_vault_id else None
     deployment = render_arm(model, secret)
     _warn_about_check_errors(model, topology)
@@ -100,7 +100,9 @@ def arm(
         console.print(
             "both files validate against the ARM JSON schemas (2019-04-01, Microsoft.Network 2023-09-01)"
         )
-    prompt = "" if key_vault_id else " (az prompts for vpnSharedKey)"
+    prompted = [name for name, spec in deployment.template["parameters"].items()
+                if spec["type"] == "securestring" and name not in deployment.parameters["parameters"]]
+    prompt = f" (az prompts for {', '.join(prompted)})" if prompted else ""
     console.print(
         # one shell word per value, values joined to their option: a group or path that starts with '-',
         # or has spaces, is pasted as the value it is, not as another option

@@ -23,7 +23,8 @@ from hybridnet.importer.jsonfile import read_json_file
 from hybridnet.importer.limits import ArmLimitError
 from hybridnet.importer.onprem import NOT_CARRIED_BY_AZURE, azure_side, default_onprem, overlay
 from hybridnet.importer.report import ImportReport, UnknownField
-from hybridnet.importer.resources import AzureResource
+from hybridnet.importer.resources import AzureResource, name_from_id, names_from_id
+from hybridnet.importer.sites import derived_sites, needs_sites
 from hybridnet.importer.template import SECURE_TYPES, evaluate_template, parameter_values
 from hybridnet.model import Topology, TopologyError, TopologyErrors
 
@@ -105,7 +106,8 @@ def read_resources(
     """Every resource in the files, and what they say about the topology itself (name, group, region)."""
     resources: list[AzureResource] = []
     facts: dict[str, Any] = {}
-    for path, document, parameters_path, parameters in _classify(paths):
+    items = _classify(paths)
+    for path, document, parameters_path, parameters in items:
         report.sources.append(str(path) + (f" + {parameters_path}" if parameters_path else ""))
         if _is_template(document):
             meta = _metadata(document)
@@ -140,7 +142,7 @@ def read_resources(
             located = (r.location for r in scope.resources if isinstance(r.location, str) and r.location)
             facts.setdefault("location", next(located, scope.location))
         else:
-            exported = _one_group(exported_resources(document, str(path)), resource_group, str(path))
+            exported = _one_group(exported_resources(document, str(path)), resource_group, str(path), len(items) > 1)
             resources += exported
             facts.setdefault(
                 "resource_group",
@@ -150,19 +152,24 @@ def read_resources(
     return resources, facts
 
 
-def _one_group(resources: list[AzureResource], resource_group: str | None, source: str) -> list[AzureResource]:
-    """An export of several resource groups (``az resource list`` over a subscription) is narrowed to
-    the one asked for; the model describes one hub."""
+def _one_group(
+    resources: list[AzureResource], resource_group: str | None, source: str, several_files: bool = False
+) -> list[AzureResource]:
+    """An export of several resource groups (``az resource list`` over a subscription) is narrowed to the
+    hub's group and the spoke VNets peered with it from other groups (see ``spokes_elsewhere``); the model
+    describes one hub. Among several files, a file of one other group is a spoke's export and is kept whole."""
     groups = sorted({r.resource_group for r in resources if r.resource_group}, key=str.lower)
     if resource_group is not None:
         chosen = [r for r in resources if (r.resource_group or "").lower() == resource_group.lower()]
         if not chosen:
+            if several_files and len(groups) <= 1:
+                return resources
             raise TopologyError(
                 f"no resource of resource group {resource_group!r} in the export",
                 file=source,
                 fix=f"choose one of: {', '.join(groups) or '(none named)'}",
             )
-        return chosen
+        return chosen + spokes_elsewhere(resources, chosen)
     if len(groups) > 1:
         raise TopologyError(
             f"the export spans {len(groups)} resource groups ({', '.join(groups)})",
@@ -170,6 +177,35 @@ def _one_group(resources: list[AzureResource], resource_group: str | None, sourc
             fix="choose the hub's group with --resource-group",
         )
     return resources
+
+
+def spokes_elsewhere(resources: list[AzureResource], chosen: list[AzureResource]) -> list[AzureResource]:
+    """The VNets of other groups peered with a VNet of the chosen group (either side naming the other), and
+    the NSGs and route tables their subnets name: spokes often live in their own resource groups."""
+    taken = {id(r) for r in chosen}
+    mine = {r.name.lower() for r in chosen if r.kind.lower() == "virtualnetworks"}
+    wanted: set[tuple[str, str]] = set()
+    for vnet in (r for r in resources if r.kind.lower() == "virtualnetworks" and id(r) not in taken):
+        for peering in vnet.prop("virtualNetworkPeerings", default=[]) or []:
+            remote = names_from_id((peering.get("properties") or {}).get("remoteVirtualNetwork")) \
+                if isinstance(peering, dict) else []
+            if remote and remote[0].lower() in mine:
+                wanted.add(("virtualnetworks", vnet.name.lower()))
+    for vnet in (r for r in chosen if r.kind.lower() == "virtualnetworks"):
+        for peering in vnet.prop("virtualNetworkPeerings", default=[]) or []:
+            remote = names_from_id((peering.get("properties") or {}).get("remoteVirtualNetwork")) \
+                if isinstance(peering, dict) else []
+            if remote:
+                wanted.add(("virtualnetworks", remote[0].lower()))
+    spokes = [r for r in resources if id(r) not in taken and (r.kind.lower(), r.name.lower()) in wanted]
+    for spoke in spokes:
+        for subnet in spoke.prop("subnets", default=[]) or []:
+            properties = (subnet.get("properties") or {}) if isinstance(subnet, dict) else {}
+            for key, kind in (("networkSecurityGroup", "networksecuritygroups"), ("routeTable", "routetables")):
+                name = name_from_id(properties.get(key))
+                if name:
+                    wanted.add((kind, name.lower()))
+    return [r for r in resources if id(r) not in taken and (r.kind.lower(), r.name.lower()) in wanted]
 
 
 def import_files(paths: list[Path], base: Topology | None = None, resource_group: str | None = None) -> ImportResult:
@@ -198,7 +234,10 @@ def _import_files(paths: list[Path], base: Topology | None, resource_group: str 
         if error.file is None:  # name the input, not "<topology>": the user has no such file
             error.file = ", ".join(report.sources)
         raise
-    group = facts.get("resource_group") or (base.resource_group if base else DEFAULT_RESOURCE_GROUP)
+    hub_group = next((r.resource_group for r in resources if r.kind.lower() == "virtualnetworks"
+                      and r.name == document["vnet"]["name"] and r.resource_group), None)
+    group = (resource_group or hub_group or facts.get("resource_group")
+             or (base.resource_group if base else DEFAULT_RESOURCE_GROUP))
     document["resource_group"] = group
     document["location"] = facts.get("location") or (base.location if base else "centralus")
     document["name"] = facts.get("name") or (base.name if base else _topology_name(group))
@@ -206,6 +245,8 @@ def _import_files(paths: list[Path], base: Topology | None, resource_group: str 
         document["description"] = facts["description"]
     if base is not None:
         overlay(document, base, report)
+    elif needs_sites(document):
+        document["sites"] = derived_sites(document, report)
     else:
         document["onprem"] = default_onprem(document, report)
     try:

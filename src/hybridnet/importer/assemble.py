@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from hybridnet.importer import map_gateways, map_network
+from hybridnet.importer import map_estate, map_gateways, map_network
 from hybridnet.importer.report import ImportReport
 from hybridnet.importer.resources import AzureResource, names_from_id
 from hybridnet.model import TopologyError
@@ -17,7 +17,6 @@ _NOT_MODELLED = {
     "networkinterfaces": "NICs are not modelled (workloads come from load-balancer pools or --onprem)",
     "virtualmachines": "VMs are not modelled (workloads come from load-balancer pools or --onprem)",
     "expressroutegateways": "a Virtual WAN ExpressRoute gateway, not a VNet gateway",
-    "virtualnetworks/virtualnetworkpeerings": "VNet peering is outside what the model covers",
 }
 
 
@@ -28,7 +27,8 @@ def _by_kind(resources: list[AzureResource]) -> dict[str, list[AzureResource]]:
     return groups
 
 
-def _pick_vnet(vnets: list[AzureResource], gateways: list[AzureResource], report: ImportReport) -> AzureResource:
+def _pick_vnet(vnets: list[AzureResource], gateways: list[AzureResource]) -> AzureResource:
+    """The hub: the VNet that holds the gateways (else the first one)."""
     if not vnets:
         raise TopologyError(
             "the imported resources contain no virtual network",
@@ -41,15 +41,7 @@ def _pick_vnet(vnets: list[AzureResource], gateways: list[AzureResource], report
         for name in [_vnet_of((c.get("properties") or {}).get("subnet"))]
         if name
     }
-    chosen = next((v for v in vnets if v.name in gateway_vnets), vnets[0])
-    for other in vnets:
-        if other is not chosen:
-            report.skip(
-                f"virtual network {other.name}",
-                f"the model holds one VNet ({chosen.name}, the gateways' VNet)",
-                other.origin,
-            )
-    return chosen
+    return next((v for v in vnets if v.name in gateway_vnets), vnets[0])
 
 
 def _vnet_of(subnet_ref: Any) -> str | None:
@@ -61,9 +53,15 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
     """The Azure side of a topology document (no on-prem part, no name yet)."""
     groups = _by_kind(resources)
     gateways = groups.pop("virtualnetworkgateways", [])
-    vnet_resource = _pick_vnet(groups.pop("virtualnetworks", []), gateways, report)
-    vnet = map_network.virtual_network(vnet_resource, groups.pop("virtualnetworks/subnets", []), report)
+    vnets = groups.pop("virtualnetworks", [])
+    vnet_resource = _pick_vnet(vnets, gateways)
+    subnets = groups.pop("virtualnetworks/subnets", [])
+    hub_subnets = [s for s in subnets if s.name.split("/")[0] == vnet_resource.name]
+    vnet = map_network.virtual_network(vnet_resource, hub_subnets, report)
     document: dict[str, Any] = {"vnet": vnet}
+    sides = map_estate.peerings(vnets, groups.pop("virtualnetworks/virtualnetworkpeerings", []))
+    others = [v for v in vnets if v is not vnet_resource]
+    document["spokes"] = map_estate.spokes(vnet["name"], others, sides, subnets, gateways, report)
     nsgs = _with_children(groups, "networksecuritygroups", "securityRules")
     document["nsgs"] = _each(nsgs, report, map_network.network_security_group)
     tables = _with_children(groups, "routetables", "routes")
@@ -78,9 +76,10 @@ def assemble(resources: list[AzureResource], report: ImportReport) -> dict[str, 
         groups.pop("localnetworkgateways", []), report, map_gateways.local_network_gateway
     )
     document["connections"] = _each(groups.pop("connections", []), report, map_gateways.connection)
-    document["circuit"] = _circuit(groups, document["connections"], report)
+    document["circuit"], document["circuits"] = _circuits(groups, document["connections"], report)
     document["load_balancers"], document["workloads"] = [], []
-    for lb, workloads in _each(groups.pop("loadbalancers", []), report, map_network.load_balancer, vnet):
+    all_vnets = [vnet, *document["spokes"]]
+    for lb, workloads in _each(groups.pop("loadbalancers", []), report, map_network.load_balancer, all_vnets):
         if lb is not None:
             document["load_balancers"].append(lb)
             document["workloads"] += workloads
@@ -134,24 +133,27 @@ def _gateway_pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
     return [i["public_ip"] for i in gateway["instances"]]
 
 
-def _circuit(
+def _circuits(
     groups: dict[str, list[AzureResource]], connections: list[dict[str, Any]], report: ImportReport
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """``circuit`` (the one the first ExpressRoute connection names, else the first) and ``circuits`` (the
+    others, in the order given); a circuit a connection names but the files lack becomes a placeholder."""
     circuits = groups.pop("expressroutecircuits", [])
     peerings = groups.pop("expressroutecircuits/peerings", [])
-    wanted = next((c["circuit"] for c in connections if c["type"] == "ExpressRoute"), None)
-    if not circuits:
-        if wanted is None:  # a partial inventory: import what exists; `check` reports the missing circuit
-            report.assume(
-                "circuit",
-                "no ExpressRoute circuit and no connection naming one among the imported resources: the "
-                "topology has none (`hybridnet check` reports it; import the circuit's resource group to add it)",
-            )
-            return None
-        return map_gateways.placeholder_circuit(wanted, report)
-    chosen = next((c for c in circuits if c.name == wanted), circuits[0])
-    for other in circuits:
-        if other is not chosen:
-            report.skip(f"ExpressRoute circuit {other.name}", "the model holds one circuit", other.origin)
-    mine = [p for p in peerings if p.name.split("/")[0] == chosen.name]
-    return map_gateways.circuit(chosen, mine, report)
+    wanted = [c["circuit"] for c in connections if c["type"] == "ExpressRoute"]
+    if not circuits and not wanted:  # a partial inventory: import what exists; `check` reports the gap
+        report.assume(
+            "circuit",
+            "no ExpressRoute circuit and no connection naming one among the imported resources: the "
+            "topology has none (`hybridnet check` reports it; import the circuit's resource group to add it)",
+        )
+        return None, []
+    first = wanted[0] if wanted else circuits[0].name
+    ordered = sorted(circuits, key=lambda c: c.name != first)
+    documents = [map_gateways.circuit(c, [p for p in peerings if p.name.split("/")[0] == c.name], report)
+                 for c in ordered]
+    for name in dict.fromkeys(wanted):
+        if name not in {c.name for c in circuits}:
+            placeholder = map_gateways.placeholder_circuit(name, report)
+            documents.insert(0 if name == first else len(documents), placeholder)
+    return documents[0], documents[1:]

@@ -6,6 +6,7 @@ anything it had to leave out or assume.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hybridnet.importer.report import ImportReport
@@ -169,6 +170,17 @@ def local_network_gateway(resource: AzureResource, report: ImportReport) -> dict
     return document
 
 
+def shared_key_env(shared_key: Any) -> str:
+    """The variable a key is read from: HYBRIDNET_VPN_SHARED_KEY, or, for a connection whose template gives
+    it a key parameter of its own (``vpnSharedKey-<connection>``, as `render arm` writes for a second key),
+    HYBRIDNET_VPN_SHARED_KEY_<CONNECTION>: connections with different keys keep different keys."""
+    match = re.fullmatch(r"<secure parameter vpnSharedKey-(.+)>", shared_key or "") if isinstance(shared_key, str) \
+        else None
+    if match is None:
+        return SHARED_KEY_ENV
+    return f"{SHARED_KEY_ENV}_" + re.sub(r"[^A-Za-z0-9]+", "_", match.group(1)).strip("_").upper()
+
+
 def connection(resource: AzureResource, report: ImportReport) -> dict[str, Any] | None:
     kind = resource.prop("connectionType")
     gateway_name = name_from_id(resource.prop("virtualNetworkGateway1"))
@@ -194,16 +206,17 @@ def connection(resource: AzureResource, report: ImportReport) -> dict[str, Any] 
             resource.origin,
         )
         return None
+    env = shared_key_env(resource.prop("sharedKey"))
     report.assume(
         f"connections.{resource.name}.shared_key",
-        f"Azure never exports the pre-shared key: read from environment variable {SHARED_KEY_ENV}",
+        f"Azure never exports the pre-shared key: read from environment variable {env}",
     )
     document: dict[str, Any] = {
         "type": "IPsec",
         "name": resource.name,
         "vpn_gateway": gateway_name,
         "local_network_gateway": name_from_id(resource.prop("localNetworkGateway2")),
-        "shared_key": {"env": SHARED_KEY_ENV},
+        "shared_key": {"env": env},
         "enable_bgp": as_bool(resource.prop("enableBgp")),
         "routing_weight": weight,
         "use_policy_based_traffic_selectors": as_bool(resource.prop("usePolicyBasedTrafficSelectors")),

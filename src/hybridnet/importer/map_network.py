@@ -8,15 +8,13 @@ from typing import Any
 
 from hybridnet.importer.map_gateways import as_bool
 from hybridnet.importer.report import ImportReport
-from hybridnet.importer.resources import AzureResource, name_from_id
+from hybridnet.importer.resources import AzureResource, name_from_id, names_from_id
 
 PROTOCOLS = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "*": "*"}
 
 
 def virtual_network(resource: AzureResource, subnets: list[AzureResource], report: ImportReport) -> dict[str, Any]:
-    report.settings_not_modelled(
-        resource, {"virtualNetworkPeerings": "VNet peering", "enableDdosProtection": "DDoS protection"}
-    )
+    report.settings_not_modelled(resource, {"enableDdosProtection": "DDoS protection"})
     inline = [
         AzureResource(
             f"{resource.type}/subnets",
@@ -110,15 +108,23 @@ def route_table(resource: AzureResource, report: ImportReport) -> dict[str, Any]
     }
 
 
-def _subnet_of(address: str, subnets: list[dict[str, Any]]) -> str | None:
+def _frontend_vnet(subnet_ref: Any, hub: str) -> dict[str, Any]:
+    names = names_from_id(subnet_ref)
+    return {"vnet": names[0]} if len(names) == 2 and names[0] != hub else {}
+
+
+def _subnet_of(address: str, vnets: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(VNet, subnet) holding the address, among the hub (first) and the spokes."""
     ip = IPv4Address(address)
-    return next((s["name"] for s in subnets if ip in IPv4Network(s["prefix"], strict=False)), None)
+    return next(((v["name"], s["name"]) for v in vnets for s in v["subnets"]
+                 if ip in IPv4Network(s["prefix"], strict=False)), None)
 
 
 def load_balancer(
-    resource: AzureResource, vnet: dict[str, Any], report: ImportReport
+    resource: AzureResource, vnets: list[dict[str, Any]], report: ImportReport
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """An internal load balancer and the workloads its IP-addressed backend pool lists."""
+    """An internal load balancer and the workloads its IP-addressed backend pool lists (``vnets``: the hub
+    first, then the spokes)."""
     what = f"load balancer {resource.name}"
     frontends = resource.prop("frontendIPConfigurations", default=[])
     pools = resource.prop("backendAddressPools", default=[])
@@ -151,18 +157,19 @@ def load_balancer(
     workloads = []
     for member in members:
         address = (member.get("properties") or {}).get("ipAddress")
-        subnet = _subnet_of(address, vnet["subnets"]) if address else None
-        if subnet is None:
+        where = _subnet_of(address, vnets) if address else None
+        if where is None:
             report.skip(
                 f"{what} backend {member.get('name')}",
-                "its address is in no subnet of the VNet",
+                "its address is in no subnet of the hub or a spoke",
                 resource.origin,
             )
             continue
         workloads.append(
             {
                 "name": member.get("name"),
-                "subnet": subnet,
+                **({"vnet": where[0]} if where[0] != vnets[0]["name"] else {}),
+                "subnet": where[1],
                 "address": address,
                 "port": rule_documents[0]["backend_port"],
                 "protocol": rule_documents[0]["protocol"],
@@ -193,6 +200,7 @@ def load_balancer(
         "sku": (resource.sku or {}).get("name", "Standard"),
         "frontend": {
             "name": frontends[0].get("name"),
+            **_frontend_vnet(frontend.get("subnet"), vnets[0]["name"]),
             "subnet": name_from_id(frontend.get("subnet")),
             "address": frontend.get("privateIPAddress"),
         },

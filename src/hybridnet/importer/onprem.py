@@ -21,10 +21,11 @@ DEFAULT_ONPREM_ASN = 65010
 # Model fields no Azure resource carries: a round trip through ARM keeps everything else.
 NOT_CARRIED_BY_AZURE = (
     "onprem",
+    "sites (Azure knows a site only by its circuits' peerings and its local network gateways)",
     "description",
     "workloads (VMs that are not members of an IP-addressed load-balancer backend pool)",
     "connections[IPsec].shared_key / tcp_mss_clamp / tunnel_mtu",
-    "circuit.private_peering.bgp_timers / bfd / md5_key (customer-side settings and secrets)",
+    "circuit(s).private_peering.bgp_timers / bfd / md5_key (customer-side settings and secrets)",
     "gateways[Vpn].bgp.timers",
     "public IP addresses and gateway BGP addresses (assigned by Azure when deployed; an export has them)",
 )
@@ -69,7 +70,7 @@ def default_onprem(document: dict[str, Any], report: ImportReport) -> dict[str, 
         onprem["vpn_appliance"] = {
             "name": "onprem-vpn",
             "public_ip": lng["gateway_ip"],
-            "bgp_addresses": _appliance_bgp_addresses(document, lng),
+            "bgp_addresses": appliance_bgp_addresses(document, lng),
         }
         report.assume(
             "onprem.vpn_appliance",
@@ -79,7 +80,7 @@ def default_onprem(document: dict[str, Any], report: ImportReport) -> dict[str, 
     return onprem
 
 
-def _appliance_bgp_addresses(document: dict[str, Any], lng: dict[str, Any]) -> list[str]:
+def appliance_bgp_addresses(document: dict[str, Any], lng: dict[str, Any]) -> list[str]:
     """The LNG holds one BGP address; with an active-active gateway on APIPA addresses the device has a
     second one, by convention the gateway instance's address plus one."""
     bgp = lng.get("bgp")
@@ -98,6 +99,7 @@ def overlay(document: dict[str, Any], base: Topology, report: ImportReport) -> N
     """Fill in what Azure does not carry from the user's topology file, matching objects by name."""
     known = base.model_dump()
     document["onprem"] = known["onprem"]
+    document["sites"] = known["sites"]
     document.setdefault("description", known["description"])
     imported = {w["name"] for w in document.get("workloads", [])}
     by_name = {w["name"]: w for w in known["workloads"]}
@@ -110,14 +112,36 @@ def overlay(document: dict[str, Any], base: Topology, report: ImportReport) -> N
             for key in ("shared_key", "tcp_mss_clamp", "tunnel_mtu"):
                 connection[key] = mine[key]
     _overlay_gateways(document, known)
-    peering, mine = (
-        (document.get("circuit") or {}).get("private_peering"),
-        (known["circuit"] or {}).get("private_peering"),
-    )
-    if peering is not None and mine is not None:
-        for key in ("bgp_timers", "bfd", "md5_key"):
-            peering[key] = mine[key]
-    report.assume("onprem", f"taken from {base.source or 'the given topology'}")
+    _overlay_circuits(document, known)
+    for key in ("spokes", "nsgs", "route_tables", "gateways", "local_network_gateways", "connections",
+                "load_balancers"):
+        _in_file_order(document, known, key)
+    report.assume("onprem" if base.onprem is not None or not base.sites else "sites",
+                  f"taken from {base.source or 'the given topology'}")
+
+
+def _in_file_order(document: dict[str, Any], known: dict[str, Any], key: str) -> None:
+    """The user's file's order of a list of named objects, when the same names were imported: resources
+    spread over several files (hub and spokes in their own groups) come in file order, not the topology's."""
+    imported, order = document.get(key) or [], [item["name"] for item in known[key]]
+    if sorted(item["name"] for item in imported) == sorted(order):
+        imported.sort(key=lambda item: order.index(item["name"]))
+
+
+def _overlay_circuits(document: dict[str, Any], known: dict[str, Any]) -> None:
+    """Each circuit's customer-side peering settings by name, and the file's order of the circuits (which
+    one is ``circuit``) when the same circuits were imported."""
+    mine = {c["name"]: c for c in (known["circuit"], *known["circuits"]) if c}
+    imported = [c for c in (document.get("circuit"), *(document.get("circuits") or [])) if c]
+    for circuit in imported:
+        peering, theirs = circuit.get("private_peering"), (mine.get(circuit["name"]) or {}).get("private_peering")
+        if peering is not None and theirs is not None:
+            for key in ("bgp_timers", "bfd", "md5_key"):
+                peering[key] = theirs[key]
+    if imported and sorted(c["name"] for c in imported) == sorted(mine):
+        order = list(mine)
+        imported.sort(key=lambda c: order.index(c["name"]))
+        document["circuit"], document["circuits"] = imported[0], imported[1:]
 
 
 def _overlay_gateways(document: dict[str, Any], known: dict[str, Any]) -> None:
@@ -146,17 +170,18 @@ def _pips(gateway: dict[str, Any]) -> list[dict[str, Any]]:
 def azure_side(topology: Topology) -> dict[str, Any]:
     """The topology without what Azure cannot carry (see NOT_CARRIED_BY_AZURE): what a round trip
     through an ARM template must preserve exactly."""
-    data = topology.model_dump(mode="json", exclude={"onprem", "description"})
+    data = topology.model_dump(mode="json", exclude={"onprem", "sites", "description"})
     pooled = {name for lb in topology.load_balancers for name in lb.backend_pool}
     data["workloads"] = [w for w in data["workloads"] if w["name"] in pooled]
     for connection in data["connections"]:
         if connection["type"] == "IPsec":
             for key in ("shared_key", "tcp_mss_clamp", "tunnel_mtu"):
                 connection.pop(key)
-    peering = (data["circuit"] or {}).get("private_peering")
-    if peering is not None:
-        for key in ("bgp_timers", "bfd", "md5_key"):
-            peering.pop(key)
+    for circuit in (data["circuit"], *data["circuits"]):
+        peering = (circuit or {}).get("private_peering")
+        if peering is not None:
+            for key in ("bgp_timers", "bfd", "md5_key"):
+                peering.pop(key)
     for gateway in data["gateways"]:
         for pip in _pips(gateway):
             pip.pop("address", None)

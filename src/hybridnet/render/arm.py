@@ -1,8 +1,9 @@
 """The Azure side of a topology as an ARM deployment: a template and its parameters file.
 
-The template (schema 2019-04-01, Microsoft.Network 2023-09-01) holds everything Azure runs: VNet,
-subnets, NSGs, route tables, public IPs, both gateways, the local network gateway, the circuit with its
-peering, both connections and the internal load balancer. Secrets are ``secureString`` parameters
+The template (schema 2019-04-01, Microsoft.Network 2023-09-01) holds everything Azure runs: the hub VNet
+and its spokes with both sides of each peering, subnets, NSGs, route tables, public IPs, both gateways,
+every local network gateway, every circuit with its peering, every connection and the internal load
+balancers. Secrets are ``secureString`` parameters
 without a default; the parameters file leaves them out (``az`` then prompts) or points at Key Vault,
 so no key ever lands in a file we write.
 """
@@ -73,27 +74,52 @@ def _parameters(topology: Topology) -> dict[str, Any]:
             "ExpressRoute connection are then created by the next deployment."
         },
     }
-    if topology.ipsec_connections:
-        parameters[SHARED_KEY_PARAMETER] = {
+    for parameter, connections in shared_key_parameters(topology).items():
+        names = ", ".join(connections)
+        parameters[parameter] = {
             "type": "securestring",
             "metadata": {
-                "description": "Pre-shared key of the site-to-site VPN connection (printable ASCII, "
-                "no space, '-' or '~'). The on-prem VPN device uses the same key."
+                "description": f"Pre-shared key of the site-to-site VPN connection(s) {names} (printable "
+                "ASCII, no space, '-' or '~'). The on-prem VPN device uses the same key."
             },
         }
-    peering = topology.circuit.private_peering
-    if peering is not None and peering.md5_key is not None:
-        parameters[MD5_KEY_PARAMETER] = {
-            "type": "securestring",
-            "metadata": {"description": "MD5 key of the private-peering BGP sessions."},
-        }
+    for circuit in topology.all_circuits:
+        peering = circuit.private_peering
+        if peering is not None and peering.md5_key is not None:
+            parameters[md5_key_parameter(topology, circuit.name)] = {
+                "type": "securestring",
+                "metadata": {"description": f"MD5 key of the private-peering BGP sessions of circuit {circuit.name}."},
+            }
     return parameters
+
+
+def shared_key_parameters(topology: Topology) -> dict[str, list[str]]:
+    """One ``securestring`` parameter per distinct key reference, with the connections that use it.
+
+    The connections that share the first connection's key (the reference's one connection, or branches
+    sharing a key) use ``vpnSharedKey``; a connection whose key is referenced elsewhere (its own variable or
+    file) gets ``vpnSharedKey-<connection>``, so no two different keys are ever forced into one."""
+    parameters: dict[str, list[str]] = {}
+    first = None
+    for connection in topology.ipsec_connections:
+        if first is None:
+            first = connection.shared_key
+        parameter = (SHARED_KEY_PARAMETER if connection.shared_key == first
+                     else f"{SHARED_KEY_PARAMETER}-{connection.name}")
+        parameters.setdefault(parameter, []).append(connection.name)
+    return parameters
+
+
+def md5_key_parameter(topology: Topology, circuit: str) -> str:
+    """``privatePeeringMd5Key`` for the first circuit (as before estates), ``-<circuit>`` for the others."""
+    first = topology.all_circuits[0].name if topology.all_circuits else None
+    return MD5_KEY_PARAMETER if circuit == first else f"{MD5_KEY_PARAMETER}-{circuit}"
 
 
 def _resources(topology: Topology) -> list[dict[str, Any]]:
     resources = [build.network_security_group(nsg) for nsg in topology.nsgs]
     resources += [build.route_table(table) for table in topology.route_tables]
-    resources.append(build.virtual_network(topology))
+    resources += [build.virtual_network(vnet) for vnet in topology.all_vnets]
     for er in topology.er_gateways:
         zone_redundant = er.sku.endswith("AZ")
         resources.append(build.public_ip(build.er_gateway_public_ip(er), zone_redundant))
@@ -101,14 +127,18 @@ def _resources(topology: Topology) -> list[dict[str, Any]]:
         resources += [build.public_ip(i.public_ip, vpn.sku.endswith("AZ")) for i in vpn.instances]
     resources += [build.er_gateway(er, topology) for er in topology.er_gateways]
     resources += [build.vpn_gateway(vpn, topology) for vpn in topology.vpn_gateways]
+    for spoke in topology.spokes:
+        resources += build.vnet_peerings(spoke, topology)
     resources += [build.local_network_gateway(lng) for lng in topology.local_network_gateways]
-    resources.append(build.expressroute_circuit(topology.circuit))
-    resources += build.circuit_peerings(topology.circuit)
+    for circuit in topology.all_circuits:
+        resources.append(build.expressroute_circuit(circuit))
+        resources += build.circuit_peerings(circuit, md5_key_parameter(topology, circuit.name))
+    key_of = {name: parameter for parameter, names in shared_key_parameters(topology).items() for name in names}
     for connection in topology.connections:
         if connection.type == "IPsec":
-            resources.append(build.ipsec_connection(connection))
+            resources.append(build.ipsec_connection(connection, key_of[connection.name]))
         else:
-            resources.append(build.expressroute_connection(connection, topology.circuit))
+            resources.append(build.expressroute_connection(connection, topology.find_circuit(connection.circuit)))
     resources += [build.load_balancer(lb, topology) for lb in topology.load_balancers]
     return resources
 
@@ -127,6 +157,10 @@ def render_template(topology: Topology) -> dict[str, Any]:
         "type": "string",
         "value": f"[reference({resource_ids['circuitId'][1:-1]}).serviceKey]",
     }
+    for circuit in topology.circuits:  # the further circuits' keys go to their providers too
+        circuit_id = build.resource_id("expressRouteCircuits", circuit.name)[1:-1]
+        outputs[f"circuitServiceKey-{circuit.name}"] = {
+            "type": "string", "value": f"[reference({circuit_id}).serviceKey]"}
     return {
         "$schema": TEMPLATE_SCHEMA_URL,
         "contentVersion": "1.0.0.0",
@@ -146,7 +180,7 @@ def render_template(topology: Topology) -> dict[str, Any]:
 def render_parameters(topology: Topology, shared_key_secret: KeyVaultSecret | None = None) -> dict[str, Any]:
     """The parameters file. The shared key is absent (prompted at deploy time) or a Key Vault reference."""
     parameters: dict[str, Any] = {"location": {"value": topology.location}}
-    if topology.ipsec_connections and shared_key_secret is not None:
+    if SHARED_KEY_PARAMETER in shared_key_parameters(topology) and shared_key_secret is not None:
         parameters[SHARED_KEY_PARAMETER] = {
             "reference": {
                 "keyVault": {"id": shared_key_secret.vault_id},

@@ -20,8 +20,10 @@ from hybridnet.model import (
     PublicIp,
     RouteTable,
     Topology,
+    VirtualNetwork,
     VpnGateway,
 )
+from hybridnet.model.estate import SpokeVnet
 
 API_VERSION = "2023-09-01"
 LOCATION = "[parameters('location')]"
@@ -100,9 +102,9 @@ def route_table(table: RouteTable) -> Json:
                      {"disableBgpRoutePropagation": table.disable_bgp_route_propagation, "routes": routes})
 
 
-def virtual_network(topology: Topology) -> Json:
-    """The VNet with its subnets inline, so a redeploy never deletes a subnet the template omits."""
-    vnet = topology.vnet
+def virtual_network(vnet: VirtualNetwork) -> Json:
+    """A VNet (the hub or a spoke) with its subnets inline, so a redeploy never deletes a subnet the
+    template omits."""
     subnets, depends = [], []
     for subnet in vnet.subnets:
         properties: Json = {"addressPrefix": str(subnet.prefix)}
@@ -118,6 +120,53 @@ def virtual_network(topology: Topology) -> Json:
     if vnet.dns_servers:
         properties["dhcpOptions"] = {"dnsServers": [str(a) for a in vnet.dns_servers]}
     return _resource("virtualNetworks", vnet.name, properties, depends)
+
+
+PEERING_NAME_MAX = 80
+
+
+def peering_name(local: str, remote: str) -> str:
+    """``<local>-to-<remote>``, or the remote VNet's name when that would pass Azure's 80 characters
+    (a VNet peers once with another, so the remote name is unique among its peerings)."""
+    name = f"{local}-to-{remote}"
+    return name if len(name) <= PEERING_NAME_MAX else remote
+
+
+def _peering(local: str, remote: str, flags: Json, depends: list[str]) -> Json:
+    properties: Json = {
+        "remoteVirtualNetwork": _ref("virtualNetworks", remote),
+        "allowVirtualNetworkAccess": True,
+        **flags,
+    }
+    return _resource("virtualNetworks/virtualNetworkPeerings", f"{local}/{peering_name(local, remote)}",
+                     properties, depends)
+
+
+def vnet_peerings(spoke: SpokeVnet, topology: Topology) -> list[Json]:
+    """Both sides of a hub-spoke peering, as Azure keeps them: the hub's (``allowGatewayTransit``) and the
+    spoke's (``useRemoteGateways``).
+
+    Each side waits for both VNets. The spoke's side, when it uses the hub's gateways, also waits for every
+    gateway of the hub and for the hub's side: Azure refuses ``useRemoteGateways`` while the remote VNet has
+    no gateway, or while its peering does not allow gateway transit."""
+    hub = topology.vnet.name
+    both = [resource_id("virtualNetworks", hub), resource_id("virtualNetworks", spoke.name)]
+    hub_side = _peering(hub, spoke.name, {
+        "allowForwardedTraffic": spoke.peering.hub.allow_forwarded_traffic,
+        "allowGatewayTransit": spoke.peering.hub.allow_gateway_transit,
+        "useRemoteGateways": False,
+    }, both)
+    spoke_depends = list(both)
+    if spoke.peering.spoke.use_remote_gateways:
+        spoke_depends += [resource_id("virtualNetworkGateways", g.name) for g in topology.gateways
+                          if (g.vnet or hub) == hub]
+        spoke_depends.append(resource_id("virtualNetworks/virtualNetworkPeerings", hub, peering_name(hub, spoke.name)))
+    spoke_side = _peering(spoke.name, hub, {
+        "allowForwardedTraffic": spoke.peering.spoke.allow_forwarded_traffic,
+        "allowGatewayTransit": False,
+        "useRemoteGateways": spoke.peering.spoke.use_remote_gateways,
+    }, spoke_depends)
+    return [hub_side, spoke_side]
 
 
 def public_ip(pip: PublicIp, zone_redundant: bool) -> Json:
@@ -202,7 +251,7 @@ def local_network_gateway(lng: LocalNetworkGateway) -> Json:
     return _resource("localNetworkGateways", lng.name, properties)
 
 
-def ipsec_connection(connection: IpsecConnection) -> Json:
+def ipsec_connection(connection: IpsecConnection, key_parameter: str = SHARED_KEY_PARAMETER) -> Json:
     """The site-to-site connection. The key is a secureString parameter, never a literal.
 
     The gateway references carry an empty ``properties`` because the published schema types them as
@@ -212,7 +261,7 @@ def ipsec_connection(connection: IpsecConnection) -> Json:
         "connectionType": "IPsec",
         "virtualNetworkGateway1": _gateway_ref("virtualNetworkGateways", connection.vpn_gateway),
         "localNetworkGateway2": _gateway_ref("localNetworkGateways", connection.local_network_gateway),
-        "sharedKey": f"[parameters('{SHARED_KEY_PARAMETER}')]",
+        "sharedKey": f"[parameters('{key_parameter}')]",
         "connectionProtocol": connection.connection_protocol,
         "enableBgp": connection.enable_bgp,
         "routingWeight": connection.routing_weight,
@@ -236,7 +285,7 @@ def ipsec_connection(connection: IpsecConnection) -> Json:
     return _resource("connections", connection.name, properties, depends)
 
 
-def expressroute_connection(connection: ExpressRouteConnection, circuit: ExpressRouteCircuit) -> Json:
+def expressroute_connection(connection: ExpressRouteConnection, circuit: ExpressRouteCircuit | None) -> Json:
     """Links the ExpressRoute gateway to the circuit; it only succeeds once the provider has
     provisioned the circuit and private peering exists."""
     properties = {
@@ -247,7 +296,7 @@ def expressroute_connection(connection: ExpressRouteConnection, circuit: Express
     }
     depends = [resource_id("virtualNetworkGateways", connection.gateway),
                resource_id("expressRouteCircuits", connection.circuit)]
-    if circuit.private_peering is not None:
+    if circuit is not None and circuit.private_peering is not None:
         depends.append(resource_id("expressRouteCircuits/peerings", connection.circuit, PRIVATE_PEERING))
     return _resource("connections", connection.name, properties, depends, needs_provisioned_circuit=True)
 
@@ -265,7 +314,7 @@ def expressroute_circuit(circuit: ExpressRouteCircuit) -> Json:
     return _resource("expressRouteCircuits", circuit.name, properties, sku=sku)
 
 
-def circuit_peerings(circuit: ExpressRouteCircuit) -> list[Json]:
+def circuit_peerings(circuit: ExpressRouteCircuit, md5_parameter: str = MD5_KEY_PARAMETER) -> list[Json]:
     """Private (and Microsoft) peering as child resources, one after the other: a circuit accepts
     one peering operation at a time."""
     peerings: list[Json] = []
@@ -280,7 +329,7 @@ def circuit_peerings(circuit: ExpressRouteCircuit) -> list[Json]:
             "vlanId": private.vlan_id,
         }
         if private.md5_key is not None:
-            properties["sharedKey"] = f"[parameters('{MD5_KEY_PARAMETER}')]"
+            properties["sharedKey"] = f"[parameters('{md5_parameter}')]"
         peerings.append(_resource("expressRouteCircuits/peerings", f"{circuit.name}/{PRIVATE_PEERING}",
                                   properties, depends, needs_provisioned_circuit=True))
         depends = [*depends, resource_id("expressRouteCircuits/peerings", circuit.name, PRIVATE_PEERING)]
@@ -308,14 +357,16 @@ def backend_pool_name(lb: LoadBalancer) -> str:
 def load_balancer(lb: LoadBalancer, topology: Topology) -> Json:
     """An internal load balancer with an IP-addressed backend pool: the workloads are listed by
     address, so the pool does not depend on how the VMs are deployed."""
-    vnet = topology.vnet.name
+    vnet = lb.frontend.vnet or topology.vnet.name
     pool = backend_pool_name(lb)
-    members = []
+    members, vnets = [], {vnet}
     for name in lb.backend_pool:
         workload = topology.workload(name)
         assert workload is not None  # dangling references are rejected at load time
+        member_vnet = workload.vnet or topology.vnet.name
+        vnets.add(member_vnet)
         members.append({"name": name, "properties": {"ipAddress": str(workload.address),
-                                                     "virtualNetwork": _ref("virtualNetworks", vnet)}})
+                                                     "virtualNetwork": _ref("virtualNetworks", member_vnet)}})
     probe: Json = {"protocol": lb.probe.protocol, "port": lb.probe.port,
                    "intervalInSeconds": lb.probe.interval_s, "numberOfProbes": lb.probe.unhealthy_threshold}
     if lb.probe.protocol == "Http":
@@ -348,5 +399,5 @@ def load_balancer(lb: LoadBalancer, topology: Topology) -> Json:
         "probes": [{"name": lb.probe.name, "properties": probe}],
         "loadBalancingRules": rules,
     }
-    return _resource("loadBalancers", lb.name, properties, [resource_id("virtualNetworks", vnet)],
+    return _resource("loadBalancers", lb.name, properties, [resource_id("virtualNetworks", v) for v in vnets],
                      sku={"name": lb.sku, "tier": "Regional"})
