@@ -45,7 +45,11 @@ def test_validation_works_from_an_installed_copy_with_no_repository_around(tmp_p
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {key: value for key, value in os.environ.items() if key not in (SCHEMA_ENV, "PYTHONPATH")}
-    env["PYTHONPATH"] = str(site)
+    # the copy first; whatever else is on the path (dependencies, when the interpreter is not a venv's) stays
+    source = (PACKAGE.parent).resolve()
+    others = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+              if entry and Path(entry).resolve() != source]
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *others])
     script = (
         "import hybridnet, sys\n"
         "from hybridnet.model import default_topology\n"

@@ -27,7 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _ignored(relative: str) -> bool:
-    done = subprocess.run(["git", "check-ignore", "-q", "--no-index", relative], cwd=REPO, check=False,
+    # safe.directory: a checkout owned by another user (root's clone, tests run unprivileged) is still read
+    done = subprocess.run(["git", "-c", f"safe.directory={REPO}", "check-ignore", "-q", "--no-index", relative],
+                          cwd=REPO, check=False,
                           capture_output=True, text=True, timeout=30)
     if done.returncode not in (0, 1):
         pytest.skip(f"git cannot answer here: {done.stderr.strip()}")
