@@ -141,3 +141,33 @@ def test_topology_without_vpn_plans_expressroute_only() -> None:
     names = {node.name for node in lab.nodes}
     assert "internet" not in names and "vpn-gateway-0" not in names and "onprem-vpn" not in names
     assert not lab.tunnels
+
+
+def test_nsg_tags_are_matched_without_regard_to_case_as_check_does() -> None:
+    """Azure (and ``check``) read ``virtualnetwork`` as the VirtualNetwork tag; the lab must too."""
+    from hybridnet.model.vnet import NetworkSecurityGroup, SecurityRule
+
+    nsg = NetworkSecurityGroup(name="nsg", rules=(
+        SecurityRule(name="from-vnet", priority=100, access="Allow", source="virtualnetwork",
+                     destination_port="80"),
+        SecurityRule(name="from-lb", priority=110, access="Allow", source="azureloadbalancer"),
+    ))
+    text = nsg_ruleset(nsg, [])
+    assert 'ip saddr @virtual_network th dport { 80 } accept comment "from-vnet"' in text
+    assert 'ip saddr 168.63.129.16 accept comment "from-lb"' in text
+
+
+def test_an_nsg_rule_for_another_service_tag_matches_nothing_in_the_lab() -> None:
+    """``check`` treats Storage, Sql, … as matching no hybrid flow; the lab leaves the rule out instead of
+    refusing the whole topology at ``up``."""
+    from hybridnet.model.vnet import NetworkSecurityGroup, SecurityRule
+
+    nsg = NetworkSecurityGroup(name="nsg", rules=(
+        SecurityRule(name="deny-storage", priority=100, access="Deny", destination="Storage.WestEurope",
+                     direction="Outbound"),
+        SecurityRule(name="allow-web", priority=200, access="Allow", source="10.0.0.0/8,Sql",
+                     destination_port="443"),
+    ))
+    text = nsg_ruleset(nsg, [])
+    assert "# deny-storage: Storage.WestEurope holds no lab address" in text
+    assert 'ip saddr { 10.0.0.0/8 } th dport { 443 } accept comment "allow-web"' in text

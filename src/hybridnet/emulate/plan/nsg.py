@@ -83,7 +83,10 @@ def nsg_ruleset(nsg: NetworkSecurityGroup | None, virtual_network: list[IPv4Netw
         if nsg is not None:
             rules = sorted((r for r in nsg.rules if r.direction == direction), key=lambda r: r.priority)
             for rule in (*rules, *defaults):
-                lines.append(f"        {_rule(rule)}")
+                try:
+                    lines.append(f"        {_rule(rule)}")
+                except MatchesNothing as tag:
+                    lines.append(f"        # {rule.name}: {tag} holds no lab address, so the rule matches nothing")
         lines.append("    }")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -109,23 +112,43 @@ def _rule(rule: SecurityRule) -> str:
     return " ".join(parts)
 
 
+class MatchesNothing(Exception):
+    """A rule whose source or destination is a service tag no lab address belongs to (Storage, Sql, …):
+    like ``check``, the lab treats it as matching no hybrid flow, so it is left out."""
+
+
+_TAGS = {
+    "virtualnetwork": "@virtual_network",
+    "internet": "!= @virtual_network",
+    "azureloadbalancer": AZURE_LOAD_BALANCER,
+}
+"""Service tags the lab can place (Azure matches tags without regard to case)."""
+
+
 def _addresses(field: str, value: str, rule: SecurityRule) -> list[str]:
-    value = value.strip()
-    if value in ("*", "Any", "any"):
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if any(item.lower() in ("*", "any") for item in items):
         return []
-    if value == "VirtualNetwork":
-        return [f"ip {field} @virtual_network"]
-    if value == "Internet":
-        return [f"ip {field} != @virtual_network"]
-    if value == "AzureLoadBalancer":
-        return [f"ip {field} {AZURE_LOAD_BALANCER}"]
-    try:
-        prefixes = [IPv4Network(item.strip(), strict=False) for item in value.split(",")]
-    except ValueError:
-        raise LabError(
-            f"NSG rule {rule.name}: cannot emulate the address {value!r}",
-            fix="use a CIDR, '*', or the tags VirtualNetwork, Internet, AzureLoadBalancer",
-        ) from None
+    if len(items) == 1 and items[0].lower() in _TAGS:
+        return [f"ip {field} {_TAGS[items[0].lower()]}"]
+    prefixes = []
+    for item in items:
+        try:
+            prefixes.append(IPv4Network(item, strict=False))
+        except ValueError:
+            if item.lower() in _TAGS:
+                raise LabError(
+                    f"NSG rule {rule.name}: cannot emulate the tag {item!r} inside a list {value!r}",
+                    fix="give the tag a rule of its own",
+                ) from None
+            if not item.replace(".", "").replace("-", "").isalnum():
+                raise LabError(
+                    f"NSG rule {rule.name}: cannot emulate the address {item!r}",
+                    fix="use a CIDR, '*', or a service tag such as VirtualNetwork, Internet, AzureLoadBalancer",
+                ) from None
+            # another service tag (Storage.WestEurope, Sql, …): none of the lab's addresses is in it
+    if not prefixes:
+        raise MatchesNothing(value)
     return [f"ip {field} {{ {', '.join(str(p) for p in prefixes)} }}"]
 
 
@@ -137,7 +160,7 @@ def _ports(value: str, rule: SecurityRule) -> str | None:
     for item in value.split(","):
         item = item.strip()
         low, _, high = item.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
+        if not (low.isascii() and low.isdigit()) or (high and not (high.isascii() and high.isdigit())):
             raise LabError(
                 f"NSG rule {rule.name}: cannot read the port {item!r}",
                 fix="use a port, a range such as 8000-8080, a comma list or '*'",
