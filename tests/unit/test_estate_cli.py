@@ -1,5 +1,5 @@
-"""Estates on the command line: `check` takes them, `init --example` writes them, `schema` covers them,
-and every other stage refuses them with exit 2 and a message naming the estate part and its line."""
+"""Estates on the command line: `check` and `render device` take them, `init --example` writes them, `schema`
+covers them, and every other stage refuses them with exit 2 and a message naming the estate part and its line."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ runner = CliRunner()
 STAGES = [
     ("analyse", ["analyse"], []),
     ("render", ["render", "arm"], ["-o", "{out}"]),
-    ("render", ["render", "device"], ["--vendor", "frr", "-o", "{out}"]),
     ("export containerlab", ["export", "containerlab"], ["-o", "{out}"]),
     ("up", ["up"], []),
     ("drill", ["drill"], []),
@@ -50,6 +49,16 @@ def test_every_other_stage_refuses_each_example_with_exit_2(example: str, stage:
     assert f"{path}:{line}" in result.stderr
     assert f"`hybridnet {stage}`" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("vendor", ["frr", "strongswan", "cisco-iosxe", "junos"])
+def test_render_device_takes_each_example(example: str, vendor: str, tmp_path: Path) -> None:
+    path = REPO / "examples" / "estates" / f"{example}.yaml"
+    result = runner.invoke(app, ["render", "device", "--vendor", vendor, str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "not yet analysed" not in result.output
+    assert any((tmp_path / "out").rglob("*"))
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -90,6 +90,9 @@ def checked_lab_name(value: str | None) -> str | None:
 
 ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"
 
+ESTATE_STAGES = frozenset({"render device"})
+"""The stages that take an estate (spokes, sites, circuits) as written; every other one refuses it."""
+
 
 def refuse_partial(topology: Topology, stage: str) -> None:
     """The one gate before every stage but ``check``: what that stage cannot take.
@@ -100,7 +103,7 @@ def refuse_partial(topology: Topology, stage: str) -> None:
     feature and its line. ``import`` (its ``--onprem`` base) stops there; the other stages also refuse a
     partial inventory (``hybridnet import`` of a VPN-only hub, say), naming the part it lacks."""
     source = str(topology.source) if topology.source else None
-    features = topology.estate_features()
+    features = topology.estate_features() if stage not in ESTATE_STAGES else []
     if features:
         raise TopologyErrors([
             TopologyError(f"spoke VNets / several sites / several circuits are checked but not yet "

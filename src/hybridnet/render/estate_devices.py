@@ -13,12 +13,11 @@ zones and policies on Junos (an SRX, naturally a stateful firewall and VPN end).
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Network
 from types import SimpleNamespace
 
-from hybridnet.model import IpsecPolicy, Topology, TopologyError, azure_ipsec
-from hybridnet.render.device_context import WAN_NEXT_HOP_PLACEHOLDER, _checked_secret
-from hybridnet.render.estate_plan import DevicePlan, Port, file_name, plan_estate, secret_for
+from hybridnet.model import IpsecPolicy, Topology, azure_ipsec
+from hybridnet.render.device_context import _checked_secret
+from hybridnet.render.estate_plan import DevicePlan, file_name, plan_estate, secret_for
 from hybridnet.render.strongswan import AZURE_IKE_LIFETIME_S, Proposals, _quoted
 from hybridnet.render.templating import template
 
@@ -137,16 +136,3 @@ def render_vendor(
             **common, **settings,
         )
     return files
-
-
-def check_wan_next_hop(value: str) -> str:
-    if not value or value != value.strip():
-        raise TopologyError("the WAN next hop is empty or has spaces", fix="give an IP address or leave the default")
-    return value
-
-
-def prefixes_text(prefixes: tuple[IPv4Network, ...]) -> str:
-    return ", ".join(str(p) for p in prefixes)
-
-
-__all__ = ["WAN_NEXT_HOP_PLACEHOLDER", "Port", "render_frr", "render_strongswan", "render_vendor"]

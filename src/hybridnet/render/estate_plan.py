@@ -252,7 +252,8 @@ def _plan_site(topology: Topology, site: Site, pool: IPv4Network, index: int, wa
             if lan_device == device.name or lan_device in loopbacks or lan_device not in hops:
                 continue
             for subnet, gateway in attached:
-                statics.append(StaticRoute(gateway.network, (hops[lan_device],), f"subnet {subnet} behind {lan_device}"))
+                statics.append(StaticRoute(gateway.network, (hops[lan_device],),
+                                           f"subnet {subnet} behind {lan_device}"))
         if not device.speaks_bgp:
             outer = tuple(peer_ip for _, peer, _, peer_ip in ends[device.name] if peer not in inner)
             if outer:
@@ -388,9 +389,10 @@ def device_connection(topology: Topology, site: Site, device: SiteDevice, where:
         connection = connections[0]
         lng = topology.local_network_gateway(connection.local_network_gateway)
     if connection is None:
+        through = (f"local network gateway {role.local_network_gateway!r}" if role.local_network_gateway
+                   else "a local network gateway with its public IP")
         raise TopologyError(
-            f"VPN device {device.name} of site {site.name} has no IPsec connection (through "
-            f"{'local network gateway ' + repr(role.local_network_gateway) if role.local_network_gateway else 'a local network gateway with its public IP'})",
+            f"VPN device {device.name} of site {site.name} has no IPsec connection (through {through})",
             field=f"{field_path}.local_network_gateway",
             fix="add the local network gateway and an IPsec connection that names it",
         )
