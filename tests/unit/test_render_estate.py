@@ -169,3 +169,31 @@ def test_the_reference_topology_renders_as_before_through_the_legacy_path() -> N
     # the converted legacy site renders through the estate path too (when a topology also has sites)
     plans = plan_estate(default_topology())
     assert {p.name for p in plans} == {"onprem-core", "onprem-ce1", "onprem-ce2", "onprem-vpn"}
+
+
+def test_with_key_writes_each_vpn_end_its_own_connections_key_0600(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hybridnet.cli import app
+
+    keys = {"HYBRIDNET_VPN_SHARED_KEY": "hq-key-1", "HYBRIDNET_BRANCH1_KEY": "b1-key-2",
+            "HYBRIDNET_BRANCH2_KEY": "b2-key-3"}
+    for name, value in keys.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["render", "device", "--vendor", "strongswan", str(ESTATES / "sites.yaml"),
+                                      "-o", str(out), "--with-key"])
+    assert result.exit_code == 0, result.output
+    for device, key in (("hq/hq-fw", "hq-key-1"), ("branch1/branch1-rtr", "b1-key-2"),
+                        ("branch2/branch2-rtr", "b2-key-3")):
+        path = out / f"{device}.swanctl.conf"
+        assert f'secret = "{key}"' in path.read_text(encoding="utf-8")
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert sum(k in path.read_text(encoding="utf-8") for k in keys.values()) == 1
+
+
+def test_the_tunnels_of_a_hub_with_spokes_carry_the_spokes_that_use_its_gateways() -> None:
+    files = strongswan.render_onprem(load(ESTATES / "hub-spoke.yaml"))
+    assert "remote_ts = 169.254.21.1/32,10.0.0.0/16,10.1.0.0/16,10.2.0.0/16,172.20.0.0/24" in files[
+        "onprem-vpn/swanctl.conf"]
