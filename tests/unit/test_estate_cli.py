@@ -1,6 +1,6 @@
-"""Estates on the command line: `check`, `render arm` and `import` take them, `init --example` writes them,
-`schema` covers them, and every other stage refuses them with exit 2 and a message naming the estate part and
-its line."""
+"""Estates on the command line: `check`, `render arm`, `render device` and `import` take them, `init --example`
+writes them, `schema` covers them, and every other stage refuses them with exit 2 and a message naming the estate
+part and its line."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ runner = CliRunner()
 
 STAGES = [
     ("analyse", ["analyse"], []),
-    ("render", ["render", "device"], ["--vendor", "frr", "-o", "{out}"]),
     ("export containerlab", ["export", "containerlab"], ["-o", "{out}"]),
     ("up", ["up"], []),
     ("drill", ["drill"], []),
@@ -64,6 +63,16 @@ def test_render_arm_and_import_take_each_example(example: str, tmp_path: Path) -
                                    "-o", str(out)])
     assert imported.exit_code == 0, imported.output
     assert load(out).model_dump() == load(path).model_dump()
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("vendor", ["frr", "strongswan", "cisco-iosxe", "junos"])
+def test_render_device_takes_each_example(example: str, vendor: str, tmp_path: Path) -> None:
+    path = REPO / "examples" / "estates" / f"{example}.yaml"
+    result = runner.invoke(app, ["render", "device", "--vendor", vendor, str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "not yet analysed" not in result.output
+    assert any((tmp_path / "out").rglob("*"))
 
 
 def test_the_reference_and_the_old_examples_still_pass_the_gate() -> None:

@@ -41,8 +41,9 @@ RENDERERS = {
 WAN_NEXT_HOP_VENDORS = (Vendor.cisco_iosxe, Vendor.junos)
 
 
-def device_renderer(vendor: Vendor) -> Callable[..., dict[str, str]]:
-    """The vendor's ``render_onprem``, imported only when asked for."""
+def device_renderer(vendor: Vendor, estate: bool = False) -> Callable[..., dict[str, str]]:
+    """The vendor's ``render_onprem`` (or ``render_estate`` for a topology with ``sites``), imported only
+    when asked for."""
     module_name = RENDERERS[vendor]
     try:
         module = importlib.import_module(module_name)
@@ -50,7 +51,7 @@ def device_renderer(vendor: Vendor) -> Callable[..., dict[str, str]]:
         if exc.name != module_name:
             raise
         fail(f"the {vendor.value} renderer ({module_name}) is not part of this installation")
-    return module.render_onprem  # type: ignore[no-any-return]
+    return module.render_estate if estate else module.render_onprem  # type: ignore[no-any-return]
 
 
 def arm(
@@ -133,9 +134,11 @@ def device(
         ),
     ] = None,
 ) -> None:
-    """Render the on-prem device configurations: core router, customer-edge routers and VPN appliance."""
-    model = load_topology(topology, stage="render")
-    render_onprem = device_renderer(vendor)
+    """Render the on-prem device configurations: core router, customer-edge routers and VPN appliance;
+    for a topology with 'sites', every device of every site as DIR/<site>/<device>.<suffix>."""
+    model = load_topology(topology, stage="render device")
+    estate = bool(model.sites)
+    render_onprem = device_renderer(vendor, estate)
     if with_key and output is None:
         fail("--with-key writes the pre-shared key: give -o DIR so it goes to files, not the terminal")
     options: dict[str, str] = {}
@@ -147,8 +150,14 @@ def device(
             )
         options["wan_next_hop"] = wan_next_hop
     try:
-        key = _shared_key(model) if with_key else None
-        files = render_onprem(model, shared_key=key, **options)
+        if estate:
+            keys = _shared_keys(model) if with_key else None
+            private = bool(keys)
+            files = render_onprem(model, shared_keys=keys, **options)
+        else:
+            key = _shared_key(model) if with_key else None
+            private = key is not None
+            files = render_onprem(model, shared_key=key, **options)
     except TopologyError as error:
         report_topology_error(error)
         raise typer.Exit(2) from None
@@ -165,7 +174,7 @@ def device(
             fail(f"refusing to write {name!r}: the path leaves {output} (a device name with '/' or '..', or a link)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if key is not None:
+            if private:
                 write_private(path, text)
             else:
                 write_public(path, text, executable=name.endswith(".sh"))
@@ -227,6 +236,11 @@ def _warn_about_check_errors(model: Topology, topology_file: Path | None) -> Non
 def _shared_key(model: Topology) -> str | None:
     connection = model.vpn_connection
     return connection.shared_key.resolve(model.base_dir) if connection is not None else None
+
+
+def _shared_keys(model: Topology) -> dict[str, str]:
+    """Every IPsec connection's key, by connection name: each VPN end of an estate has its own."""
+    return {c.name: c.shared_key.resolve(model.base_dir) for c in model.ipsec_connections}
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,8 @@ CORE_INTERFACE = "GigabitEthernet2"
 ER_INTERFACE = "GigabitEthernet1"
 LOOPBACK_INTERFACE = "Loopback1"
 """Holds the one BGP address both tunnels share, when the appliance has one for two gateway instances."""
+SITE_LOOPBACK_INTERFACE = "Loopback0"
+"""An estate device's router ID and iBGP address (the site's full mesh runs between loopbacks)."""
 
 _IKE_ENCRYPTION = {
     "GCMAES256": "aes-gcm-256",
@@ -139,3 +141,22 @@ def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
     return {"ike": _ike(policy), "transforms": _transforms(policy), "pfs": pfs}
 
 
+def render_estate(
+    topology: Topology, shared_keys: dict[str, str] | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
+) -> dict[str, str]:
+    """``<site>/<device>.ios-xe.cfg`` for every device of every site, every role it holds in one file
+    (a firewall role as a zone-based firewall). ``shared_keys`` maps connection names to real keys."""
+    from hybridnet.render.estate_devices import render_vendor
+
+    return render_vendor(
+        topology,
+        vendor="cisco_iosxe",
+        suffix="ios-xe.cfg",
+        shared_keys=shared_keys,
+        wan_next_hop=wan_next_hop,
+        interface=lambda index: f"GigabitEthernet{index + 1}",
+        tunnel=lambda index: f"Tunnel{index}",
+        common={"mask": _mask, "loopback_interface": SITE_LOOPBACK_INTERFACE,
+                "bgp_loopback_interface": LOOPBACK_INTERFACE},
+        vpn_settings=_vpn_settings,
+    )

@@ -229,12 +229,19 @@ def vpn_context(
         as_path_prepend=appliance.as_path_prepend,
         advertised=topology.onprem.advertised_over_vpn(),
         originated=topology.onprem.originated_at_edge(topology.onprem.advertised_over_vpn()),
-        vnet_prefixes=topology.vnet.address_space,
+        vnet_prefixes=_azure_prefixes(topology),
         transit=onprem_wiring(topology).transit_of(appliance.name),
         internal_timers=INTERNAL_TIMERS,
         wan_next_hop=wan_next_hop,
         loopback_bgp=loopback_bgp,
     )
+
+
+def _azure_prefixes(topology: Topology) -> tuple[IPv4Network, ...]:
+    """The hub's address space and the spokes' that use its gateways (static routing over the tunnels)."""
+    from hybridnet.render.estate_plan import azure_prefixes
+
+    return azure_prefixes(topology)
 
 
 def _appliance_policy(topology: Topology) -> IpsecPolicy | None:

@@ -223,3 +223,12 @@ def _render_edge(topology: Topology, wiring: OnPremWiring, router: EdgeRouter, c
 
 def _template(name: str) -> Template:
     return template(f"frr/{name}")
+
+
+def render_estate(topology: Topology, shared_keys: dict[str, str] | None = None) -> dict[str, str]:
+    """``<site>/<device>.frr.conf`` for every device of every site, and ``<site>/<device>.nftables.conf``
+    for each firewall (see ``render.estate_devices``). FRR configs carry no IPsec key."""
+    from hybridnet.render.estate_devices import render_frr
+
+    del shared_keys
+    return render_frr(topology)

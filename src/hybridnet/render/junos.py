@@ -138,3 +138,22 @@ def _vpn_settings(policy: IpsecPolicy | None) -> dict[str, object]:
     return {"ike_proposals": _ike(policy), "esp_proposals": _esp(policy), "pfs": pfs}
 
 
+def render_estate(
+    topology: Topology, shared_keys: dict[str, str] | None = None, wan_next_hop: str = WAN_NEXT_HOP_PLACEHOLDER
+) -> dict[str, str]:
+    """``<site>/<device>.junos.conf`` for every device of every site, every role it holds in one file
+    (an SRX in flow mode for a firewall or VPN end: security zones and policies are its firewall).
+    ``shared_keys`` maps connection names to real keys."""
+    from hybridnet.render.estate_devices import render_vendor
+
+    return render_vendor(
+        topology,
+        vendor="junos",
+        suffix="junos.conf",
+        shared_keys=shared_keys,
+        wan_next_hop=wan_next_hop,
+        interface=lambda index: f"ge-0/0/{index}",
+        tunnel=lambda index: f"st0.{index}",
+        common={},
+        vpn_settings=_vpn_settings,
+    )

@@ -16,6 +16,7 @@ MSS clamp Azure recommends (1350) for the tunnel path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 from jinja2 import Template
 
@@ -146,13 +147,21 @@ def render_onprem(topology: Topology, shared_key: str | None = None) -> dict[str
 def _remote_selectors(
     topology: Topology, connection: IpsecConnection, peer: VpnPeering | None, instances: int
 ) -> list[str]:
+    azure = _azure_prefixes(topology)
     if connection.use_policy_based_traffic_selectors:
-        return [str(p) for p in topology.vnet.address_space]
+        return [str(p) for p in azure]
     if peer is not None and instances > 1:
         # Two SAs with 0.0.0.0/0 would share one policy (and one SA would carry both BGP sessions):
         # each tunnel narrows to its own BGP peer plus the VNet, which Azure accepts as proposed.
-        return [f"{peer['azure']}/32", *(str(p) for p in topology.vnet.address_space)]
+        return [f"{peer['azure']}/32", *(str(p) for p in azure)]
     return ["0.0.0.0/0"]
+
+
+def _azure_prefixes(topology: Topology) -> tuple[IPv4Network, ...]:
+    """The hub's address space and the spokes' that use its gateways: what the tunnel must carry."""
+    from hybridnet.render.estate_plan import azure_prefixes
+
+    return azure_prefixes(topology)
 
 
 def _quoted(secret: str) -> ConfigSecret:
@@ -170,3 +179,11 @@ def _quoted(secret: str) -> ConfigSecret:
 
 def _template(name: str) -> Template:
     return template(f"strongswan/{name}")
+
+
+def render_estate(topology: Topology, shared_keys: dict[str, str] | None = None) -> dict[str, str]:
+    """``<site>/<device>.swanctl.conf`` and ``<site>/<device>.tunnel.sh`` for every VPN end of every site,
+    each with its own connection and key (``shared_keys``: connection name to key; else placeholders)."""
+    from hybridnet.render.estate_devices import render_strongswan
+
+    return render_strongswan(topology, shared_keys)
