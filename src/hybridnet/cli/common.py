@@ -89,6 +89,8 @@ def checked_lab_name(value: str | None) -> str | None:
 
 
 ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"
+ESTATE_STAGES = frozenset({"analyse"})
+"""The stages that take estates (spokes, several sites, several circuits) besides ``check``."""
 
 
 def refuse_partial(topology: Topology, stage: str) -> None:
@@ -101,7 +103,7 @@ def refuse_partial(topology: Topology, stage: str) -> None:
     partial inventory (``hybridnet import`` of a VPN-only hub, say), naming the part it lacks."""
     source = str(topology.source) if topology.source else None
     features = topology.estate_features()
-    if features:
+    if features and stage not in ESTATE_STAGES:
         raise TopologyErrors([
             TopologyError(f"spoke VNets / several sites / several circuits are checked but not yet "
                           f"{ESTATE_STAGES_LATER} by this version: {what} at "

@@ -156,6 +156,8 @@ class _Site:
         self.lan = frozenset(lan)
         self.start = lan[0] if lan else view.lan[0]
         self.to_lan = self._toward_set(self.lan)
+        self.reached = frozenset(self.to_lan) | self.lan
+        """Live devices the LAN reaches over the site's links."""
 
     def _components(self) -> dict[str, int]:
         component: dict[str, int] = {}
@@ -342,11 +344,14 @@ class _Scenario:
 
     # connectivity facts for the flags ----------------------------------------------------------------
     def er_live(self, site: str) -> bool:
-        return any(e.site == site and e.device in self.state.sessions and e.circuit in self.state.to_gateway
+        """An ExpressRoute session of the site carries VNet routes and its LAN reaches that edge."""
+        reached = self.sites[site].reached
+        return any(e.device in reached and e.device in self.state.sessions and e.circuit in self.state.to_gateway
                    for e in self.design.edges)
 
     def vpn_live(self, site: str) -> bool:
-        return any(v.site == site and any((v.device, i) in self.state.tunnels for i, _ in v.tunnels)
+        reached = self.sites[site].reached
+        return any(v.device in reached and any((v.device, i) in self.state.tunnels for i, _ in v.tunnels)
                    for v in self.design.vpns)
 
 
