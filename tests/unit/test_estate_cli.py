@@ -1,5 +1,6 @@
 """Estates on the command line: `check` takes them, `init --example` writes them, `schema` covers them,
-and every other stage refuses them with exit 2 and a message naming the estate part and its line."""
+`analyse` analyses them, and every other stage refuses them with exit 2 and a message naming the estate part
+and its line."""
 
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from hybridnet.model.loader import EXAMPLES, example_yaml
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
-STAGES = [
-    ("analyse", ["analyse"], []),
+STAGES = [  # analyse takes estates (tests/unit/test_routing_estates.py)
     ("render", ["render", "arm"], ["-o", "{out}"]),
     ("render", ["render", "device"], ["--vendor", "frr", "-o", "{out}"]),
     ("export containerlab", ["export", "containerlab"], ["-o", "{out}"]),

@@ -189,7 +189,8 @@ def _has_problems(analysis: Analysis) -> bool:
     counted = set(analysis.flow_class)
     deliberate = analysis.design.deliberate_parts if isinstance(analysis.design, EstateDesign) else frozenset()
     for result in analysis.results:
-        lost_counts = result.scenario.depth <= 1 and not (result.scenario.failed and result.scenario.failed <= deliberate)
+        failed = result.scenario.failed
+        lost_counts = result.scenario.depth <= 1 and not (failed and failed <= deliberate)
         for index in counted:
             flags = result.by_class[index].flags
             if flags & _ANYWHERE:

@@ -31,7 +31,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Network
 
-from hybridnet.routing.analysis import Analysis, Flag, Flow, FlowResult, ScenarioResult, _judge, _pinned_by_more_specific
+from hybridnet.routing.analysis import (
+    Analysis,
+    Flag,
+    Flow,
+    FlowResult,
+    ScenarioResult,
+    _judge,
+    _pinned_by_more_specific,
+)
 from hybridnet.routing.bestpath import LOCAL_WEIGHT, AzureRoute, BgpRoute, Origin, Via, azure_best, bgp_best
 from hybridnet.routing.decisions import Choices, NextHop, OnPremBgp, RoutingError
 from hybridnet.routing.design import ER_AS_PATH_ONPREM, ER_GATEWAY, VNET_FABRIC, PrefixKey, key_of
@@ -488,7 +496,8 @@ def _scenario(design: EstateDesign, item: Scenario, classes: list[tuple], onprem
     forward_stub: dict[str, Path] = {}
     reverse_stub: dict[tuple[int, SubnetRouting], tuple[Path, str | None]] = {}
     placed: dict[tuple[int, str], Path] = {}
-    er_edges_up = {e.device for e in design.edges if e.device in now.state.sessions and e.circuit in now.state.to_gateway}
+    state = now.state
+    er_edges_up = {e.device for e in design.edges if e.device in state.sessions and e.circuit in state.to_gateway}
     out: list[FlowResult] = []
     for key in classes:
         if key[0] == "vnet":

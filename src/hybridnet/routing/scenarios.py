@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-
 from typing import TYPE_CHECKING
 
 from hybridnet.routing.design import RoutingDesign
