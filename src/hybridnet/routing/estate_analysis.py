@@ -226,7 +226,14 @@ class _Site:
             announced = settled
         raise RoutingError(f"the iBGP sessions of site {self.view.name} do not settle on a best path")
 
-    def choices(self, ebgp: dict[str, list[BgpRoute]]) -> Choices:
+    def choices(self, ebgp: dict[str, list[BgpRoute]], cache: dict | None = None) -> Choices:
+        """Each live device's next hops; ``cache`` shares the answer across scenarios that leave the site
+        the same (same live devices, same routes learned over eBGP)."""
+        key = None
+        if cache is not None:
+            key = (self.view.name, tuple(self.live), tuple((d, tuple(ebgp[d])) for d in sorted(ebgp)))
+            if key in cache:
+                return cache[key]
         choices: Choices = {}
         for device, routes in self.best(ebgp).items():
             hops: list[NextHop] = []
@@ -237,6 +244,8 @@ class _Site:
                     hops.append(NextHop(route.next_hop, route.via))
             if hops:
                 choices[device] = tuple(dict.fromkeys(hops))
+        if cache is not None:
+            cache[key] = choices
         return choices
 
 
@@ -244,14 +253,17 @@ class _Site:
 
 
 class _Scenario:
-    def __init__(self, design: EstateDesign, failed: frozenset[str], bgp: OnPremBgp) -> None:
+    def __init__(self, design: EstateDesign, failed: frozenset[str], bgp: OnPremBgp, cache: dict) -> None:
         self.design = design
+        self.cache = cache
         self.state = state = live(design, failed)
         self.sites = {view.name: _Site(design, view, state, bgp) for view in design.sites}
         self.msee_circuit = {e.msee: e.circuit for e in design.edges}
         self._azure: dict[Announcers, Choices] = {}
         self._transit: dict[Announcers, Choices] = {}
-        self._to_vnet = {name: site.choices(self._vnet_routes(site.view)) for name, site in self.sites.items()}
+        self._to_vnet = {
+            name: site.choices(self._vnet_routes(site.view), cache) for name, site in self.sites.items()
+        }
         self._site_transit: dict[tuple[str, Announcers], Choices] = {}
 
     # what the devices learn over eBGP ---------------------------------------------------------------
@@ -347,7 +359,7 @@ class _Scenario:
                             node = self.design.vpn_tunnels[index].gateway_node
                             learned.setdefault(vpn.device, []).append(
                                 BgpRoute(node, Via.VPN, (self.design.vpn_asn, *as_path), vpn.local_preference))
-            self._site_transit[key] = self.sites[site].choices(learned)
+            self._site_transit[key] = self.sites[site].choices(learned, self.cache)
         return self._site_transit[key]
 
     # connectivity facts for the flags ----------------------------------------------------------------
@@ -414,6 +426,10 @@ class _Interner:
     def __init__(self) -> None:
         self.paths: dict[tuple[Branch, ...], Path] = {}
         self.results: dict[tuple[int, int, frozenset[Flag], tuple[str, ...]], FlowResult] = {}
+        self.verdicts: dict[tuple, FlowResult] = {}
+        self.sites: dict = {}
+        self.placed: dict[tuple[int, str], Path] = {}
+        """A judged pair of (interned) paths in its circumstances: judging it again gives the same answer."""
 
     def path(self, branches: tuple[Branch, ...]) -> Path:
         found = self.paths.get(branches)
@@ -452,10 +468,12 @@ def analyse_estate(
                     flows.append(Flow(prefix, subnet.name, subnet.prefix, site=site.name))
                     keys.append(("vnet", oc, vc))
     for a, b in _reach_pairs(design):
+        labels = [(other, f"{b}:{other}", member[(b, key_of(other))]) for other in prefixes[b]]
         for prefix in prefixes[a]:
-            for other in prefixes[b]:
-                flows.append(Flow(prefix, f"{b}:{other}", other, site=a, peer_site=b))
-                keys.append(("site", member[(a, key_of(prefix))], member[(b, key_of(other))]))
+            mine = member[(a, key_of(prefix))]
+            for other, label, theirs in labels:
+                flows.append(Flow(prefix, label, other, site=a, peer_site=b))
+                keys.append(("site", mine, theirs))
     classes = list(dict.fromkeys(keys))
     number = {key: i for i, key in enumerate(classes)}
     flow_class = tuple(number[key] for key in keys)
@@ -492,10 +510,11 @@ def _reach_pairs(design: EstateDesign) -> list[tuple[str, str]]:
 
 def _scenario(design: EstateDesign, item: Scenario, classes: list[tuple], onprem: list[_OnPremClass],
               vnet_classes: list[_VnetClass], bgp: OnPremBgp, interner: _Interner) -> tuple[FlowResult, ...]:
-    now = _Scenario(design, item.failed, bgp)
+    now = _Scenario(design, item.failed, bgp, interner.sites)
     forward_stub: dict[str, Path] = {}
     reverse_stub: dict[tuple[int, SubnetRouting], tuple[Path, str | None]] = {}
-    placed: dict[tuple[int, str], Path] = {}
+    pinning: dict[int, tuple[bool, bool]] = {}
+    between: dict[tuple, tuple[Path, Path]] = {}
     state = now.state
     er_edges_up = {e.device for e in design.edges if e.device in state.sessions and e.circuit in state.to_gateway}
     out: list[FlowResult] = []
@@ -506,21 +525,36 @@ def _scenario(design: EstateDesign, item: Scenario, classes: list[tuple], onprem
             site = now.sites[oc.site]
             if vnet.name in now.state.announced:
                 if oc.site not in forward_stub:
-                    forward_stub[oc.site] = _forward_to_hub(now, site)
-                forward = _place_forward(interner, placed, forward_stub[oc.site], vnet.node)
+                    forward_stub[oc.site] = interner.path(_forward_to_hub(now, site).branches)
+                forward = _place_forward(interner, interner.placed, forward_stub[oc.site], vnet.node)
             else:
                 forward = interner.path((Branch((site.start,), Fate.NO_ROUTE),))
             reverse, because = _reverse_to_site(now, interner, reverse_stub, key[1], oc, vc, vnet)
-            pinned = _pinned_by_more_specific(oc.prefix_class, now.azure, er_edges_up)
-            er_announces = any(link.announcers & er_edges_up for link in oc.prefix_class.chain)
-            judged = _judge(forward, reverse, now.er_live(oc.site), er_announces, pinned, because)
-            out.append(_finish(design, interner, judged, None))
+            if key[1] not in pinning:
+                pinning[key[1]] = (
+                    _pinned_by_more_specific(oc.prefix_class, now.azure, er_edges_up),
+                    any(link.announcers & er_edges_up for link in oc.prefix_class.chain),
+                )
+            pinned, er_announces = pinning[key[1]]
+            verdict = (id(forward), id(reverse), now.er_live(oc.site), er_announces, pinned, because)
+            if verdict not in interner.verdicts:
+                judged = _judge(forward, reverse, verdict[2], er_announces, pinned, because)
+                interner.verdicts[verdict] = _finish(design, interner, judged, None)
+            out.append(interner.verdicts[verdict])
         else:
             a, b = onprem[key[1]], onprem[key[2]]
-            forward = interner.path(_site_to_site(now, a.site, b).branches)
-            reverse = interner.path(_site_to_site(now, b.site, a).branches)
-            judged = _judge(forward, reverse, False, False, False, None)
-            out.append(_finish(design, interner, judged, (now, a.site, b.site)))
+            if (a.site, b.site, key[1], key[2]) not in between:
+                between[(a.site, b.site, key[1], key[2])] = (
+                    interner.path(_site_to_site(now, a.site, b).branches),
+                    interner.path(_site_to_site(now, b.site, a).branches),
+                )
+            forward, reverse = between[(a.site, b.site, key[1], key[2])]
+            kinds = tuple((now.er_live(s), now.vpn_live(s)) for s in (a.site, b.site))
+            verdict = (id(forward), id(reverse), a.site, b.site, kinds)
+            if verdict not in interner.verdicts:
+                judged = _judge(forward, reverse, False, False, False, None)
+                interner.verdicts[verdict] = _finish(design, interner, judged, (now, a.site, b.site))
+            out.append(interner.verdicts[verdict])
     return tuple(out)
 
 
@@ -556,11 +590,15 @@ def _reverse_to_site(now: _Scenario, interner: _Interner, stubs: dict, oc_index:
                                                                         f"on-premises: {why}"
     key = (oc_index, vc.routing)
     if key not in stubs:
-        stubs[key] = _reverse(now, oc, vc.routing)
+        path, because = _reverse(now, oc, vc.routing)
+        stubs[key] = (interner.path(path.branches), because)
     stub, because = stubs[key]
     if vnet.hub:
         return stub, because
-    return interner.path(tuple(Branch((vnet.node, *b.hops[1:]), b.fate) for b in stub.branches)), because
+    moved = (id(stub), vnet.node)
+    if moved not in interner.placed:
+        interner.placed[moved] = interner.path(tuple(Branch((vnet.node, *b.hops[1:]), b.fate) for b in stub.branches))
+    return interner.placed[moved], because
 
 
 def _reverse(now: _Scenario, oc: _OnPremClass, routing: SubnetRouting) -> tuple[Path, str | None]:
