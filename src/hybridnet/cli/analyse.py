@@ -83,7 +83,7 @@ def analyse_command(
             "--depth",
             min=0,
             max=2,
-            help="Fail every combination of up to this many parts [default: 2; for a large estate 1, with a note].",
+            help="Fail every combination of up to this many parts (default 2; for a large estate 1, with a note).",
             show_default=False,
         ),
     ] = None,
