@@ -1,6 +1,6 @@
-"""Estates on the command line: `check`, `render arm`, `render device` and `import` take them, `init --example`
-writes them, `schema` covers them, and every other stage refuses them with exit 2 and a message naming the estate
-part and its line."""
+"""Estates on the command line: `check`, `analyse`, `render arm`, `render device` and `import` take them,
+`init --example` writes them, `schema` covers them, and every other stage refuses them with exit 2 and a message
+naming the estate part and its line."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from hybridnet.model.loader import EXAMPLES, example_yaml
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
-STAGES = [
-    ("analyse", ["analyse"], []),
+STAGES = [  # analyse takes estates (tests/unit/test_routing_estates.py)
     ("export containerlab", ["export", "containerlab"], ["-o", "{out}"]),
     ("up", ["up"], []),
     ("drill", ["drill"], []),

@@ -24,6 +24,7 @@ from hybridnet.routing import (
     Flag,
     FlowResult,
     GatewayKind,
+    RoutingDesign,
     RoutingError,
     Scenario,
     ScenarioError,
@@ -31,12 +32,13 @@ from hybridnet.routing import (
     failure_points,
     failure_scenarios,
     parse_scenario,
-    routing_design,
 )
 from hybridnet.routing import (
     Path as RoutePath,
 )
+from hybridnet.routing.analysis import REFERENCE_FLAGS
 from hybridnet.routing.diff import FlowChange, compare
+from hybridnet.routing.estate_design import EstateDesign, EstateDesignError, design_of
 from hybridnet.routing.export import analysis_to_dict, changes_to_dict
 
 MAX_FLOW_COLUMNS = 6
@@ -52,8 +54,18 @@ _FLAG_STYLE = {
     Flag.ASYMMETRIC: "bold yellow",
     Flag.UNEXPECTED_PATH: "bold magenta",
     Flag.BLACKHOLE: "bold red",
+    Flag.TRANSIT: "bold red",
+    Flag.FIREWALL_ASYMMETRIC: "bold yellow",
+    Flag.SPOF: "bold red",
 }
-_FLAG_MARK = {Flag.ASYMMETRIC: "asym", Flag.UNEXPECTED_PATH: "unexp", Flag.BLACKHOLE: "✗hole"}
+_FLAG_MARK = {
+    Flag.ASYMMETRIC: "asym",
+    Flag.UNEXPECTED_PATH: "unexp",
+    Flag.BLACKHOLE: "✗hole",
+    Flag.TRANSIT: "transit",
+    Flag.FIREWALL_ASYMMETRIC: "fw-asym",
+    Flag.SPOF: "spof",
+}
 
 
 def analyse_command(
@@ -66,8 +78,15 @@ def analyse_command(
         typer.Option("--against", help="Another topology: show which flows change between the two designs."),
     ] = None,
     depth: Annotated[
-        int, typer.Option("--depth", min=0, max=2, help="Fail every combination of up to this many parts.")
-    ] = 2,
+        int | None,
+        typer.Option(
+            "--depth",
+            min=0,
+            max=2,
+            help="Fail every combination of up to this many parts (default 2; for a large estate 1, with a note).",
+            show_default=False,
+        ),
+    ] = None,
     scenarios: Annotated[
         list[str] | None,
         typer.Option(
@@ -103,7 +122,7 @@ def analyse_command(
     if against is not None:
         other = load_topology(against, stage="analyse")
         others = _scenarios(other, depth, scenarios or [], only_named, quiet=True)
-        both = (*routing_design(topology).onprem_prefixes(), *routing_design(other).onprem_prefixes())
+        both = (*_design(topology).onprem_prefixes(), *_design(other).onprem_prefixes())
         before, after = _analyse(topology, chosen, both), _analyse(other, others, both)
         changes = compare(before, after)
         if as_json:
@@ -124,11 +143,21 @@ def analyse_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+def _design(topology: Topology) -> RoutingDesign | EstateDesign:
+    try:
+        return design_of(topology)
+    except EstateDesignError as error:
+        fail(f"{topology.name}: {error}")
+
+
 def _scenarios(
-    topology: Topology, depth: int, specs: list[str], only_named: bool, quiet: bool = False
-) -> list[Scenario]:
-    design = routing_design(topology)
-    generated = list(failure_scenarios(design, 0 if only_named else depth))
+    topology: Topology, depth: int | None, specs: list[str], only_named: bool, quiet: bool = False
+) -> list[Scenario] | None:
+    """The scenarios to analyse; None for an estate's default, which ``analyse`` sizes (depth 2 or 1)."""
+    design = _design(topology)
+    if depth is None and isinstance(design, EstateDesign) and not only_named and not specs:
+        return None
+    generated = list(failure_scenarios(design, 0 if only_named else (2 if depth is None else depth)))
     named = []
     for spec in specs:
         try:
@@ -142,25 +171,37 @@ def _scenarios(
 
 
 def _analyse(
-    topology: Topology, scenarios: list[Scenario], onprem_prefixes: tuple[IPv4Network, ...] = ()
+    topology: Topology, scenarios: list[Scenario] | None, onprem_prefixes: tuple[IPv4Network, ...] = ()
 ) -> Analysis:
     try:
         return analyse(topology, scenarios, onprem_prefixes=onprem_prefixes)
-    except RoutingError as error:
+    except (RoutingError, EstateDesignError) as error:
         fail(f"{topology.name}: {error}")
 
 
+_ANYWHERE = frozenset({Flag.ASYMMETRIC, Flag.UNEXPECTED_PATH, Flag.FIREWALL_ASYMMETRIC})
+_LOST = frozenset({Flag.BLACKHOLE, Flag.TRANSIT, Flag.SPOF})
+
+
 def _has_problems(analysis: Analysis) -> bool:
-    """Asymmetry or an unexpected path anywhere; a black hole with at most one part down."""
+    """Asymmetry or an unexpected path anywhere; a black hole with at most one part down (in an estate,
+    not when the only change is a removed peering or a whole site down: a change, not a failure)."""
     counted = set(analysis.flow_class)
+    deliberate = analysis.design.deliberate_parts if isinstance(analysis.design, EstateDesign) else frozenset()
     for result in analysis.results:
+        failed = result.scenario.failed
+        lost_counts = result.scenario.depth <= 1 and not (failed and failed <= deliberate)
         for index in counted:
             flags = result.by_class[index].flags
-            if Flag.ASYMMETRIC in flags or Flag.UNEXPECTED_PATH in flags:
+            if flags & _ANYWHERE:
                 return True
-            if Flag.BLACKHOLE in flags and result.scenario.depth <= 1:
+            if lost_counts and flags & _LOST:
                 return True
     return False
+
+
+def _shown_flags(analysis: Analysis) -> tuple[Flag, ...]:
+    return tuple(Flag) if isinstance(analysis.design, EstateDesign) else REFERENCE_FLAGS
 
 
 def _direction(result: FlowResult) -> Text:
@@ -197,7 +238,7 @@ def _print_matrix(analysis: Analysis, flagged: bool) -> None:
         for title in groups.values():
             table.add_column(title, overflow="fold")
     else:
-        for title in ("ER ⇄", "VPN ⇄", "asymmetric", "unexpected-path", "blackhole"):
+        for title in _count_titles(analysis):
             table.add_column(title, justify="right")
     sizes = Counter(analysis.flow_class)
     shown = 0
@@ -208,12 +249,12 @@ def _print_matrix(analysis: Analysis, flagged: bool) -> None:
         if few:
             table.add_row(result.scenario.name, *(_direction(result.by_class[index]) for index in groups))
         else:
-            table.add_row(result.scenario.name, *_counts(result.by_class, sizes))
+            table.add_row(result.scenario.name, *_counts(result.by_class, sizes, _count_titles(analysis)))
     if shown:
         console.print(table)
     else:
         console.print("[bold green]✓[/] no flow is flagged in any scenario", highlight=False)
-    legend = ", ".join(f"[{_FLAG_STYLE[flag]}]{_FLAG_MARK[flag]}[/] {flag}" for flag in Flag)
+    legend = ", ".join(f"[{_FLAG_STYLE[flag]}]{_FLAG_MARK[flag]}[/] {flag}" for flag in _shown_flags(analysis))
     console.print(f"→ on-prem to Azure, ← Azure to on-prem, ⇄ both ways; {legend}", highlight=False)
     _print_summary(analysis)
 
@@ -222,7 +263,8 @@ def _flow_groups(analysis: Analysis) -> dict[int, str]:
     """Flow class → a title naming its flows (``192.168.0.0/16 ↔ web, biz``), in first-seen order."""
     members: dict[int, dict[str, list[str]]] = {}
     for flow, index in zip(analysis.flows, analysis.flow_class, strict=True):
-        members.setdefault(index, {}).setdefault(str(flow.onprem_prefix), []).append(flow.subnet)
+        shown = str(flow.onprem_prefix) if flow.site is None else f"{flow.onprem_prefix} ({flow.site})"
+        members.setdefault(index, {}).setdefault(shown, []).append(flow.subnet)
     titles = {}
     for index, by_prefix in members.items():
         prefixes = list(by_prefix)
@@ -232,7 +274,11 @@ def _flow_groups(analysis: Analysis) -> dict[int, str]:
     return titles
 
 
-def _counts(by_class: tuple[FlowResult, ...], sizes: Counter[int]) -> list[str]:
+def _count_titles(analysis: Analysis) -> tuple[str, ...]:
+    return ("ER ⇄", "VPN ⇄", *(str(flag) for flag in _shown_flags(analysis) if flag is not Flag.BLACKHOLE), "blackhole")
+
+
+def _counts(by_class: tuple[FlowResult, ...], sizes: Counter[int], titles: tuple[str, ...]) -> list[str]:
     totals = Counter[str]()
     for index, size in sizes.items():
         item = by_class[index]
@@ -241,7 +287,7 @@ def _counts(by_class: tuple[FlowResult, ...], sizes: Counter[int]) -> list[str]:
                 totals[f"{gateway} ⇄"] += size
         for flag in item.flags:
             totals[str(flag)] += size
-    return [str(totals[key]) for key in ("ER ⇄", "VPN ⇄", "asymmetric", "unexpected-path", "blackhole")]
+    return [str(totals[key]) for key in titles]
 
 
 def _print_summary(analysis: Analysis) -> None:
@@ -324,7 +370,8 @@ def _print_parts(topology: Topology) -> None:
     table = Table(title=f"Parts of {topology.name} that can fail", title_justify="left")
     table.add_column("Part", no_wrap=True)
     table.add_column("What fails")
-    for point in failure_points(routing_design(topology)):
+    design = _design(topology)
+    for point in failure_points(design):
         table.add_row(point.name, point.description)
     console.print(table)
 

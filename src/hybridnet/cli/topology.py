@@ -30,7 +30,7 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     example: Annotated[str | None, typer.Option(
         "--example", metavar="NAME",
-        help=f"Write an estate example instead: {', '.join(EXAMPLES)} (checked by this version, not yet analysed, "
+        help=f"Write an estate example instead: {', '.join(EXAMPLES)} (checked and analysed by this version, not yet "
              "rendered or emulated).", show_default=False)] = None,
 ) -> None:
     """Write the reference topology (or an estate example) as commented YAML to start from."""

@@ -22,6 +22,7 @@ from hybridnet.routing.decisions import (
     vnet_choices,
 )
 from hybridnet.routing.design import VNET_FABRIC, RoutingDesign, key_of, routing_design
+from hybridnet.routing.estate_design import EstateDesign, estate_design, is_estate
 from hybridnet.routing.paths import Fate, GatewayKind, Path, trace
 from hybridnet.routing.prefixes import Announcers, PrefixClass, classify
 from hybridnet.routing.scenarios import LiveState, Scenario, failure_scenarios, live_state
@@ -34,6 +35,16 @@ class Flag(StrEnum):
     ASYMMETRIC = "asymmetric"
     BLACKHOLE = "blackhole"
     UNEXPECTED_PATH = "unexpected-path"
+    TRANSIT = "transit"
+    """Estates: two sites lose each other because Azure does not transit between their connections."""
+    FIREWALL_ASYMMETRIC = "firewall-asymmetric"
+    """Estates: out through one stateful firewall, back through another; the flow dies."""
+    SPOF = "spof"
+    """Estates: one part alone cuts a flow that the design otherwise backs up."""
+
+
+REFERENCE_FLAGS = (Flag.ASYMMETRIC, Flag.BLACKHOLE, Flag.UNEXPECTED_PATH)
+"""What the reference's single shape can show (its output lists these only)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,10 @@ class Flow:
     onprem_prefix: IPv4Network
     subnet: str
     subnet_prefix: IPv4Network
+    site: str | None = None
+    """Estates: the on-prem site the prefix belongs to."""
+    peer_site: str | None = None
+    """Estates: for a flow between two sites, the other one (``subnet`` is then ``<site>:<prefix>``)."""
 
     @property
     def label(self) -> str:
@@ -65,7 +80,7 @@ class ScenarioResult:
 
 @dataclass(frozen=True)
 class Analysis:
-    design: RoutingDesign
+    design: RoutingDesign | EstateDesign
     flows: tuple[Flow, ...]
     flow_class: tuple[int, ...]
     """Each flow's index into every ``ScenarioResult.by_class``."""
@@ -100,18 +115,27 @@ class Analysis:
 
 
 def analyse(
-    topology: Topology | RoutingDesign,
+    topology: Topology | RoutingDesign | EstateDesign,
     scenarios: Iterable[Scenario] | None = None,
     *,
-    depth: int = 2,
+    depth: int | None = None,
     bgp: OnPremBgp = OnPremBgp(),
     onprem_prefixes: Iterable[IPv4Network] = (),
 ) -> Analysis:
     """Predict every flow's path in every scenario (by default all single and double failures).
 
     Flows run from every on-prem prefix the design owns or announces, plus ``onprem_prefixes``
-    (so two designs can be compared on the same flows), to every VNet subnet.
+    (so two designs can be compared on the same flows), to every VNet subnet. An estate (spokes,
+    several sites or circuits) goes to ``estate_analysis``; there ``onprem_prefixes`` is not used (each
+    flow belongs to a site), and without ``depth`` the double failures are left out when too many.
     """
+    if isinstance(topology, Topology) and is_estate(topology):
+        topology = estate_design(topology)
+    if isinstance(topology, EstateDesign):
+        from hybridnet.routing.estate_analysis import analyse_estate
+
+        return analyse_estate(topology, scenarios, depth=depth, bgp=bgp)
+    depth = 2 if depth is None else depth
     design = topology if isinstance(topology, RoutingDesign) else routing_design(topology)
     chosen = tuple(scenarios) if scenarios is not None else failure_scenarios(design, depth)
     prefixes = design.onprem_prefixes()

@@ -49,6 +49,8 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
                 "onprem_prefix": str(flow.onprem_prefix),
                 "subnet": flow.subnet,
                 "subnet_prefix": str(flow.subnet_prefix),
+                **({"site": flow.site} if flow.site is not None else {}),
+                **({"peer_site": flow.peer_site} if flow.peer_site is not None else {}),
                 "group": number[index],
             }
             for flow, index in zip(analysis.flows, analysis.flow_class, strict=True)

@@ -7,6 +7,7 @@ path used is read off the nodes it crossed, so it cannot disagree with the hop l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -92,7 +93,7 @@ class Path:
 
 
 def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
-    er = any(hop == ER_GATEWAY or hop in _MSEES for hop in hops)
+    er = any(hop == ER_GATEWAY or hop in _MSEES or _ESTATE_MSEE.fullmatch(hop) for hop in hops)
     vpn = any(is_vpn_gateway_node(hop) for hop in hops)
     if er and vpn:
         return GatewayKind.MIXED
@@ -102,6 +103,8 @@ def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
 
 
 _MSEES = frozenset(MSEE_NODES.values())
+_ESTATE_MSEE = re.compile(r"msee-.+-(primary|secondary)")
+"""An estate with several circuits names each circuit's MSEEs ``msee-<circuit>-primary|secondary``."""
 
 
 def trace(

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from hybridnet.errors import BadInput
 from hybridnet.routing.design import RoutingDesign
+
+if TYPE_CHECKING:
+    from hybridnet.routing.estate_design import EstateDesign
 
 PRIMARY_LINK = "primary-link"
 SECONDARY_LINK = "secondary-link"
@@ -55,8 +59,10 @@ class LiveState:
     vpn_instances: frozenset[int]
 
 
-def failure_points(design: RoutingDesign) -> tuple[FailurePoint, ...]:
+def failure_points(design: RoutingDesign | EstateDesign) -> tuple[FailurePoint, ...]:
     """Every part of this design whose failure the analysis tries, in a stable order."""
+    if not isinstance(design, RoutingDesign):
+        return design.points
     points: list[FailurePoint] = []
     links = {link.link for link in design.er_links}
     if "primary" in links:
@@ -100,7 +106,7 @@ def scenario(
     return Scenario(name, failed)
 
 
-def failure_scenarios(design: RoutingDesign, depth: int = 2) -> tuple[Scenario, ...]:
+def failure_scenarios(design: RoutingDesign | EstateDesign, depth: int = 2) -> tuple[Scenario, ...]:
     """All-up, then every single failure, then every double failure (up to ``depth`` parts)."""
     names = tuple(point.name for point in failure_points(design))
     found = [scenario(frozenset())]
@@ -109,8 +115,13 @@ def failure_scenarios(design: RoutingDesign, depth: int = 2) -> tuple[Scenario, 
     return tuple(found)
 
 
-def parse_scenario(design: RoutingDesign, spec: str) -> Scenario:
-    """Read ``[NAME=]part,part,...`` (e.g. ``maintenance=primary-link,vpn-gateway-0``)."""
+def parse_scenario(design: RoutingDesign | EstateDesign, spec: str) -> Scenario:
+    """Read ``[NAME=]part,part,...`` (e.g. ``maintenance=primary-link,vpn-gateway-0``); an estate also
+    takes ``peering-location=<location>`` and ``site=<site>``."""
+    if not isinstance(design, RoutingDesign):
+        from hybridnet.routing.estate_analysis import parse_estate_scenario
+
+        return parse_estate_scenario(design, spec)
     name, _, parts_text = spec.rpartition("=")
     parts = [part.strip() for part in parts_text.split(",") if part.strip()]
     known = tuple(point.name for point in failure_points(design))
