@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
+from hybridnet.errors import BadInput
 from hybridnet.model import GATEWAY_SUBNET, MICROSOFT_ASN, Topology
 from hybridnet.model.estate import Site
 from hybridnet.model.gateways import IpsecConnection, LocalNetworkGateway
@@ -41,7 +42,7 @@ from hybridnet.routing.design import (
 from hybridnet.routing.scenarios import CIRCUIT, ER_GATEWAY_FAILURE, FailurePoint
 
 
-class EstateDesignError(ValueError):
+class EstateDesignError(BadInput, ValueError):
     """The estate cannot be analysed as written (e.g. a device named like an Azure-side node)."""
 
 

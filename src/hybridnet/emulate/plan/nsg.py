@@ -83,10 +83,7 @@ def nsg_ruleset(nsg: NetworkSecurityGroup | None, virtual_network: list[IPv4Netw
         if nsg is not None:
             rules = sorted((r for r in nsg.rules if r.direction == direction), key=lambda r: r.priority)
             for rule in (*rules, *defaults):
-                try:
-                    lines.append(f"        {_rule(rule)}")
-                except MatchesNothing as tag:
-                    lines.append(f"        # {rule.name}: {tag} holds no lab address, so the rule matches nothing")
+                lines.append(f"        {_rule(rule)}")
         lines.append("    }")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -101,8 +98,12 @@ def _rule(rule: SecurityRule) -> str:
         parts.append(f"meta l4proto {protocol}")
     elif ports or source_ports:
         parts.append("meta l4proto { tcp, udp }")
-    parts += _addresses("saddr", rule.source, rule)
-    parts += _addresses("daddr", rule.destination, rule)
+    source = _addresses("saddr", rule.source, rule)
+    destination = _addresses("daddr", rule.destination, rule)
+    if source is None or destination is None:
+        tag = rule.source if source is None else rule.destination
+        return f"# {rule.name}: {tag} holds no lab address, so the rule matches nothing"
+    parts += source + destination
     if source_ports and protocol != "icmp":
         parts.append(f"th sport {source_ports}")
     if ports and protocol != "icmp":
@@ -110,11 +111,6 @@ def _rule(rule: SecurityRule) -> str:
     verdict = "accept" if rule.access == "Allow" else "drop"
     parts.append(f'{verdict} comment "{rule.name}"')
     return " ".join(parts)
-
-
-class MatchesNothing(Exception):
-    """A rule whose source or destination is a service tag no lab address belongs to (Storage, Sql, …):
-    like ``check``, the lab treats it as matching no hybrid flow, so it is left out."""
 
 
 _TAGS = {
@@ -125,7 +121,9 @@ _TAGS = {
 """Service tags the lab can place (Azure matches tags without regard to case)."""
 
 
-def _addresses(field: str, value: str, rule: SecurityRule) -> list[str]:
+def _addresses(field: str, value: str, rule: SecurityRule) -> list[str] | None:
+    """The nft match for an NSG address field; None when it is a service tag no lab address belongs to
+    (Storage, Sql, …): like ``check``, the lab then treats the rule as matching no hybrid flow."""
     items = [item.strip() for item in value.split(",") if item.strip()]
     if any(item.lower() in ("*", "any") for item in items):
         return []
@@ -148,7 +146,7 @@ def _addresses(field: str, value: str, rule: SecurityRule) -> list[str]:
                 ) from None
             # another service tag (Storage.WestEurope, Sql, …): none of the lab's addresses is in it
     if not prefixes:
-        raise MatchesNothing(value)
+        return None
     return [f"ip {field} {{ {', '.join(str(p) for p in prefixes)} }}"]
 
 
