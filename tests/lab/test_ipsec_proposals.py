@@ -17,7 +17,8 @@ import pytest
 
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.emulate.ike_diagnosis import diagnose
-from hybridnet.emulate.status import VPN, lab_status, trace_path
+from hybridnet.emulate.plan import VPN
+from hybridnet.emulate.status import lab_status, trace_path
 from tests.conftest import reference_document, topology_from
 from tests.lab.conftest import lab_name
 

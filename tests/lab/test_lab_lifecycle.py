@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from hybridnet.emulate import Lab, LabError, LabNotReady, down, lab_keys, netns, plan, processes
-from hybridnet.emulate.daemons import wait_for
 from hybridnet.emulate.lab import footprint
+from hybridnet.emulate.plan import EXPRESSROUTE
 from hybridnet.emulate.state import LabState, lab_directory, namespace_name, namespace_prefix
-from hybridnet.emulate.status import EXPRESSROUTE, lab_status, trace_path
+from hybridnet.emulate.status import lab_status, trace_path
 from hybridnet.model import default_topology
+from hybridnet.waiting import wait_until
 from tests.lab.conftest import lab_name
 
 HYBRIDNET = str(Path(sys.executable).with_name("hybridnet"))
@@ -218,7 +219,7 @@ def test_down_spares_a_lab_whose_new_namespace_gets_the_number_of_one_it_removed
         remove(namespace)
         if namespace.startswith(namespace_prefix(gone)) and not neighbour:
             with contextlib.suppress(LabError):  # the number stays taken while `down` holds it
-                wait_for(another_namespace_gets_the_number, 10, "a namespace with the freed number")
+                wait_until(another_namespace_gets_the_number, 10, what="a namespace with the freed number")
             neighbour.append(processes.spawn(made[-1], ["sleep", "600"], lab_directory(other) / "sleep.log"))
 
     monkeypatch.setattr(netns, "remove", remove_as_another_lab_comes_up)

@@ -13,7 +13,8 @@ from ipaddress import IPv4Address
 import pytest
 
 from hybridnet.emulate import Lab
-from hybridnet.emulate.status import EXPRESSROUTE, VPN, lab_status, trace_path
+from hybridnet.emulate.plan import EXPRESSROUTE, VPN
+from hybridnet.emulate.status import lab_status, trace_path
 
 pytestmark = pytest.mark.lab
 
