@@ -7,14 +7,12 @@ leading out); key-bearing files are 0600 from their first byte (``mkstemp`` + ``
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 from hybridnet.export.containerlab import ContainerlabExport, ExportError
-from hybridnet.render.output import path_inside
+from hybridnet.render.output import path_inside, replace_file
 
 
 def topology_yaml(document: dict[str, object], header: str) -> str:
@@ -46,13 +44,5 @@ def _write(directory: Path, relative: str, text: str, mode: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path_inside(directory, relative) is None:  # a link created in between
         raise ExportError(f"refusing to write {relative!r}: the path leaves {directory}")
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(path, text, mode)
     return path
