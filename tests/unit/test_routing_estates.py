@@ -191,7 +191,7 @@ def test_out_through_one_firewall_back_through_another_is_flagged(tmp_path: Path
 def test_analyse_takes_each_example(example: str, code: int) -> None:
     result = runner.invoke(app, ["analyse", str(ESTATES / f"{example}.yaml")])
     assert result.exit_code == code, result.output
-    assert "not yet analysed" not in result.output
+    assert "but not yet emulated" not in result.output
     assert "Failover matrix" in result.output
 
 

@@ -145,7 +145,7 @@ def report_every_command(app: typer.Typer) -> None:
             report_every_command(group.typer_instance)
 
 
-ESTATE_STAGES_LATER = "analysed, rendered, imported or emulated"
+ESTATE_STAGES_LATER = "emulated or exported"
 ESTATE_STAGES_READY = frozenset({"analyse", "render arm", "render device", "import"})
 """The stages that take an estate (spokes, sites, several circuits) as it is written."""
 
@@ -163,11 +163,12 @@ def refuse_partial(topology: Topology, stage: str) -> None:
     features = topology.estate_features() if stage not in ESTATE_STAGES_READY else []
     if features:
         raise TopologyErrors([
-            TopologyError(f"spoke VNets / several sites / several circuits are checked but not yet "
+            TopologyError(f"spoke VNets / several sites / several circuits are checked, analysed, rendered and "
+                          f"imported but not yet "
                           f"{ESTATE_STAGES_LATER} by this version: {what} at "
                           f"{source or '<topology>'}:{topology.line_of_key(field) or 1}",
                           file=source, line=topology.line_of_key(field), field=field,
-                          fix=f"`hybridnet check` works on estates; `hybridnet {stage}` needs the reference's "
+                          fix=f"check, analyse, render and import take estates; `hybridnet {stage}` needs the reference's "
                               "shape (one 'onprem', one 'circuit', no 'spokes')")
             for what, field in features
         ])
