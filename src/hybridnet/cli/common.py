@@ -168,8 +168,8 @@ def refuse_partial(topology: Topology, stage: str) -> None:
                           f"{ESTATE_STAGES_LATER} by this version: {what} at "
                           f"{source or '<topology>'}:{topology.line_of_key(field) or 1}",
                           file=source, line=topology.line_of_key(field), field=field,
-                          fix=f"check, analyse, render and import take estates; `hybridnet {stage}` needs the reference's "
-                              "shape (one 'onprem', one 'circuit', no 'spokes')")
+                          fix=f"check, analyse, render and import take estates; `hybridnet {stage}` needs the "
+                              "reference's shape (one 'onprem', one 'circuit', no 'spokes')")
             for what, field in features
         ])
     if stage == "import":
