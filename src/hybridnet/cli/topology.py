@@ -30,8 +30,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     example: Annotated[str | None, typer.Option(
         "--example", metavar="NAME",
-        help=f"Write an estate example instead: {', '.join(EXAMPLES)} (checked and analysed by this version, not yet "
-             "rendered or emulated).", show_default=False)] = None,
+        help=f"Write an estate example instead: {', '.join(EXAMPLES)} (checked, analysed, rendered and imported by "
+             "this version, not yet emulated).", show_default=False)] = None,
 ) -> None:
     """Write the reference topology (or an estate example) as commented YAML to start from."""
     if example is not None and example not in EXAMPLES:
