@@ -96,8 +96,9 @@ class Lab(NodeAccess):
         try:
             lab._create_directory()
             lab._create_namespaces()
-            # Daemons start while the cables are laid: they only need their namespace, and pick
-            # interfaces up as they appear; the VPN ends are loaded once the network is there.
+            # Daemons start while the cables are laid: they only need their namespace; FRR (whose
+            # zebra can miss addresses added while it starts) and the VPN ends' configurations
+            # wait until the network is there.
             wiring = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wiring")
             lab._network = wiring.submit(lab._wire, say, started)
             wiring.shutdown(wait=False)
@@ -242,6 +243,13 @@ class Lab(NodeAccess):
             if node.frr_config:
                 router = self.frr(node.name)
                 router.close_gate()
+                # zebra must find every interface and address already there: FRR 8.4's zebra
+                # reads link events in its main thread but address events in its dataplane
+                # thread, so an address added while zebra starts can arrive before its interface
+                # and be dropped for good (bgpd then has no interface for its own address and
+                # resets every session: "nexthop_set failed").
+                assert self._network is not None
+                self._network.result()
                 router.start(self._recorder(node.name))
                 router.configure()
                 router.open_gate()
