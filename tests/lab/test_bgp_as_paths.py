@@ -6,14 +6,13 @@ when the circuit fails and return to ExpressRoute when it comes back."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
 
 from hybridnet.emulate import Lab, netns
+from hybridnet.waiting import poll_until
 
 pytestmark = pytest.mark.lab
 
@@ -21,14 +20,6 @@ VNET = "10.0.0.0/16"
 ONPREM = "192.168.0.0/16"
 CIRCUIT = [("onprem-ce1", "msee-primary"), ("onprem-ce2", "msee-secondary")]
 
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
 
 
 def paths(lab: Lab, node: str, prefix: str) -> list[dict[str, Any]]:
@@ -63,7 +54,7 @@ def installed_next_hop(lab: Lab, node: str) -> str | None:
 
 def test_on_prem_sees_the_vnet_as_12076_over_expressroute_and_65515_over_the_vpn(reference_lab: Lab) -> None:
     asn = reference_lab.plan.topology.onprem.asn
-    assert wait_until(lambda: best(reference_lab, "onprem-ce1", VNET) == ("12076", "172.16.0.2"), 30), \
+    assert poll_until(lambda: best(reference_lab, "onprem-ce1", VNET) == ("12076", "172.16.0.2"), 30), \
         paths(reference_lab, "onprem-ce1", VNET)
     vpn = [p["path"] for p in paths(reference_lab, "onprem-vpn", VNET) if p["valid"] and p["path"] != "12076"]
     assert vpn == ["65515", "65515"], paths(reference_lab, "onprem-vpn", VNET)
@@ -82,7 +73,7 @@ def test_vpn_gateway_instances_prefer_the_expressroute_gateway_and_fall_back_to_
     er = er_gateway_address(reference_lab)
     for gateway in ("vpn-gateway-0", "vpn-gateway-1"):
         peer = tunnel_peer(reference_lab, gateway)
-        assert wait_until(lambda g=gateway: best(reference_lab, g, ONPREM) == (f"12076 {asn}", er), 30), \
+        assert poll_until(lambda g=gateway: best(reference_lab, g, ONPREM) == (f"12076 {asn}", er), 30), \
             paths(reference_lab, gateway, ONPREM)
         held = {(p["path"], p["next_hop"]) for p in paths(reference_lab, gateway, ONPREM)}
         assert held == {(f"12076 {asn}", er), (str(asn), peer)}, held
@@ -95,17 +86,17 @@ def test_vpn_gateway_instances_prefer_the_expressroute_gateway_and_fall_back_to_
             reference_lab.set_link(a, b, False)
         for gateway in ("vpn-gateway-0", "vpn-gateway-1"):
             peer = tunnel_peer(reference_lab, gateway)
-            assert wait_until(lambda g=gateway, p=peer: best(reference_lab, g, ONPREM) == (str(asn), p), 30), \
+            assert poll_until(lambda g=gateway, p=peer: best(reference_lab, g, ONPREM) == (str(asn), p), 30), \
                 paths(reference_lab, gateway, ONPREM)
-            assert wait_until(lambda g=gateway, p=peer: installed_next_hop(reference_lab, g) == p, 10)
+            assert poll_until(lambda g=gateway, p=peer: installed_next_hop(reference_lab, g) == p, 10)
         # the appliance still learns the VNet over the tunnels, and on-prem now uses it
-        assert wait_until(lambda: (best(reference_lab, "onprem-core", VNET) or ("",))[0] == "65515", 30), \
+        assert poll_until(lambda: (best(reference_lab, "onprem-core", VNET) or ("",))[0] == "65515", 30), \
             paths(reference_lab, "onprem-core", VNET)
     finally:
         for a, b in CIRCUIT:
             reference_lab.set_link(a, b, True)
     for gateway in ("vpn-gateway-0", "vpn-gateway-1"):
-        assert wait_until(lambda g=gateway: best(reference_lab, g, ONPREM) == (f"12076 {asn}", er), 60), \
+        assert poll_until(lambda g=gateway: best(reference_lab, g, ONPREM) == (f"12076 {asn}", er), 60), \
             paths(reference_lab, gateway, ONPREM)
-    assert wait_until(lambda: best(reference_lab, "onprem-core", VNET) == ("12076", "100.64.0.2"), 60), \
+    assert poll_until(lambda: best(reference_lab, "onprem-core", VNET) == ("12076", "100.64.0.2"), 60), \
         paths(reference_lab, "onprem-core", VNET)

@@ -8,8 +8,7 @@ IKE SA) rather than one lab per proposal. A second small lab checks a VNet with 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -19,6 +18,7 @@ from hybridnet.emulate import Lab, down, plan
 from hybridnet.emulate.ike_diagnosis import diagnose
 from hybridnet.emulate.plan import VPN
 from hybridnet.emulate.status import lab_status, trace_path
+from hybridnet.waiting import poll_until
 from tests.conftest import reference_document, topology_from
 from tests.lab.conftest import lab_name
 
@@ -28,14 +28,6 @@ ONPREM = "onprem-vpn"
 GATEWAY = "vpn-gateway-0"
 TUNNEL = "azure-0"
 
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
 
 
 def lean_document() -> dict[str, Any]:
@@ -103,7 +95,7 @@ def rekey(lab: Lab, node: str, child: str) -> dict[str, Any] | None:
         after = child_sa(lab, node, connection)
         return after is not None and after.get("spi-in") != before.get("spi-in")
 
-    return child_sa(lab, node, connection) if wait_until(replaced, 8) else None
+    return child_sa(lab, node, connection) if poll_until(replaced, 8) else None
 
 
 # (IKE, ESP) pairs from Azure's lists: AES128 phase 1 (refused before), a responder-only ESP entry, 3DES.
@@ -120,16 +112,16 @@ ACCEPTED_PFS = [("aes256-sha256-modp1024", "aes256-sha256-modp2048", "MODP_2048"
 def test_azure_accepts_every_proposal_of_its_lists_and_pfs_at_rekey(vpn_lab: Lab) -> None:
     for ike, esp in ACCEPTED:
         offer(vpn_lab, ike, esp)
-        assert wait_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), (ike, esp, reason(vpn_lab))
+        assert poll_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), (ike, esp, reason(vpn_lab))
     for ike, esp, group in ACCEPTED_PFS:
         offer(vpn_lab, ike, esp)
-        assert wait_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), (ike, esp, reason(vpn_lab))
+        assert poll_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), (ike, esp, reason(vpn_lab))
         rekeyed = rekey(vpn_lab, ONPREM, TUNNEL)
         assert rekeyed is not None, (esp, reason(vpn_lab))
         assert rekeyed.get("dh-group") == group, rekeyed
     # Azure's own rekey of a CHILD SA carries no PFS, and the default on-prem end accepts it.
     offer(vpn_lab, "aes256-sha1-modp1024", "aes256-sha1")
-    assert wait_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), reason(vpn_lab)
+    assert poll_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), reason(vpn_lab)
     rekeyed = rekey(vpn_lab, GATEWAY, "onprem")
     assert rekeyed is not None and "dh-group" not in rekeyed, rekeyed
 
@@ -144,13 +136,13 @@ REFUSED = [
 def test_proposals_outside_azures_lists_are_refused_with_what_each_side_offered(vpn_lab: Lab) -> None:
     for ike, esp, named in REFUSED:
         offer(vpn_lab, ike, esp)
-        assert wait_until(lambda: "no proposal chosen" in reason(vpn_lab), 10), (ike, esp, reason(vpn_lab))
+        assert poll_until(lambda: "no proposal chosen" in reason(vpn_lab), 10), (ike, esp, reason(vpn_lab))
         why = reason(vpn_lab)
         assert named in why and f"{GATEWAY} accepts" in why, why
         assert child_sa(vpn_lab, ONPREM, TUNNEL) is None
     # The first CHILD SA carries no key exchange and comes up; the rekey with ECP256 is refused.
     offer(vpn_lab, "aes256-sha1-modp1024", "aes128-sha256-ecp256")
-    assert wait_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), reason(vpn_lab)
+    assert poll_until(lambda: child_sa(vpn_lab, ONPREM, TUNNEL) is not None, 10), reason(vpn_lab)
     assert rekey(vpn_lab, ONPREM, TUNNEL) is None
     why = diagnose(vpn_lab, ONPREM, TUNNEL) or ""
     assert "no proposal chosen" in why and "ECP_256" in why, why
@@ -172,7 +164,7 @@ def test_vpn_reaches_every_address_space_of_the_vnet() -> None:
         for ce in ("onprem-ce1", "onprem-ce2"):
             lab.set_link(ce, "msee-primary" if ce == "onprem-ce1" else "msee-secondary", up=False)
         for address, workload in (("10.0.1.4", "web-vm1"), ("10.1.1.4", "app2-vm1")):
-            assert wait_until(lambda a=address: trace_path(lab, "onprem-host1", IPv4Address(a)).via == VPN, 20)
+            assert poll_until(lambda a=address: trace_path(lab, "onprem-host1", IPv4Address(a)).via == VPN, 20)
             assert trace_path(lab, workload, IPv4Address("192.168.1.10")).via == VPN
             answer = lab.run("onprem-host1", ["curl", "-s", "-m", "3", f"http://{address}/"])
             assert answer.stdout.strip() == workload, answer

@@ -23,7 +23,7 @@ from hybridnet.emulate.plan import EXPRESSROUTE
 from hybridnet.emulate.state import LabState, lab_directory, namespace_name, namespace_prefix
 from hybridnet.emulate.status import lab_status, trace_path
 from hybridnet.model import default_topology
-from hybridnet.waiting import wait_until
+from hybridnet.waiting import poll_until, wait_until
 from tests.lab.conftest import lab_name
 
 HYBRIDNET = str(Path(sys.executable).with_name("hybridnet"))
@@ -86,12 +86,11 @@ def test_wrong_shared_key_gives_no_sa_and_status_says_why(reference_lab: Lab) ->
         lab = Lab.up(plan(topology, lab=name), keys=lab_keys(topology, mismatch=True), require_vpn=False,
                      timeout_s=90)
         pids = [record.pid for record in lab.state.processes]
-        deadline = time.monotonic() + 30
+        def explained() -> bool:
+            return all(item["reason"] for item in lab_status(lab).ipsec if item["node"] == "onprem-vpn")
+
+        poll_until(explained, 30, 0.5)
         report = lab_status(lab)
-        while time.monotonic() < deadline and not all(item["reason"] for item in report.ipsec
-                                                      if item["node"] == "onprem-vpn"):
-            time.sleep(0.5)
-            report = lab_status(lab)
         onprem = [item for item in report.ipsec if item["node"] == "onprem-vpn"]
         assert onprem and all(item["child"] != "INSTALLED" for item in report.ipsec), report.ipsec
         assert all("pre-shared keys" in (item["reason"] or "") for item in onprem), onprem
@@ -153,12 +152,14 @@ def test_down_stops_what_a_daemon_forks_as_it_is_stopped_and_spares_a_reader_of_
     inodes: set[int] = set()
     try:
         lab = Lab.up(plan(topology, lab=name), wait=False)
-        forker = "trap 'sleep 600 & exit 0' TERM; while :; do sleep 0.05; done"
+        forker = "trap 'sleep 600 & exit 0' TERM; echo trapped; while :; do sleep 0.05; done"
         lab.spawn("onprem-core", ["sh", "-c", forker], "forker.log")
+        forker_log = lab.node_directory("onprem-core") / "forker.log"
         log = lab.node_directory("onprem-core") / "frr" / "zebra.log"
         tail = subprocess.Popen(["tail", "-f", str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         inodes = namespace_inodes(name, held)
-        time.sleep(0.2)  # the shell installs its trap
+        wait_until(lambda: forker_log.exists() and "trapped" in forker_log.read_text(), 10,
+                   what="the shell to install its trap")
     finally:
         removed = down(name)
     try:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from ipaddress import IPv4Address
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from hybridnet.emulate import Lab
 from hybridnet.emulate.plan import EXPRESSROUTE, VPN
 from hybridnet.emulate.status import lab_status, trace_path
+from hybridnet.waiting import poll_until
 
 pytestmark = pytest.mark.lab
 
@@ -28,14 +27,6 @@ def hybridnet(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", "from hybridnet.cli import main; main()", *arguments],
                           capture_output=True, text=True, timeout=60, check=False)
 
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
 
 
 def test_onprem_host_reaches_every_workload(reference_lab: Lab) -> None:
@@ -128,7 +119,7 @@ def test_traffic_moves_to_vpn_when_circuit_fails_and_back(reference_lab: Lab) ->
         for ce in ("onprem-ce1", "onprem-ce2"):  # by hand, as a user would: `hybridnet exec`
             assert hybridnet("exec", "--lab", reference_lab.name, ce, "--", "ip", "link", "set", "er",
                              "down").returncode == 0
-        assert wait_until(lambda: via() == (VPN, VPN), 30), via()
+        assert poll_until(lambda: via() == (VPN, VPN), 30), via()
         reached = reference_lab.run(HOST, ["curl", "-s", "-m", "3", f"http://{workload.address}/"])
         assert reached.stdout.strip() == "web-vm1"
         trace = reference_lab.run(HOST, ["traceroute", "-n", "-I", "-q1", "-w1", str(workload.address)])
@@ -136,7 +127,7 @@ def test_traffic_moves_to_vpn_when_circuit_fails_and_back(reference_lab: Lab) ->
     finally:
         for ce in ("onprem-ce1", "onprem-ce2"):
             hybridnet("exec", "--lab", reference_lab.name, ce, "--", "ip", "link", "set", "er", "up")
-    assert wait_until(lambda: via() == (EXPRESSROUTE, EXPRESSROUTE), 60), via()
+    assert poll_until(lambda: via() == (EXPRESSROUTE, EXPRESSROUTE), 60), via()
     assert reference_lab.run(HOST, ["ping", "-c1", "-W2", str(workload.address)]).returncode == 0
 
 
@@ -162,10 +153,10 @@ def test_load_balancer_takes_a_dead_backend_out_and_back_in(reference_lab: Lab) 
     window = probe.interval_s * (probe.unhealthy_threshold + 2)
     reference_lab.kill_daemon("web-vm1", "workload-server")
     try:
-        assert wait_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is False, window)
+        assert poll_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is False, window)
         answers = {reference_lab.run(HOST, ["curl", "-s", "-m", "3", "http://10.0.1.254/"]).stdout.strip()
                    for _ in range(6)}
         assert answers == {"web-vm2"}, answers
     finally:
         reference_lab.start_servers("web-vm1")
-    assert wait_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is True, window)
+    assert poll_until(lambda: reference_lab.load_balancer_health()["web-ilb"]["10.0.1.4"] is True, window)

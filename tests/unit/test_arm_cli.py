@@ -39,7 +39,7 @@ def test_schemas_ship_in_the_package_with_their_licence(monkeypatch: pytest.Monk
 
 
 def test_validation_works_from_an_installed_copy_with_no_repository_around(tmp_path: Path) -> None:
-    """The package alone (as pip installs it: no ../shared, no checkout) validates, from any directory."""
+    """The package alone (as pip installs it: no checkout, nothing beside it) validates, from any directory."""
     site = tmp_path / "site-packages"
     shutil.copytree(PACKAGE, site / "hybridnet", ignore=shutil.ignore_patterns("__pycache__"))
     elsewhere = tmp_path / "elsewhere"
