@@ -58,6 +58,31 @@ def vpn_gateway_node(index: int) -> str:
     return f"{VPN_GATEWAY_PREFIX}{index}"
 
 
+def msee_node(circuit_index: int, link: str) -> str:
+    """Name of the MSEE at the Microsoft end of ``link`` of the ``circuit_index``-th circuit (``all_circuits``
+    order): the first circuit's keep the reference's names, the next ones are ``msee2-primary``, ..."""
+    return MSEE_NODES[link] if circuit_index == 0 else f"msee{circuit_index + 1}-{link}"
+
+
+def is_msee_node(name: str) -> bool:
+    return re.fullmatch(r"msee([0-9]+)?-(primary|secondary)", name) is not None
+
+
+SPOKE_NODE_PREFIX = "vnet-spoke"
+
+
+def spoke_node(index: int) -> str:
+    """Name of the node that stands for the ``index``-th spoke VNet's own fabric (``spokes`` order)."""
+    return f"{SPOKE_NODE_PREFIX}{index + 1}"
+
+
+def is_reserved_node_name(name: str) -> bool:
+    """Whether ``name`` (any case) is, or has the form of, a name the lab gives an Azure-side node."""
+    key = name.lower()
+    return (key in RESERVED_NODE_NAMES or is_msee_node(key) or is_vpn_gateway_node(key)
+            or re.fullmatch(rf"{SPOKE_NODE_PREFIX}[0-9]+", key) is not None)
+
+
 def is_vpn_gateway_node(name: str) -> bool:
     """Whether ``name`` is an instance of the VPN gateway: the one place that name is matched."""
     return name.startswith(VPN_GATEWAY_PREFIX)
@@ -228,9 +253,10 @@ def node_name_clashes(topology: Topology) -> list[tuple[str, str]]:
             problems.append((path, f"link name {_shown(name)} (derived from its two devices) is not a valid node "
                                    f"name of at most {MAX_NODE_NAME} characters: list the links under "
                                    "'links:' with a 'name'"))
-        elif key in RESERVED_NODE_NAMES:
+        elif is_reserved_node_name(key):
             problems.append((path, f"node name {name!r} is the lab's name for an Azure-side node "
-                                   f"({', '.join(sorted(RESERVED_NODE_NAMES))} are taken)"))
+                                   f"({', '.join(sorted(RESERVED_NODE_NAMES))}, msee<N>-primary/secondary and "
+                                   "vnet-spoke<N> are taken)"))
         elif key in first:
             problems.append((path, f"node name {name!r} is already used by {first[key]}: device, host, "
                                    "link and workload names must be unique"))

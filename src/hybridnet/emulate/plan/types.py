@@ -129,6 +129,10 @@ class Node:
     nftables: str | None = None
     servers: tuple[Server, ...] = ()
     load_balancer: str | None = None
+    site: str | None = None
+    """The on-prem site the node belongs to (``all_sites`` name): status and reports group by it."""
+    vnet: str | None = None
+    """The VNet (hub or spoke name) a workload VM or a VNet's fabric belongs to."""
 
     @property
     def frr_daemons(self) -> tuple[str, ...]:
