@@ -148,4 +148,4 @@ def _topology_secrets(topology: Topology) -> tuple[str, ...]:
     from hybridnet.emulate import lab_keys
 
     keys = lab_keys(topology)
-    return () if keys.generated else (keys.onprem, keys.azure)
+    return () if keys.generated else keys.all_keys

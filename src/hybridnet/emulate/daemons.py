@@ -120,6 +120,19 @@ class FrrInstance:
                 fix=f"see {self.config}",
             )
 
+    def apply(self, commands: list[str]) -> None:
+        """Type ``commands`` into ``configure terminal``, as an operator would (a running change)."""
+        text = "configure terminal\n" + "\n".join(commands) + "\nend\n"
+        try:
+            result = subprocess.run(["vtysh", "--vty_socket", str(self.run_dir)], input=text, capture_output=True,
+                                    text=True, timeout=15, check=False)
+        except subprocess.TimeoutExpired:
+            raise LabError(f"vtysh on {self.node} did not answer") from None
+        problems = [line.strip() for line in (result.stdout + result.stderr).splitlines()
+                    if line.lstrip().startswith("%") or "Unknown command" in line]
+        if result.returncode != 0 or problems:
+            raise LabError(f"FRR on {self.node} refused {'; '.join(commands)}: {'; '.join(problems[:3])}")
+
     def close_gate(self) -> None:
         """Refuse BGP connections (TCP reset) until this node's bgpd is configured.
 

@@ -11,7 +11,9 @@ import string
 from dataclasses import dataclass, field
 
 from hybridnet.emulate.errors import LabError
-from hybridnet.model import Topology, TopologyError
+from hybridnet.emulate.plan.estate_wiring import vpn_ends
+from hybridnet.emulate.plan.types import SECRET_SLOT
+from hybridnet.model import IpsecConnection, Topology, TopologyError
 
 _ALPHABET = string.ascii_letters + string.digits
 _AZURE_REFUSES = frozenset(" -~")
@@ -20,16 +22,32 @@ _CONFIG_BREAKING = frozenset('"\\')
 
 @dataclass(frozen=True)
 class LabKeys:
-    """The key each end of the VPN gets; ``note`` says where they came from (never the key)."""
+    """The key each end of the VPN gets; ``note`` says where they came from (never the key).
+
+    ``onprem``/``azure`` are the first VPN end's (the reference has one); an estate's other VPN ends
+    each have their own connection and key, in ``others`` as (slot, on-prem key, Azure key), the slot
+    being what stands for the key in both ends' planned swanctl.conf (``estate_wiring.secret_slot``)."""
 
     onprem: str = field(repr=False)
     azure: str = field(repr=False)
     generated: bool
     note: str
+    others: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
     @property
     def mismatched(self) -> bool:
-        return self.onprem != self.azure
+        return self.onprem != self.azure or any(o != a for _slot, o, a in self.others)
+
+    def fill(self, text: str, side: str) -> str:
+        """``text`` with every key slot replaced by that connection's key for ``side`` ("azure" or not)."""
+        for slot, onprem, azure in self.others:  # their slots are never part of SECRET_SLOT
+            text = text.replace(slot, azure if side == "azure" else onprem)
+        return text.replace(SECRET_SLOT, self.azure if side == "azure" else self.onprem)
+
+    @property
+    def all_keys(self) -> tuple[str, ...]:
+        keys = [self.onprem, self.azure, *(k for _slot, o, a in self.others for k in (o, a))]
+        return tuple(dict.fromkeys(k for k in keys if k))
 
 
 def random_key(length: int = 32) -> str:
@@ -38,13 +56,27 @@ def random_key(length: int = 32) -> str:
 
 
 def lab_keys(topology: Topology, *, mismatch: bool = False) -> LabKeys:
-    """Resolve the connection's key; generate one for both ends when it is not available.
+    """Resolve each VPN end's connection key; generate one for both ends when it is not available.
 
-    ``mismatch`` gives the Azure end a different key, to show what a wrong key looks like.
+    ``mismatch`` gives the Azure end of the first connection a different key, to show what a wrong key
+    looks like.
     """
-    connection = topology.vpn_connection
+    ends = vpn_ends(topology) if topology.sites else ()
+    if len(ends) > 1:
+        first = _one_key(ends[0].connection, topology, mismatch)
+        others = [(end, _one_key(end.connection, topology, False)) for end in ends[1:]]
+        generated = first.generated or any(k.generated for _end, k in others)
+        notes = [f"{ends[0].connection.name}: {first.note}",
+                 *(f"{end.connection.name}: {k.note}" for end, k in others)]
+        return LabKeys(first.onprem, first.azure, generated=generated, note="; ".join(dict.fromkeys(notes)),
+                       others=tuple((end.secret_slot, k.onprem, k.azure) for end, k in others))
+    connection = ends[0].connection if ends else topology.vpn_connection
     if connection is None:
         return LabKeys("", "", generated=False, note="no IPsec connection")
+    return _one_key(connection, topology, mismatch)
+
+
+def _one_key(connection: IpsecConnection, topology: Topology, mismatch: bool) -> LabKeys:
     reference = connection.shared_key
     if reference.is_available(topology.base_dir):
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -239,6 +240,17 @@ class NodeAccess:
     def restart_daemon(self, node: str, daemon: str) -> None:
         """Start a killed FRR daemon of ``node`` again, configured, as an operator would."""
         self.frr(node).restart(daemon, self._recorder(node))
+
+    def set_bgp_session(self, node: str, peer: IPv4Address, up: bool) -> None:
+        """Shut (or bring back) ``node``'s BGP session with ``peer``, links untouched: what disabling a
+        circuit's private peering, or Azure's circuit link failover test, does to the MSEE's sessions."""
+        config = self.plan.node(node).frr_config or ""
+        match = re.search(r"^router bgp ([0-9]+)", config, re.MULTILINE)
+        if match is None or f"neighbor {peer} " not in config:
+            raise LabError(f"{node} has no BGP session with {peer}",
+                           fix="name a router and one of its configured neighbours")
+        self.frr(node).apply([f"router bgp {match.group(1)}",
+                              f"{'no ' if up else ''}neighbor {peer} shutdown"])
 
     def show(self, node: str, command: str) -> Any:
         """A ``show ... json`` command on ``node``'s FRR (BGP, BFD, routes), parsed ({} or [] if the

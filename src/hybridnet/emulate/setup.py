@@ -6,11 +6,13 @@ the key), inside /run/hybridnet/<lab> which only root can enter.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridnet.emulate.keys import LabKeys
-from hybridnet.emulate.plan import SECRET_SLOT, Node
+from hybridnet.emulate.plan import Node
+from hybridnet.emulate.plan.estate_wiring import SLOT_PATTERN
 from hybridnet.emulate.state import make_private_directory, write_private
 from hybridnet.render.templating import template
 
@@ -32,8 +34,7 @@ def write_node_files(lab: LabView, node: Node, keys: LabKeys) -> Path:
     if node.frr_config:
         write_private(directory / "frr.conf", node.frr_config)
     if node.swanctl_config:
-        key = keys.onprem if node.side == "onprem" else keys.azure
-        write_private(directory / "swanctl.conf", node.swanctl_config.replace(SECRET_SLOT, key))
+        write_private(directory / "swanctl.conf", keys.fill(node.swanctl_config, node.side))
         write_private(directory / "strongswan.conf", render_strongswan_conf(node.name, directory))
     if node.tunnel is not None and node.tunnel.script:
         write_private(directory / "tunnel.sh", node.tunnel.script, mode=0o700)
@@ -62,7 +63,7 @@ def lab_secrets(lab: LabView) -> list[str]:
 def keys_in(planned: str, written: str) -> list[str]:
     """The text that replaced each ``SECRET_SLOT`` of ``planned`` in ``written`` ([] if they differ
     elsewhere: then the file is not the one the plan wrote)."""
-    pieces = planned.split(SECRET_SLOT)
+    pieces = re.split(SLOT_PATTERN, planned)
     keys: list[str] = []
     if not written.startswith(pieces[0]):
         return []

@@ -80,6 +80,10 @@ def secret_slot(index: int) -> str:
     return SECRET_SLOT if index == 0 else f"HYBRIDNET-SHARED-KEY-{index}-SLOT"
 
 
+SLOT_PATTERN = r"HYBRIDNET-SHARED-KEY(?:-[0-9]+)?-SLOT"
+"""Matches every ``secret_slot``: where a written swanctl.conf holds a key."""
+
+
 def edge_links(topology: Topology) -> tuple[EdgeLink, ...]:
     """Every customer edge of every site with its circuit link and MSEE; LabError if two devices claim one."""
     circuits = topology.all_circuits
@@ -125,4 +129,5 @@ def _connection(topology: Topology, site: Site, device: SiteDevice, site_index: 
         raise LabError(str(error), fix=error.fix or "give the VPN device an IPsec connection") from None
 
 
-__all__ = ["EdgeLink", "VpnEnd", "edge_links", "internet_port", "secret_slot", "uses_site_plan", "vpn_ends"]
+__all__ = ["SLOT_PATTERN", "EdgeLink", "VpnEnd", "edge_links", "internet_port", "secret_slot", "uses_site_plan",
+           "vpn_ends"]
