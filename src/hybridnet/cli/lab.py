@@ -129,6 +129,15 @@ def status(
             f"IPsec {item['node']} {item['connection']}: IKE {item['ike']}, CHILD {item['child']}{reason}",
             highlight=False,
         )
+    if len(report.sites) > 1 or len({v for site in report.sites for v in site["to_vnets"]}) > 1:
+        sites = Table(title="sites")
+        for column in ("site", "BGP up", "tunnels up", "to each VNet (first host, now)"):
+            sites.add_column(column)
+        for site in report.sites:
+            sites.add_row(site["site"], f"{site['bgp_established']}/{site['bgp_sessions']}",
+                          f"{site['tunnels_installed']}/{site['tunnels']}",
+                          "; ".join(f"{vnet}: {', '.join(vias)}" for vnet, vias in site["to_vnets"].items()) or "-")
+        console.print(sites)
     paths = Table(title="paths now")
     for column in ("from", "to", "via", "hops"):
         paths.add_column(column)

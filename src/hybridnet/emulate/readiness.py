@@ -1,8 +1,9 @@
 """When is a lab ready? When traffic flows over ExpressRoute both ways and the VPN backup stands by.
 
-Checked from ground truth, in order: the kernel routes the daemons installed (on-prem core → VNet
-via a customer edge; VNet fabric → on-prem via the ExpressRoute gateway), polled every 50 ms; the
-VPN backup (CHILD SAs installed, the tunnel BGP sessions carrying prefixes); the load balancer's
+Checked from ground truth, in order: the kernel routes the daemons installed (each site on a circuit
+→ every VNet via ExpressRoute; VNet fabric → the site via the ExpressRoute gateway), polled every 50 ms;
+the VPN backup (CHILD SAs installed, the tunnel BGP sessions carrying prefixes); in an estate, every
+site (VPN-only branches too) routing to every VNet and back; the load balancer's
 first probe round; BFD up on the circuit; every planned BGP session Established. The first two
 are the bring-up target ("traffic over ExpressRoute, VPN standing by"); the rest make sure the lab
 has settled (FRR 8.4 may reset a CE-MSEE session once when BFD comes up) before it is handed over.
@@ -20,7 +21,8 @@ from hybridnet.emulate import netns
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
 from hybridnet.emulate.errors import LabNotReady
 from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
-from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE
+from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE, VPN
+from hybridnet.render.estate_plan import azure_prefixes
 from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 EXPRESSROUTE_READY = "traffic over ExpressRoute"
 VPN_READY = "VPN backup (IPsec SAs, BGP over the tunnels)"
+SITES_READY = "every site routes to every VNet"
 BGP_PORT = 179
 POLL_S = 0.05
 """Kernel-route checks are cheap netlink dumps; checks that ask a daemon (vtysh) poll slower."""
@@ -53,6 +56,8 @@ def wait_ready(
     ]
     if require_vpn:
         stages.append((VPN_READY, lambda: vpn_missing(lab), DAEMON_POLL_S))
+    if require_vpn and len(lab.plan.topology.all_sites) > 1:
+        stages.append((SITES_READY, lambda: sites_missing(lab), POLL_S))
     stages += [
         ("load balancer health probes", lambda: load_balancer_missing(lab), POLL_S),
         ("BFD on the circuit", lambda: bfd_missing(lab, settled_bfd), DAEMON_POLL_S),
@@ -96,19 +101,44 @@ def wait_ready(
 
 
 def expressroute_missing(lab: LabView) -> list[str]:
+    """Every site on a circuit sends to every VNet prefix on-prem reaches (the hub's, and the spokes'
+    that use its gateways) over ExpressRoute, and the VNet fabric sends to the site over the
+    ExpressRoute gateway. "Over ExpressRoute" is read from the next hop's owner: not a VPN-only node
+    and not the far end of a tunnel."""
     topology = lab.plan.topology
-    core = topology.onprem.core_router.name
-    edge_addresses = {a.local.ip for r in topology.onprem.edge_routers for a in lab.plan.node(r.name).addresses}
     problems = []
-    for prefix in topology.vnet.address_space:
-        hop, _ = netns.lookup(lab.namespace(core), prefix.network_address + 1)
-        if hop not in edge_addresses:
-            problems.append(f"{core} has no ExpressRoute route to {prefix}")
     er_addresses = {a.local.ip for a in lab.plan.node(ER_GATEWAY_NODE).addresses}
-    for prefix in topology.onprem.address_space:
-        hop, _ = netns.lookup(lab.namespace(VNET_FABRIC_NODE), prefix.network_address + 1)
-        if hop not in er_addresses:
-            problems.append(f"{VNET_FABRIC_NODE} has no ExpressRoute route to {prefix}")
+    for site in topology.all_sites:
+        if not site.with_role("edge"):
+            continue
+        for device in site.lan_devices:
+            for prefix in azure_prefixes(topology):
+                hop, _ = netns.lookup(lab.namespace(device.name), prefix.network_address + 1)
+                owner = lab.plan.owner_of(hop) if hop is not None else None
+                if owner is None or lab.plan.path_of_node(owner) == VPN:
+                    problems.append(f"{device.name} has no ExpressRoute route to {prefix}")
+        for prefix in site.address_space:
+            hop, _ = netns.lookup(lab.namespace(VNET_FABRIC_NODE), prefix.network_address + 1)
+            if hop not in er_addresses:
+                problems.append(f"{VNET_FABRIC_NODE} has no ExpressRoute route to {prefix} ({site.name})")
+    return problems
+
+
+def sites_missing(lab: LabView) -> list[str]:
+    """Every site's LAN routes every VNet prefix it should reach, whichever way (a VPN-only branch
+    over its tunnels), and the VNet fabric routes every site back: what an estate promises."""
+    topology = lab.plan.topology
+    problems = []
+    for site in topology.all_sites:
+        for device in site.lan_devices:
+            for prefix in azure_prefixes(topology):
+                hop, interface = netns.lookup(lab.namespace(device.name), prefix.network_address + 1)
+                if hop is None and interface is None:
+                    problems.append(f"site {site.name}: {device.name} has no route to {prefix}")
+        for prefix in site.address_space:
+            hop, interface = netns.lookup(lab.namespace(VNET_FABRIC_NODE), prefix.network_address + 1)
+            if hop is None and interface is None:
+                problems.append(f"{VNET_FABRIC_NODE} has no route to site {site.name} ({prefix})")
     return problems
 
 

@@ -42,6 +42,8 @@ class LabStatus:
     bfd: list[dict[str, Any]] = field(default_factory=list)
     ipsec: list[dict[str, Any]] = field(default_factory=list)
     paths: list[PathReport] = field(default_factory=list)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    """Per site: its sessions and tunnels up, and how its first host reaches each VNet now."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,17 +73,19 @@ def trace_path(lab: LabView, source: str, destination: IPv4Address, name: str | 
 
 
 def onprem_paths(lab: LabView) -> list[PathReport]:
-    """On-prem host → every workload and load-balancer frontend, and each workload → that host."""
+    """Each site's first host → every workload (hub and spokes) and load-balancer frontend, and each
+    workload → that host: per site and per VNet, both ways."""
     topology = lab.plan.topology
-    hosts = [host for subnet in topology.onprem.subnets for host in subnet.hosts]
     reports = []
-    for host in hosts[:1]:
-        for workload in topology.workloads:
-            reports.append(trace_path(lab, host.name, workload.address, workload.name))
-        for balancer in topology.load_balancers:
-            reports.append(trace_path(lab, host.name, balancer.frontend.address, balancer.name))
-        for workload in topology.workloads:
-            reports.append(trace_path(lab, workload.name, host.address, host.name))
+    for site in topology.all_sites:
+        hosts = [host for subnet in site.subnets for host in subnet.hosts]
+        for host in hosts[:1]:
+            for workload in topology.workloads:
+                reports.append(trace_path(lab, host.name, workload.address, workload.name))
+            for balancer in topology.load_balancers:
+                reports.append(trace_path(lab, host.name, balancer.frontend.address, balancer.name))
+            for workload in topology.workloads:
+                reports.append(trace_path(lab, workload.name, host.address, host.name))
     return reports
 
 
@@ -97,6 +101,8 @@ def lab_status(lab: LabView) -> LabStatus:
                 "name": node.name,
                 "role": node.role,
                 "side": node.side,
+                "site": node.site,
+                "vnet": node.vnet,
                 "namespace": lab.namespace(node.name),
                 "processes": {
                     r.program: r.pid in lab.pids(node.name) for r in lab.state.processes if r.node == node.name
@@ -136,7 +142,36 @@ def lab_status(lab: LabView) -> LabStatus:
     for node, connection in lab.plan.tunnels:
         status.ipsec.append(_ipsec_entry(lab, node, connection))
     status.paths = onprem_paths(lab)
+    status.sites = _sites(lab, status)
     return status
+
+
+def _sites(lab: LabView, status: LabStatus) -> list[dict[str, Any]]:
+    topology = lab.plan.topology
+    site_of = {node.name: node.site for node in lab.plan.nodes if node.site}
+    for site in topology.all_sites:  # the legacy on-prem block's nodes carry no site: its devices do
+        for device in site.devices:
+            site_of.setdefault(device.name, site.name)
+        for host in (h for subnet in site.subnets for h in subnet.hosts):
+            site_of.setdefault(host.name, site.name)
+    vnet_of = {w.name: w.vnet or topology.vnet.name for w in topology.workloads}
+    summary = []
+    for site in topology.all_sites:
+        bgp = [b for b in status.bgp if site_of.get(b["node"]) == site.name]
+        ipsec = [i for i in status.ipsec if site_of.get(i["node"]) == site.name]
+        paths: dict[str, list[str]] = {}
+        for path in status.paths:
+            if site_of.get(path.source) == site.name and path.destination in vnet_of:
+                paths.setdefault(vnet_of[path.destination], []).append(path.via)
+        summary.append({
+            "site": site.name,
+            "bgp_established": sum(1 for b in bgp if b["state"] == "Established"),
+            "bgp_sessions": len(bgp),
+            "tunnels_installed": sum(1 for i in ipsec if i["child"] == "INSTALLED"),
+            "tunnels": len(ipsec),
+            "to_vnets": {vnet: sorted(set(vias)) for vnet, vias in paths.items()},
+        })
+    return summary
 
 
 def _ipsec_entry(lab: LabView, node: str, connection: str) -> dict[str, Any]:

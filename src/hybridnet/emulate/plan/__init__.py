@@ -13,6 +13,7 @@ import re
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan.azure_side import plan_azure
+from hybridnet.emulate.plan.estate_wiring import edge_links, vpn_ends
 from hybridnet.emulate.plan.onprem_side import plan_onprem
 from hybridnet.emulate.plan.types import (
     AZURE_PROBE_SOURCE,
@@ -90,27 +91,29 @@ def plan(topology: Topology, lab: str | None = None) -> LabPlan:
 
 def _check_supported(topology: Topology) -> None:
     """Refuse, with the reason, what the emulator cannot build faithfully (rather than build it wrong)."""
-    if topology.circuit.private_peering is None:
+    edges = edge_links(topology)
+    unpeered = [c.name for c in topology.all_circuits if c.private_peering is None]
+    if unpeered and (not edges or any(edge.circuit in unpeered for edge in edges)):
         raise LabError(
-            "the circuit has no private peering, so there is no ExpressRoute path to emulate",
-            fix="add circuit.private_peering",
+            f"circuit {unpeered[0]} has no private peering, so there is no ExpressRoute path to emulate",
+            fix=f"add private_peering to circuit {unpeered[0]}",
         )
-    if not topology.onprem.edge_routers:
+    if not edges:
         raise LabError(
-            "no on-prem edge routers: nothing terminates the circuit",
-            fix="add onprem.edge_routers (one per link)",
+            "no customer edge on a circuit: nothing terminates ExpressRoute",
+            fix="add onprem.edge_routers (one per link), or devices with the edge role in a site",
         )
     if topology.er_gateway is None:
         raise LabError("no ExpressRoute gateway in 'gateways'", fix="add a gateway of type ExpressRoute")
-    vpn = topology.vpn_gateway
-    connection = topology.vpn_connection
-    if vpn is not None and connection is not None:
-        if vpn.bgp is None or not connection.enable_bgp:
+    if topology.onprem is not None and topology.vpn_connection is not None and not topology.sites \
+            and topology.onprem.vpn_appliance is None:
+        raise LabError("an IPsec connection but no on-prem VPN appliance", fix="add onprem.vpn_appliance")
+    for end in vpn_ends(topology):
+        gateway, connection = end.gateway, end.connection
+        if gateway.bgp is None or not connection.enable_bgp:
             raise LabError(
-                "the emulator runs the VPN with BGP only; this topology routes it statically",
-                fix="set gateways.<vpn>.bgp and connections.<ipsec>.enable_bgp: true",
+                f"the emulator runs the VPN with BGP only; connection {connection.name} routes statically",
+                fix=f"set gateways.{gateway.name}.bgp and connections.{connection.name}.enable_bgp: true",
             )
-        if topology.onprem.vpn_appliance is None:
-            raise LabError("an IPsec connection but no on-prem VPN appliance", fix="add onprem.vpn_appliance")
     if topology.vnet.gateway_subnet is None:
         raise LabError("the VNet has no GatewaySubnet for the gateways", fix="add a subnet named GatewaySubnet")

@@ -10,6 +10,7 @@ VPN gateway's public IPs.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -21,6 +22,7 @@ from hybridnet.model.names import (  # noqa: F401 (the Azure side's node names, 
     INTERNET_NODE,
     MSEE_NODES,
     VNET_FABRIC_NODE,
+    is_msee_node,
     is_vpn_gateway_node,
     vpn_gateway_node,
 )
@@ -172,14 +174,26 @@ class LabPlan:
     def path_of_node(self, name: str) -> str | None:
         """``ExpressRoute`` or ``VPN``: the path a node belongs to, if only one path uses it — the one
         place this is decided, for hop lists (``path_of_hops``) and addresses (``path_markers``).
-        The circuit's routers (customer edges, MSEEs) and the ExpressRoute gateway are ExpressRoute;
-        the VPN appliance and the VPN gateway's instances are the VPN."""
-        onprem = self.topology.onprem
-        if name in {r.name for r in onprem.edge_routers} or name in MSEE_NODES.values() or name == ER_GATEWAY_NODE:
+        The circuits' routers (customer edges, MSEEs) and the ExpressRoute gateway are ExpressRoute;
+        VPN ends that do nothing else (the reference's appliance) and the VPN gateway's instances are
+        the VPN. A device holding several roles (a firewall that is also the VPN end) belongs to
+        neither: its tunnel and circuit addresses say which way a packet went (``path_markers``)."""
+        if is_msee_node(name) or name == ER_GATEWAY_NODE:
             return EXPRESSROUTE
-        if (onprem.vpn_appliance is not None and name == onprem.vpn_appliance.name) or is_vpn_gateway_node(name):
+        if is_vpn_gateway_node(name):
             return VPN
-        return None
+        return self._device_paths.get(name)
+
+    @functools.cached_property
+    def _device_paths(self) -> dict[str, str]:
+        paths: dict[str, str] = {}
+        for site in self.topology.all_sites:
+            for device in site.devices:
+                if device.roles == ("edge",):
+                    paths[device.name] = EXPRESSROUTE
+                elif device.roles == ("vpn",):
+                    paths[device.name] = VPN
+        return paths
 
     def path_of_hops(self, hops: list[str]) -> str:
         """The path a list of nodes (a FIB walk) takes: ExpressRoute if it crosses any node of it,
@@ -188,14 +202,21 @@ class LabPlan:
         return EXPRESSROUTE if EXPRESSROUTE in labels else VPN if VPN in labels else "direct"
 
     def path_markers(self) -> dict[str, str]:
-        """Address → path for every address of a node that only one path uses: names a route's next
-        hop or a traceroute's hops."""
+        """Address → path for every address only one path uses: names a route's next hop or a
+        traceroute's hops. A node's addresses take its path (``path_of_node``); tunnel addresses are
+        the VPN's and addresses in a circuit's peering /30s ExpressRoute's, whoever holds them."""
+        circuits = [prefix for circuit in self.topology.all_circuits if circuit.private_peering is not None
+                    for prefix in (circuit.private_peering.primary_prefix, circuit.private_peering.secondary_prefix)]
         markers: dict[str, str] = {}
         for node in self.nodes:
             label = self.path_of_node(node.name)
-            if label is not None:
-                addresses = list(node.addresses) + (list(node.tunnel.addresses) if node.tunnel else [])
-                markers.update({str(address.local.ip): label for address in addresses})
+            for address in node.addresses:
+                if label is not None:
+                    markers[str(address.local.ip)] = label
+                elif any(address.local.ip in prefix for prefix in circuits):
+                    markers[str(address.local.ip)] = EXPRESSROUTE
+            if node.tunnel is not None:
+                markers.update({str(address.local.ip): VPN for address in node.tunnel.addresses})
         return markers
 
     def owner_of(self, address: IPv4Address) -> str | None:
