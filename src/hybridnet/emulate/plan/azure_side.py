@@ -490,7 +490,7 @@ def _fabric_ruleset(spokes: list[dict[str, Any]]) -> str:
         f"table inet {FABRIC_TABLE} {{",
         "    chain forward {",
         "        type filter hook forward priority filter; policy accept;",
-        f'        iifname {{ {ports} }} oifname {{ {ports} }} drop comment "peering is not transitive"',
+        f'        iifname {{ {ports} }} oifname {{ {ports} }} counter drop comment "peering is not transitive"',
     ]
     for spoke in spokes:
         if not spoke["transit"]:
