@@ -170,9 +170,12 @@ class NodeAccess:
             routes = json.loads(listing.stdout or "[]")
         except ValueError:
             return []
+        # The plan's routes go in through netlink with protocol "static" and no metric (FRR's static
+        # and BGP routes carry a metric, and zebra puts them back itself); a script's are "boot".
         return [
             r for r in routes
-            if r.get("protocol", "boot") == "boot" and "nhid" not in r and r.get("gateway")
+            if r.get("protocol", "boot") in ("boot", "static") and "metric" not in r and "nhid" not in r
+            and r.get("gateway")
         ]
 
     def _restore_routes(self, node: str, interface: str, routes: list[dict[str, Any]]) -> None:
