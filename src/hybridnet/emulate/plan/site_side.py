@@ -121,7 +121,9 @@ def _plan_site(topology: Topology, site: Site, plans: list[DevicePlan], edges: d
         if device_plan.loopback is not None:
             own.append(Address("lo", IPv4Interface(f"{device_plan.loopback}/32")))
         own += [Address(ifname[port.key], port.address) for port in device_plan.ports if port.address is not None]
-        sessions += [BgpSession(device_plan.name, peer.address, peer.name, SITE_IBGP) for peer in device_plan.ibgp]
+        if device_plan.speaks_bgp:  # a firewall that only forwards has the mesh in its plan, not in its config
+            sessions += [BgpSession(device_plan.name, peer.address, peer.name, SITE_IBGP)
+                         for peer in device_plan.ibgp]
         files = device_frr_files(topology, device_plan)
         swanctl: str | None = None
         tunnel: Tunnel | None = None
