@@ -283,6 +283,10 @@ def test_own_shape_two_lan_devices_share_the_bridge_and_roles_share_a_namespace(
     for name in ("hq-fw1", "hq-fw2"):
         assert nodes[name].nftables and not nodes[name].swanctl_config
         assert "router bgp" not in (nodes[name].frr_config or "")
+        # a firewall that speaks no BGP routes every subnet back towards the cores (the replies' way in)
+        for prefix, hop in (("192.168.1.0/24", "100.64.0.5" if name == "hq-fw1" else "100.64.0.9"),
+                            ("192.168.2.0/24", "100.64.0.5" if name == "hq-fw1" else "100.64.0.9")):
+            assert f"\nip route {prefix} {hop}\n" in (nodes[name].frr_config or "")
     assert "ct state invalid drop" in nodes["hq-fw1"].nftables  # type: ignore[operator]
     assert "ct state" not in nodes["hq-fw2"].nftables  # type: ignore[operator]
     # the edge that is also the VPN end: ER port, WAN port, FRR with both peerings, strongSwan
