@@ -54,57 +54,81 @@ def _zones(plan: DevicePlan, names: dict[str, str], tunnels: list[str]) -> dict[
 def render_frr(topology: Topology) -> dict[str, str]:
     files: dict[str, str] = {}
     for plan in plan_estate(topology):
-        names = frr_interfaces(plan)
-        context = {"topology": topology, "plan": plan, "ifname": names, "tunnel_interface": TUNNEL_INTERFACE}
-        files[file_name(plan, "frr.conf")] = template("estate/frr.conf.j2").render(**context)
-        if plan.firewall is not None:
-            zones = _zones(plan, names, [TUNNEL_INTERFACE] if plan.vpn else [])
-            files[file_name(plan, "nftables.conf")] = template("estate/nftables.conf.j2").render(
-                **context, zones=zones)
+        files.update({file_name(plan, suffix): text for suffix, text in device_frr_files(topology, plan).items()})
+    return files
+
+
+def device_frr_files(topology: Topology, plan: DevicePlan) -> dict[str, str]:
+    """One device's ``frr.conf`` and, for a firewall, ``nftables.conf`` (suffix -> text): what
+    ``render device --vendor frr`` writes for it, and what the lab runs on its node."""
+    names = frr_interfaces(plan)
+    context = {"topology": topology, "plan": plan, "ifname": names, "tunnel_interface": TUNNEL_INTERFACE}
+    files = {"frr.conf": template("estate/frr.conf.j2").render(**context)}
+    if plan.firewall is not None:
+        zones = _zones(plan, names, [TUNNEL_INTERFACE] if plan.vpn else [])
+        files["nftables.conf"] = template("estate/nftables.conf.j2").render(**context, zones=zones)
     return files
 
 
 def render_strongswan(topology: Topology, shared_keys: dict[str, str] | None = None) -> dict[str, str]:
     files: dict[str, str] = {}
     for plan in plan_estate(topology):
-        vpn = plan.vpn
-        if vpn is None:
+        if plan.vpn is None:
             continue
-        connection = vpn.connection
-        chosen = azure_ipsec.onprem_proposals(connection, vpn.own_policy)
-        proposals = Proposals(tuple(p.strongswan() for p in chosen.ike),
-                              tuple(p.strongswan() for p in chosen.esp_offered),
-                              AZURE_IKE_LIFETIME_S, chosen.child_lifetime_s)
-        tunnels = []
-        for t in vpn.tunnels:
-            peer = {"local": t.local_bgp, "azure": t.azure_bgp} if t.azure_bgp is not None else None
-            if connection.use_policy_based_traffic_selectors:
-                remote_ts = [str(p) for p in vpn.azure_prefixes]
-            elif peer is not None and len(vpn.tunnels) > 1:
-                remote_ts = [f"{t.azure_bgp}/32", *(str(p) for p in vpn.azure_prefixes)]
-            else:
-                remote_ts = ["0.0.0.0/0"]
-            local_ts = ([str(p) for p in vpn.advertised] if connection.use_policy_based_traffic_selectors
-                        else ["0.0.0.0/0"])
-            tunnels.append({"name": f"azure-{t.index}", "index": t.index, "public_ip": t.azure_public_ip,
-                            "peer": peer, "local_ts": local_ts, "remote_ts": remote_ts})
-        secret, placeholder = secret_for(connection, shared_keys)
-        context = {
-            "topology": topology,
-            "appliance": SimpleNamespace(name=plan.name, public_ip=vpn.public_ip, ipsec_policy=vpn.own_policy),
-            "connection": connection,
-            "gateway": SimpleNamespace(name=vpn.gateway),
-            "tunnels": tunnels,
-            "proposals": proposals,
-            "dpd_delay_s": vpn.dpd_delay_s,
-            "wiring": SimpleNamespace(wan_interface="wan", tunnel_interface=TUNNEL_INTERFACE),
-            "secret": _quoted(secret),
-            "placeholder": placeholder,
-            "secret_source": connection.shared_key.describe(),
-        }
-        files[file_name(plan, "swanctl.conf")] = template("strongswan/swanctl.conf.j2").render(**context)
-        files[file_name(plan, "tunnel.sh")] = template("strongswan/tunnel.sh.j2").render(**context)
+        secret, placeholder = secret_for(plan.vpn.connection, shared_keys)
+        files.update({file_name(plan, suffix): text
+                      for suffix, text in device_strongswan_files(topology, plan, secret, placeholder).items()})
     return files
+
+
+def device_strongswan_files(topology: Topology, plan: DevicePlan, secret: str, placeholder: bool = False
+                            ) -> dict[str, str]:
+    """One VPN end's ``swanctl.conf`` and ``tunnel.sh`` (suffix -> text) with ``secret`` as its key:
+    the connection's key or the placeholder that names where it lives (``placeholder``) for users,
+    the lab's key slot for the lab (substituted when the lab writes the file)."""
+    vpn = plan.vpn
+    if vpn is None:
+        return {}
+    connection = vpn.connection
+    chosen = azure_ipsec.onprem_proposals(connection, vpn.own_policy)
+    proposals = Proposals(tuple(p.strongswan() for p in chosen.ike),
+                          tuple(p.strongswan() for p in chosen.esp_offered),
+                          AZURE_IKE_LIFETIME_S, chosen.child_lifetime_s)
+    tunnels = []
+    for t in vpn.tunnels:
+        peer = {"local": t.local_bgp, "azure": t.azure_bgp} if t.azure_bgp is not None else None
+        if connection.use_policy_based_traffic_selectors:
+            remote_ts = [str(p) for p in vpn.azure_prefixes]
+        elif peer is not None and len(vpn.tunnels) > 1:
+            remote_ts = [f"{t.azure_bgp}/32", *(str(p) for p in vpn.azure_prefixes)]
+        else:
+            remote_ts = ["0.0.0.0/0"]
+        local_ts = ([str(p) for p in vpn.advertised] if connection.use_policy_based_traffic_selectors
+                    else ["0.0.0.0/0"])
+        tunnels.append({"name": ike_connection(t.index), "index": t.index, "public_ip": t.azure_public_ip,
+                        "peer": peer, "local_ts": local_ts, "remote_ts": remote_ts})
+    context = {
+        "topology": topology,
+        "appliance": SimpleNamespace(name=plan.name, public_ip=vpn.public_ip, ipsec_policy=vpn.own_policy),
+        "connection": connection,
+        "gateway": SimpleNamespace(name=vpn.gateway),
+        "tunnels": tunnels,
+        "proposals": proposals,
+        "dpd_delay_s": vpn.dpd_delay_s,
+        "wiring": SimpleNamespace(wan_interface="wan", tunnel_interface=TUNNEL_INTERFACE),
+        "secret": _quoted(secret),
+        "placeholder": placeholder,
+        "secret_source": connection.shared_key.describe(),
+    }
+    return {
+        "swanctl.conf": template("strongswan/swanctl.conf.j2").render(**context),
+        "tunnel.sh": template("strongswan/tunnel.sh.j2").render(**context),
+    }
+
+
+def ike_connection(index: int) -> str:
+    """The IKE connection (and child) name of the tunnel to Azure gateway instance ``index``."""
+    return f"azure-{index}"
 
 
 def render_vendor(

@@ -247,13 +247,22 @@ def _plan_site(topology: Topology, site: Site, pool: IPv4Network, index: int, wa
             if speaker != device.name and speaker in hops:
                 statics.append(StaticRoute(IPv4Network(f"{address}/32"), (hops[speaker],),
                                            f"loopback of {speaker} (iBGP)"))
-        # subnets behind a LAN device that speaks no BGP: every other device routes to them statically
+        # subnets behind a LAN device that speaks no BGP: every other device routes to them statically;
+        # a device that speaks no BGP (a firewall between the core and the edges) routes statically to
+        # every subnet, or replies to the LAN would find no route there
+        behind: dict[IPv4Network, tuple[list[IPv4Address], list[str]]] = {}
         for lan_device, attached in lan_gateways.items():
-            if lan_device == device.name or lan_device in loopbacks or lan_device not in hops:
+            if lan_device == device.name or lan_device not in hops:
                 continue
-            for subnet, gateway in attached:
-                statics.append(StaticRoute(gateway.network, (hops[lan_device],),
-                                           f"subnet {subnet} behind {lan_device}"))
+            if lan_device in loopbacks and device.speaks_bgp:
+                continue
+            for _, gateway in attached:
+                hops_to, names = behind.setdefault(gateway.network, ([], []))  # one route per subnet
+                if hops[lan_device] not in hops_to:
+                    hops_to.append(hops[lan_device])
+                names.append(lan_device)
+        statics += [StaticRoute(prefix, tuple(hops_to), f"subnet {prefix} behind {' and '.join(names)}")
+                    for prefix, (hops_to, names) in behind.items()]
         if not device.speaks_bgp:
             outer = tuple(peer_ip for _, peer, _, peer_ip in ends[device.name] if peer not in inner)
             if outer:
