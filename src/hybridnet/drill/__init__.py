@@ -44,13 +44,13 @@ def run_drill(topology: Topology, scenario: Scenario | str, options: DrillOption
     """
     from hybridnet.drill.flows import select_flows
     from hybridnet.drill.run.runner import run_scenario
-    from hybridnet.drill.scenario import SCENARIO_NAMES, build_scenario, is_scenario_name
+    from hybridnet.drill.scenario import SCENARIO_FORMS, build_scenario, is_scenario_name
     from hybridnet.emulate import LabError, check_environment, plan
 
     options = options or DrillOptions()
     say = progress or (lambda _message: None)
     if isinstance(scenario, str) and not is_scenario_name(scenario):
-        raise BadInput(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_NAMES)}")
+        raise BadInput(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_FORMS)}")
     options.check()
     select_flows(topology, options.flow_budget, options.host, options.workload)  # bad input before anything runs
     chosen = build_scenario(scenario, topology, flaps=options.flaps) if isinstance(scenario, str) else scenario

@@ -54,7 +54,8 @@ class Scenario:
         return self.fault.title if self.name != "flapping" else f"flapping: {self.fault.title}, repeatedly"
 
 
-SCENARIO_NAMES = (*FAULT_BUILDERS, "flapping", *(f"{name}={arg}" for name, (arg, _b) in ARGUMENT_FAULTS.items()))
+SCENARIO_NAMES = (*FAULT_BUILDERS, "flapping")
+SCENARIO_FORMS = (*SCENARIO_NAMES, *(f"{name}={arg}" for name, (arg, _b) in ARGUMENT_FAULTS.items()))
 """Every scenario; those with ``=<...>`` take an argument (``site-firewall-down=hq``)."""
 
 
