@@ -42,17 +42,17 @@ def run_drill(topology: Topology, scenario: Scenario | str, options: DrillOption
     up. Raises HybridnetError subclasses: bad input (exit 2) before anything touches the system,
     failures (exit 1) after; ``cause`` says which part failed.
     """
-    from hybridnet.drill.run.fleet import Endpoints
+    from hybridnet.drill.flows import select_flows
     from hybridnet.drill.run.runner import run_scenario
-    from hybridnet.drill.scenario import SCENARIO_NAMES, build_scenario
+    from hybridnet.drill.scenario import SCENARIO_FORMS, build_scenario, is_scenario_name
     from hybridnet.emulate import LabError, check_environment, plan
 
     options = options or DrillOptions()
     say = progress or (lambda _message: None)
-    if isinstance(scenario, str) and scenario not in SCENARIO_NAMES:
-        raise BadInput(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_NAMES)}")
+    if isinstance(scenario, str) and not is_scenario_name(scenario):
+        raise BadInput(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIO_FORMS)}")
     options.check()
-    Endpoints.choose(topology, options.host, options.workload)
+    select_flows(topology, options.flow_budget, options.host, options.workload)  # bad input before anything runs
     chosen = build_scenario(scenario, topology, flaps=options.flaps) if isinstance(scenario, str) else scenario
     if lab is None:
         try:
@@ -66,6 +66,8 @@ def run_drill(topology: Topology, scenario: Scenario | str, options: DrillOption
         running, ours = _lab_for(lab_plan, topology, say)
     else:
         running, ours = lab, False
+    if isinstance(scenario, str) and "=" in scenario:  # a fault that may cut every cable of a device: the lab's
+        chosen = build_scenario(scenario, topology, flaps=options.flaps, cables=_cables(running))
     try:
         secrets = tuple(running.secrets())  # read while the lab's files exist: it may be taken down below
         result = _run(running, chosen, options, say, run_scenario)
@@ -141,6 +143,12 @@ def _down(name: str) -> None:
     from hybridnet.emulate import down
 
     down(name)
+
+
+def _cables(lab: Lab) -> tuple[tuple[str, str], ...] | None:
+    """The lab's cables as node pairs (None when its plan does not list them)."""
+    links = getattr(lab.plan, "links", None)
+    return None if links is None else tuple((link.a.node, link.b.node) for link in links)
 
 
 def _topology_secrets(topology: Topology) -> tuple[str, ...]:

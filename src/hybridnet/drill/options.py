@@ -8,6 +8,7 @@ from hybridnet.drill.scenario import MAX_FLAPS
 from hybridnet.errors import BadInput
 
 MAX_REPEAT = 100
+MAX_FLOW_BUDGET = 64
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class DrillOptions:
     """The lab's name; default: derived from the topology's name."""
     keep: bool = False
     """Leave a lab the drill brought up running afterwards."""
+    flow_budget: int = 12
+    """An estate's drill probes at most this many site → VNet flows (sampled, and said so, beyond)."""
 
     def check(self) -> None:
         if not 1 <= self.repeat <= MAX_REPEAT:
@@ -37,3 +40,5 @@ class DrillOptions:
             raise BadInput(f"--interval-ms must be between 1 and 1000, not {self.interval_ms:g}")
         if not 1 <= self.flaps <= MAX_FLAPS:
             raise BadInput(f"--flaps must be between 1 and {MAX_FLAPS}, not {self.flaps}")
+        if not 1 <= self.flow_budget <= MAX_FLOW_BUDGET:
+            raise BadInput(f"--flow-budget must be between 1 and {MAX_FLOW_BUDGET}, not {self.flow_budget}")

@@ -216,6 +216,80 @@ class TimerPrediction:
     applies_to: str = "ExpressRoute private peering"
 
 
+UNTOUCHED_TOLERANCE_MS = 200.0
+"""A flow the fault does not touch (the analysis gives it the same paths) may stall this long (a loaded
+machine's scheduling), no longer: beyond it, the flow lost traffic the analysis says it must not."""
+
+
+@dataclass(frozen=True)
+class FlowOutcome:
+    """One probed flow of an estate's drill: its steps both ways, its TCP stream, and the analysis's word.
+
+    ``expected_intact`` / ``expected_fault`` are the analysis's paths as shown (with the circuit);
+    ``expects_cut``: the analysis says the fault cuts the flow (its loss is then the expected outcome);
+    ``untouched``: the fault changes nothing on its paths (it must lose nothing)."""
+
+    index: int
+    site: str
+    vnet: str
+    host: str
+    workload: str
+    steps: tuple[StepResult, ...]
+    tcp_stream: TcpStreamResult | None = None
+    expected_intact: str = ""
+    expected_fault: str = ""
+    expects_cut: bool = False
+    untouched: bool = False
+
+    @property
+    def worst_outage_ms(self) -> float:
+        return max((step.outage_ms for step in self.steps), default=0.0)
+
+    def outage_ms(self, direction: Direction) -> float:
+        return max((s.outage_ms for s in self.steps if s.direction == direction), default=0.0)
+
+    @property
+    def tcp_bytes_lost(self) -> int | None:
+        if self.tcp_stream is None:
+            return None
+        return max(0, self.tcp_stream.bytes_sent - self.tcp_stream.bytes_received)
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the flow fails the drill (empty: it passed)."""
+        found = [f"{s.name} ({s.direction}): ended on {s.path_after}, the analysis expects {s.expected_path}"
+                 for s in self.steps if s.path_as_expected is False]
+        if not self.expects_cut and self.tcp_stream is not None and not self.tcp_stream.nothing_lost:
+            found.append(f"the TCP stream lost data ({self.tcp_bytes_lost} bytes; {self.tcp_stream.error or 'cut'})"
+                         " although the analysis keeps the flow connected")
+        if self.untouched and self.worst_outage_ms > UNTOUCHED_TOLERANCE_MS:
+            found.append(f"an outage of {self.worst_outage_ms:.0f} ms although the fault does not touch the flow's "
+                         "paths")
+        return found
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    site: str
+    flows: int
+    passed: int
+    worst_outage_ms: float
+    tcp_bytes_lost: int
+
+
+def site_summaries(flows: list[FlowOutcome]) -> list[SiteSummary]:
+    """Per site: flows probed, flows as the analysis expects, worst outage, TCP bytes lost."""
+    sites = list(dict.fromkeys(flow.site for flow in flows))
+    return [SiteSummary(site, sum(1 for f in flows if f.site == site), sum(1 for f in flows if f.site == site
+                                                                            and f.passed),
+                        max(f.worst_outage_ms for f in flows if f.site == site),
+                        sum(f.tcp_bytes_lost or 0 for f in flows if f.site == site)) for site in sites]
+
+
 @dataclass
 class DrillResult:
     """Everything one drill run measured. Mutable only while the drill assembles it."""
@@ -232,6 +306,12 @@ class DrillResult:
     max_outage_ms: float | None = None
     samples: list[ProbeSample] = field(default_factory=list)
     lost_samples: list[tuple[float, Direction]] = field(default_factory=list)
+    flows: list[FlowOutcome] = field(default_factory=list)
+    """An estate's probed flows (empty for the reference's one flow, which ``steps`` holds)."""
+    not_probed: list[str] = field(default_factory=list)
+    """Sites, VNets and (when sampled) flows the drill did not probe, and why."""
+    flow_note: str = ""
+    """How the flows were chosen, when the estate had more than the budget."""
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
     """Values no report may show (the lab's pre-shared keys): never rendered, only masked."""
 
@@ -245,6 +325,8 @@ class DrillResult:
         if self.max_outage_ms is not None and self.worst_outage_ms > self.max_outage_ms:
             return False
         if self.tcp_stream is not None and not self.tcp_stream.nothing_lost:
+            return False
+        if not all(flow.passed for flow in self.flows):
             return False
         return all(step.path_as_expected is not False for step in self.steps)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hybridnet.drill.faults import FAULT_BUILDERS, Fault, FaultError, build_fault
+from hybridnet.drill.faults import ARGUMENT_FAULTS, FAULT_BUILDERS, Cables, Fault, FaultError, build_fault
 from hybridnet.drill.result import PathLabel
 from hybridnet.model import Topology
 
@@ -55,6 +55,15 @@ class Scenario:
 
 
 SCENARIO_NAMES = (*FAULT_BUILDERS, "flapping")
+SCENARIO_FORMS = (*SCENARIO_NAMES, *(f"{name}={arg}" for name, (arg, _b) in ARGUMENT_FAULTS.items()))
+"""Every scenario; those with ``=<...>`` take an argument (``site-firewall-down=hq``)."""
+
+
+def is_scenario_name(name: str) -> bool:
+    """Whether ``name`` is a scenario (``circuit-down``, or ``peering-location=<anything>``); whether the
+    argument names something of the topology is for ``build_scenario`` to say."""
+    kind, equals, _argument = name.partition("=")
+    return (not equals and (name in FAULT_BUILDERS or name == "flapping")) or (bool(equals) and kind in ARGUMENT_FAULTS)
 
 _WORDS: dict[str, tuple[str, str]] = {
     "circuit-down": ("stop the circuit", "restore the circuit"),
@@ -65,9 +74,23 @@ _WORDS: dict[str, tuple[str, str]] = {
     "gateway-daemon-killed": ("kill the ExpressRoute gateway's bgpd", "restart the ExpressRoute gateway's bgpd"),
 }
 
+_ARGUMENT_WORDS: dict[str, tuple[str, str]] = {
+    "peering-location": ("take the peering location down", "restore the peering location"),
+    "bgp-disconnect": ("disconnect the circuit's BGP", "reconnect the circuit's BGP"),
+    "site-firewall-down": ("take the site's firewall down", "restore the site's firewall"),
+    "spoke-peering-removed": ("remove the spoke's peering", "restore the spoke's peering"),
+    "branch-vpn-down": ("stop the site's VPN", "restore the site's VPN"),
+}
 
-def build_scenario(name: str, topology: Topology, *, flaps: int = 3, watch_s: float = WATCH_S) -> Scenario:
-    """The scenario called ``name`` (see SCENARIO_NAMES); FaultError for an unknown name or a bad count."""
+
+def build_scenario(name: str, topology: Topology, *, flaps: int = 3, watch_s: float = WATCH_S,
+                   cables: Cables | None = None) -> Scenario:
+    """The scenario called ``name`` (see SCENARIO_NAMES); FaultError for an unknown name or a bad count.
+
+    ``cables``: the lab plan's cables (node pairs), for faults that cut every cable of a device.
+    Faults with an argument verify ExpressRoute first and restore at the end like the others; where
+    each flow must be meanwhile is the analysis's to say (``drill.expectations``), so their middle
+    step is "verify where the analysis expects"."""
     if name == "flapping":
         if not 1 <= flaps <= MAX_FLAPS:
             raise FaultError(f"flapping needs between 1 and {MAX_FLAPS} cuts, not {flaps}")
@@ -77,7 +100,15 @@ def build_scenario(name: str, topology: Topology, *, flaps: int = 3, watch_s: fl
             steps += [Step(f"cut {cut}: stop the circuit", "apply", fault.expected_path, True),
                       Step(f"cut {cut}: restore the circuit", "undo", "ExpressRoute", True)]
         return Scenario("flapping", fault, tuple(steps))
-    fault = build_fault(name, topology)
+    fault = build_fault(name, topology, cables)
+    kind = name.partition("=")[0]
+    if kind in ARGUMENT_FAULTS:
+        return Scenario(fault.name, fault, (
+            Step("verify over ExpressRoute", "verify", "ExpressRoute", False),
+            Step(f"{_ARGUMENT_WORDS[kind][0]} ({fault.title})", "apply", fault.expected_path, fault.moves, watch_s),
+            Step("verify where the analysis expects", "verify", fault.expected_path, False),
+            Step(_ARGUMENT_WORDS[kind][1], "undo", "ExpressRoute", True),
+        ))
     apply_words, undo_words = _WORDS[name]
     during = "verify over the VPN" if fault.expected_path == "VPN" else "verify over ExpressRoute"
     return Scenario(name, fault, (
@@ -95,7 +126,7 @@ def detection_budget_s(topology: Topology, fault: Fault) -> float:
     is a stopped VPN on the VPN appliance's side; a gray failure only by BFD, or without it by the
     BGP hold timer.
     """
-    peering = topology.circuit.private_peering
+    peering = topology.circuit.private_peering if topology.circuit is not None else None
     if fault.name != "gray-failure" or peering is None:
         return 1.0
     if peering.bfd.enabled:

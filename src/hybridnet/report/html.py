@@ -7,15 +7,15 @@ inline base64 PNG — so the file can be mailed, attached to a ticket or opened 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from hybridnet.drill.result import DrillResult, Event
+from hybridnet.drill.result import DrillResult, Event, site_summaries
 from hybridnet.model import Topology
 from hybridnet.report.json_report import SCHEMA_VERSION
 from hybridnet.report.redaction import Redactor, redact
-from hybridnet.report.summary import DIRECTION_WORDS, format_bytes, format_ms, headline, step_rows
+from hybridnet.report.summary import DIRECTION_WORDS, flow_rows, format_bytes, format_ms, headline, step_rows
 from hybridnet.report.timeline import render_timeline
 from hybridnet.report.topology_drawing import render_topology_svg
 from hybridnet.version import hybridnet_version
@@ -57,7 +57,11 @@ def render_html(result: DrillResult, topology: Topology, redactor: Redactor = re
                            format_ms(r.p95_ms), format_ms(r.max_ms)) for r in result.repeats]
     events = [Event(e.t_s, e.source, e.kind, redactor(e.detail), e.node)
               for e in sorted(result.events, key=lambda e: e.t_s)]
+    flows = [replace(row, paths=redactor(row.paths), problems=redactor(row.problems)) for row in flow_rows(result)]
+    sites = [{"site": s.site, "flows": s.flows, "passed": s.passed, "worst": format_ms(s.worst_outage_ms),
+              "lost": format_bytes(s.tcp_bytes_lost)} for s in site_summaries(result.flows)]
     return _ENVIRONMENT.get_template("drill_report.html.j2").render(
+        flows=flows, sites=sites,
         result=result, fault=redactor(result.fault), headline=headline(result), rows=step_rows(result),
         stream=stream, repeats=repeats, events=events, schema_version=SCHEMA_VERSION, version=hybridnet_version(),
         topology_svg=render_topology_svg(topology, highlight=highlight),

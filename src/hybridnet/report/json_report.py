@@ -14,6 +14,7 @@ from typing import Any
 from hybridnet.drill.result import (
     DrillResult,
     Event,
+    FlowOutcome,
     HttpFigures,
     Outage,
     PathMtuResult,
@@ -24,6 +25,7 @@ from hybridnet.drill.result import (
     TcpStreamResult,
     TimerPrediction,
     UdpFigures,
+    site_summaries,
 )
 from hybridnet.report.redaction import Redactor, redact
 from hybridnet.version import hybridnet_version
@@ -52,6 +54,13 @@ def report_document(result: DrillResult, *, include_samples: bool = False,
         "events": [_event(event, redactor) for event in sorted(result.events, key=lambda e: e.t_s)],
         "repeats": [_repeat(r) for r in result.repeats],
     }
+    if result.flows:  # an estate: every probed flow (the reference's one flow is ``steps``)
+        document["flows"] = [_flow(flow, redactor) for flow in result.flows]
+        document["sites"] = [{"site": s.site, "flows": s.flows, "passed": s.passed,
+                              "worst_outage_ms": s.worst_outage_ms, "tcp_bytes_lost": s.tcp_bytes_lost}
+                             for s in site_summaries(result.flows)]
+        document["not_probed"] = list(result.not_probed)
+        document["flow_note"] = result.flow_note
     if include_samples:
         document["samples"] = [
             {"t_s": s.t_s, "seq": s.seq, "rtt_ms": s.rtt_ms, "path": s.path, "direction": s.direction}
@@ -98,6 +107,29 @@ def _step(step: StepResult, redactor: Redactor) -> Document:
     }
 
 
+def _flow(flow: FlowOutcome, redactor: Redactor) -> Document:
+    return {"index": flow.index, "site": flow.site, "vnet": flow.vnet, "host": flow.host, "workload": flow.workload,
+            "expected_intact": flow.expected_intact, "expected_fault": flow.expected_fault,
+            "expects_cut": flow.expects_cut, "untouched": flow.untouched, "passed": flow.passed,
+            "problems": [redactor(p) for p in flow.problems],
+            "outage_ms": {"onprem-to-vnet": flow.outage_ms("onprem-to-vnet"),
+                          "vnet-to-onprem": flow.outage_ms("vnet-to-onprem")},
+            "tcp_bytes_lost": flow.tcp_bytes_lost,
+            "steps": [_step(step, redactor) for step in flow.steps],
+            "tcp_stream": _tcp_stream(flow.tcp_stream, redactor) if flow.tcp_stream is not None else None}
+
+
+def _flow_from(f: Document) -> FlowOutcome:
+    stream = f["tcp_stream"]
+    return FlowOutcome(
+        index=f["index"], site=f["site"], vnet=f["vnet"], host=f["host"], workload=f["workload"],
+        steps=tuple(_step_from(s) for s in f["steps"]),
+        tcp_stream=None if stream is None else TcpStreamResult(
+            **{k: v for k, v in stream.items() if k != "nothing_lost"}),
+        expected_intact=f["expected_intact"], expected_fault=f["expected_fault"], expects_cut=f["expects_cut"],
+        untouched=f["untouched"])
+
+
 def _tcp_stream(t: TcpStreamResult, redactor: Redactor) -> Document:
     return {"bytes_sent": t.bytes_sent, "bytes_received": t.bytes_received, "checksum_ok": t.checksum_ok,
             "survived": t.survived, "nothing_lost": t.nothing_lost, "error": redactor(t.error),
@@ -128,6 +160,8 @@ def result_from_document(document: Document) -> DrillResult:
         repeats=[RepeatStatistics(**r) for r in document["repeats"]],
         samples=[ProbeSample(**s) for s in document.get("samples", [])],
         lost_samples=[(s["t_s"], s["direction"]) for s in document.get("lost_samples", [])],
+        flows=[_flow_from(f) for f in document.get("flows", [])],
+        not_probed=list(document.get("not_probed", [])), flow_note=document.get("flow_note", ""),
     )
 
 

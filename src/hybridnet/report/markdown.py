@@ -5,7 +5,14 @@ from __future__ import annotations
 from hybridnet.drill.result import DrillResult
 from hybridnet.report.json_report import SCHEMA_VERSION
 from hybridnet.report.redaction import Redactor, redact
-from hybridnet.report.summary import DIRECTION_WORDS, format_bytes, format_ms, headline, step_rows
+from hybridnet.report.summary import (
+    DIRECTION_WORDS,
+    flow_report_lines,
+    format_bytes,
+    format_ms,
+    headline,
+    step_rows,
+)
 from hybridnet.version import hybridnet_version
 
 
@@ -27,6 +34,10 @@ def render_markdown(result: DrillResult, redactor: Redactor = redact) -> str:
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {_cell(r.step)} | {r.direction} | {r.outage} | {r.predicted} | {r.lost} | {r.paths} | "
               f"{'✅' if r.ok else '❌'} {r.verdict} |" for r in step_rows(result)]
+
+    flows = flow_report_lines(result, lambda text: _cell(redactor(text)))
+    if flows:
+        lines += ["", *flows]
 
     detail = _step_details(result)
     if detail:

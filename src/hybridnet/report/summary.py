@@ -6,9 +6,10 @@ whether the step did what the guidance expects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from hybridnet.drill.result import Direction, DrillResult, StepResult, TimerPrediction
+from hybridnet.drill.result import Direction, DrillResult, StepResult, TimerPrediction, site_summaries
 
 DIRECTION_WORDS: dict[Direction, str] = {"onprem-to-vnet": "on-premises → VNet",
                                          "vnet-to-onprem": "VNet → on-premises"}
@@ -86,3 +87,58 @@ def headline(result: DrillResult) -> str:
         text += ("; the TCP stream lost nothing" if stream.nothing_lost
                  else "; the TCP stream did NOT survive intact")
     return text + "."
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One probed flow of an estate, as the reports show it."""
+
+    site: str
+    vnet: str
+    host: str
+    workload: str
+    paths: str
+    """Each step's path after it, on-prem → VNet, ``step: path``; ``;``-separated."""
+    expected: str
+    outage_out: str
+    outage_back: str
+    tcp_lost: str
+    ok: bool
+    problems: str
+
+
+def flow_rows(result: DrillResult) -> list[FlowRow]:
+    """An estate's flows (none for the reference's one flow, which the steps show)."""
+    rows = []
+    for flow in result.flows:
+        outbound = [s for s in flow.steps if s.direction == "onprem-to-vnet"]
+        paths = "; ".join(f"{s.name}: {s.path_before} → {s.path_during} → {s.path_after}" for s in outbound)
+        lost = flow.tcp_bytes_lost
+        rows.append(FlowRow(
+            flow.site, flow.vnet, flow.host, flow.workload, paths,
+            f"{flow.expected_intact} → {flow.expected_fault}" + (" (cut: expected)" if flow.expects_cut else "")
+            + (" (untouched: must lose nothing)" if flow.untouched else ""),
+            format_ms(flow.outage_ms("onprem-to-vnet")), format_ms(flow.outage_ms("vnet-to-onprem")),
+            "—" if lost is None else format_bytes(lost), flow.passed, "; ".join(flow.problems)))
+    return rows
+
+
+def flow_report_lines(result: DrillResult, cell: Callable[[str], str] = lambda text: text) -> list[str]:
+    """The per-flow and per-site sections as Markdown lines (empty for the reference)."""
+    if not result.flows:
+        return []
+    lines = ["## Flows", ""]
+    if result.flow_note:
+        lines += [f"**Sampled:** {cell(result.flow_note)}", ""]
+    lines += ["| site | VNet | host → workload | path per step (on-prem → VNet) | analysis expects | "
+              "outage out | outage back | TCP lost | verdict |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {cell(r.site)} | {cell(r.vnet)} | {cell(r.host)} → {cell(r.workload)} | {cell(r.paths)} | "
+              f"{cell(r.expected)} | {r.outage_out} | {r.outage_back} | {r.tcp_lost} | "
+              f"{'✅' if r.ok else '❌ ' + cell(r.problems)} |" for r in flow_rows(result)]
+    lines += ["", "## Per site", "", "| site | flows | as expected | worst outage | TCP lost |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {cell(s.site)} | {s.flows} | {s.passed} | {format_ms(s.worst_outage_ms)} | "
+              f"{format_bytes(s.tcp_bytes_lost)} |" for s in site_summaries(result.flows)]
+    if result.not_probed:
+        lines += ["", "Not probed:", "", *(f"- {cell(line)}" for line in result.not_probed)]
+    return lines

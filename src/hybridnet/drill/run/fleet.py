@@ -18,6 +18,7 @@ import json
 import subprocess
 import time
 from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from ipaddress import IPv4Address
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 UDP_PORT = 47000
 TCP_STREAM_PORT = 47001
 MSS_PORT = 47002
+FLOW_TCP_PORT_BASE = 47100
+"""An estate's flow i > 0 runs its TCP stream to port 47100 + i (one sink per stream on a shared workload)."""
 PINHOLE_COMMENT = "hybridnet-drill-probe"
 AGENT_DURATION_S = 3600.0
 SINK_GRACE_S = 10.0
@@ -80,13 +83,36 @@ class RecordTail:
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Who probes whom: an on-prem host and a workload VM (node names and addresses)."""
+    """Who probes whom: an on-prem host and a workload VM (node names and addresses).
+
+    In an estate's drill there is one per probed flow (``drill.flows``): ``site`` and ``vnet`` name the
+    flow, ``index`` numbers it; flow 0 keeps the reference's agent names, ports and pinhole tag, the
+    others' are suffixed with their index so that flows sharing a node do not collide."""
 
     host: str
     host_address: IPv4Address
     workload: str
     workload_address: IPv4Address
     http_url: str | None
+    site: str = ""
+    vnet: str = ""
+    index: int = 0
+
+    @property
+    def agent_prefix(self) -> str:
+        return "" if self.index == 0 else f"flow{self.index}-"
+
+    @property
+    def tcp_port(self) -> int:
+        return TCP_STREAM_PORT if self.index == 0 else FLOW_TCP_PORT_BASE + self.index
+
+    @property
+    def pinhole_tag(self) -> str:
+        return PINHOLE_COMMENT if self.index == 0 else f"{PINHOLE_COMMENT}-{self.index}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.site or self.host} → {self.vnet or self.workload}"
 
     @classmethod
     def choose(cls, topology: Topology, host: str | None = None, workload: str | None = None) -> Endpoints:
@@ -118,28 +144,37 @@ class DrillSetupError(BadInput):
 
 
 def open_pinhole(lab: Lab, endpoints: Endpoints) -> None:
-    """Let the probe ports in through the workload's NSG, from the probing host only."""
-    lab.open_pinhole(endpoints.workload, endpoints.host_address, (UDP_PORT, TCP_STREAM_PORT, MSS_PORT),
-                     PINHOLE_COMMENT)
+    """Let the flow's probe ports in through the workload's NSG, from the flow's probing host only (one
+    rule per flow, tagged with the flow's tag, as one adds one NSG rule per probe source in Azure)."""
+    lab.open_pinhole(endpoints.workload, endpoints.host_address, (UDP_PORT, endpoints.tcp_port, MSS_PORT),
+                     endpoints.pinhole_tag)
 
 
 def close_pinhole(lab: Lab, endpoints: Endpoints) -> None:
-    lab.close_pinhole(endpoints.workload, PINHOLE_COMMENT)
+    lab.close_pinhole(endpoints.workload, endpoints.pinhole_tag)
 
 
 class ProbeFleet:
-    """Every long-running probe agent of one drill run, and their live record tails."""
+    """Every long-running probe agent of one drill run, and their live record tails.
 
-    def __init__(self, lab: Lab, endpoints: Endpoints, directory: Path, interval_ms: float,
+    ``endpoints`` is one flow (the reference) or several (an estate): each flow has its two UDP senders
+    and its TCP stream; a node that several flows use runs one UDP reflector. Agents of flow ``i > 0``
+    are named with the flow's prefix (``flow2-udp-onprem-to-vnet``); ``flow_records`` gives one
+    flow's records under the reference's names, for the analysis."""
+
+    def __init__(self, lab: Lab, endpoints: Endpoints | Sequence[Endpoints], directory: Path, interval_ms: float,
                  tcp_rate_kbps: int, tcp_user_timeout_ms: int) -> None:
         self.lab = lab
-        self.endpoints = endpoints
+        self.flows: tuple[Endpoints, ...] = (endpoints,) if isinstance(endpoints, Endpoints) else tuple(endpoints)
+        self.endpoints = self.flows[0]
         self.directory = directory
         self.interval_ms = interval_ms
         self._tcp_rate_kbps = tcp_rate_kbps
         self._tcp_user_timeout_ms = tcp_user_timeout_ms
         self.agents: dict[str, AgentProcess] = {}
         self.tails: dict[Direction, RecordTail] = {}
+        """Flow 0's tails (the reference's one flow)."""
+        self.flow_tails: dict[int, dict[Direction, RecordTail]] = {}
 
     def _start(self, name: str, node: str, args: list[str]) -> AgentProcess:
         agent = AgentProcess(name, [*args, "--duration", str(AGENT_DURATION_S)], self.directory / f"{name}.jsonl",
@@ -148,47 +183,59 @@ class ProbeFleet:
         return agent
 
     def start(self) -> None:
-        e = self.endpoints
         interval = ["--interval-ms", f"{self.interval_ms:g}"]
-        self._start("reflector-workload", e.workload, ["udp-reflect", "--port", str(UDP_PORT)])
-        self._start("reflector-host", e.host, ["udp-reflect", "--port", str(UDP_PORT)])
-        self._start("tcp-sink", e.workload, ["tcp-sink", "--port", str(TCP_STREAM_PORT)])
-        self._start("udp-onprem-to-vnet", e.host,
-                    ["udp-send", "--target", str(e.workload_address), "--port", str(UDP_PORT), *interval])
-        self._start("udp-vnet-to-onprem", e.workload,
-                    ["udp-send", "--target", str(e.host_address), "--port", str(UDP_PORT), *interval])
-        self._start("tcp-source", e.host, ["tcp-source", "--target", str(e.workload_address), "--port",
-                                            str(TCP_STREAM_PORT), "--rate-kbps", str(self._tcp_rate_kbps),
-                                            "--user-timeout-ms", str(self._tcp_user_timeout_ms)])
-        if e.http_url:
-            self._start("http", e.host, ["http-get", "--url", e.http_url, "--interval-ms", "200"])
-        self.tails = {"onprem-to-vnet": RecordTail(self.agents["udp-onprem-to-vnet"].out),
-                      "vnet-to-onprem": RecordTail(self.agents["udp-vnet-to-onprem"].out)}
+        reflecting: set[str] = set()
+        for e in self.flows:
+            p = e.agent_prefix
+            for role, node in (("workload", e.workload), ("host", e.host)):
+                if node not in reflecting:
+                    reflecting.add(node)
+                    self._start(f"{p}reflector-{role}", node, ["udp-reflect", "--port", str(UDP_PORT)])
+            self._start(f"{p}tcp-sink", e.workload, ["tcp-sink", "--port", str(e.tcp_port)])
+        for e in self.flows:
+            p = e.agent_prefix
+            self._start(f"{p}udp-onprem-to-vnet", e.host,
+                        ["udp-send", "--target", str(e.workload_address), "--port", str(UDP_PORT), *interval])
+            self._start(f"{p}udp-vnet-to-onprem", e.workload,
+                        ["udp-send", "--target", str(e.host_address), "--port", str(UDP_PORT), *interval])
+            self._start(f"{p}tcp-source", e.host, ["tcp-source", "--target", str(e.workload_address), "--port",
+                                                   str(e.tcp_port), "--rate-kbps", str(self._tcp_rate_kbps),
+                                                   "--user-timeout-ms", str(self._tcp_user_timeout_ms)])
+            if e.http_url:
+                self._start(f"{p}http", e.host, ["http-get", "--url", e.http_url, "--interval-ms", "200"])
+            self.flow_tails[e.index] = {
+                "onprem-to-vnet": RecordTail(self.agents[f"{p}udp-onprem-to-vnet"].out),
+                "vnet-to-onprem": RecordTail(self.agents[f"{p}udp-vnet-to-onprem"].out)}
+        self.tails = self.flow_tails[self.endpoints.index]
 
     def poll(self) -> None:
-        for tail in self.tails.values():
-            tail.poll()
+        for tails in self.flow_tails.values():
+            for tail in tails.values():
+                tail.poll()
 
-    def flowing(self, since_ns: int, now_ns: int) -> bool:
-        """Replies arrive in both directions: at least half the probes since ``since_ns`` answered,
-        the last one recently."""
+    def flowing(self, since_ns: int, now_ns: int, flows: Iterable[int] | None = None) -> bool:
+        """Replies arrive in both directions of every flow (or of the flows numbered ``flows``): at least
+        half the probes since ``since_ns`` answered, the last one recently."""
         self.poll()
         expected = (now_ns - since_ns) / (self.interval_ms * 1e6)
         recent_ns = max(3 * self.interval_ms, 100.0) * 1e6
+        chosen = self.flow_tails if flows is None else {i: self.flow_tails[i] for i in flows}
         return all(tail.replies_since(since_ns) >= 0.5 * expected and now_ns - tail.last_reply_ns() <= recent_ns
-                   for tail in self.tails.values())
+                   for tails in chosen.values() for tail in tails.values())
 
     def stop(self) -> dict[str, list[Record]]:
-        """Stop the senders and requester first, then the stream, then the reflectors; all records."""
+        """Stop the senders and requesters first, then the streams, then the reflectors; all records."""
         records: dict[str, list[Record]] = {}
-        order = ["udp-onprem-to-vnet", "udp-vnet-to-onprem", "http", "tcp-source", "tcp-sink",
-                 "reflector-workload", "reflector-host"]
+        order = [f"{e.agent_prefix}{base}" for base in ("udp-onprem-to-vnet", "udp-vnet-to-onprem", "http")
+                 for e in self.flows]
+        order += [f"{e.agent_prefix}{base}" for e in self.flows for base in ("tcp-source", "tcp-sink")]
+        order += [name for name in self.agents if name not in order]  # the reflectors
         for name in order:
             agent = self.agents.get(name)
             if agent is None:
                 continue
             try:
-                if name == "tcp-sink":  # it ends by itself once the source's trailer is through …
+                if name.endswith("tcp-sink"):  # it ends by itself once the source's trailer is through …
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         agent.process.wait(timeout=SINK_GRACE_S)
                 records[name] = agent.stop(timeout_s=60)  # … unless the stream died on the way
@@ -200,6 +247,14 @@ class ProbeFleet:
     def kill(self) -> None:
         for agent in self.agents.values():
             agent.kill()
+
+
+def flow_records(records: Mapping[str, list[Record]], endpoints: Endpoints) -> dict[str, list[Record]]:
+    """One flow's records under the reference's agent names (what ``drill.analysis`` reads)."""
+    prefix = endpoints.agent_prefix
+    if not prefix:
+        return {name: rs for name, rs in records.items() if not name.startswith("flow")}
+    return {name[len(prefix):]: rs for name, rs in records.items() if name.startswith(prefix)}
 
 
 def flush_path_mtu_cache(runner: Runner) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,10 +31,19 @@ from hybridnet.drill.analysis import (
     tcp_result,
 )
 from hybridnet.drill.analysis.timers import predict_detection
+from hybridnet.drill.expectations import FlowExpectation, predict
 from hybridnet.drill.faults import Fault
+from hybridnet.drill.flows import is_estate, select_flows
 from hybridnet.drill.options import DrillOptions
-from hybridnet.drill.result import DrillResult, Event, TcpStreamResult, summarise_repeats
-from hybridnet.drill.run.fleet import Endpoints, ProbeFleet, close_pinhole, measure_path_mtu, open_pinhole
+from hybridnet.drill.result import DrillResult, Event, FlowOutcome, StepResult, TcpStreamResult, summarise_repeats
+from hybridnet.drill.run.fleet import (
+    Endpoints,
+    ProbeFleet,
+    close_pinhole,
+    flow_records,
+    measure_path_mtu,
+    open_pinhole,
+)
 from hybridnet.drill.run.path_checks import parse_traceroute
 from hybridnet.drill.run.watch import ControlPlaneWatch
 from hybridnet.drill.scenario import SETTLE_S, Scenario, Step, detection_budget_s, step_timeout_s, watch_s
@@ -65,10 +74,19 @@ class DrillRun:
         self.origin_ns = origin_ns
         self.started_at = started_at
         self.say = progress or (lambda _message: None)
-        self.endpoints = Endpoints.choose(lab.plan.topology, options.host, options.workload)
+        topology = lab.plan.topology
+        self.selection = select_flows(topology, options.flow_budget, options.host, options.workload)
+        self.flows: tuple[Endpoints, ...] = self.selection.flows
+        self.endpoints = self.flows[0]
+        self.estate = is_estate(topology)
+        self.expectations: dict[int, FlowExpectation] = (
+            predict(topology, self.flows, scenario.fault) if self.estate else {})
+        self.stages = _stages(scenario.steps)
         self.events: list[Event] = []
         self.windows: list[StepWindow] = []
-        self.hops: dict[tuple[str, str], int] = {}  # (direction, path) → routers crossed
+        self.hops: dict[tuple[str, str], int] = {}  # (direction, path) → routers crossed (flow 0)
+        self.flow_hops: dict[int, dict[tuple[str, str], int]] = {e.index: {} for e in self.flows}
+        self.first_routes: dict[int, tuple[str, str]] = {}
         self._fault_applied = False
 
     # ------------------------------------------------------------------ running
@@ -80,9 +98,10 @@ class DrillRun:
         directory.mkdir(parents=True, mode=0o700)
         if not self.lab.wait_whole(START_TIMEOUT_S, expressroute=True):
             self._event("drill", "lab not whole at the start", "; ".join(self.lab.missing_parts(True)[:6]))
-        open_pinhole(self.lab, self.endpoints)
+        for flow in self.flows:
+            open_pinhole(self.lab, flow)
         budget_ms = detection_budget_s(self.lab.plan.topology, self.fault) * 1000
-        fleet = ProbeFleet(self.lab, self.endpoints, directory, self.options.interval_ms,
+        fleet = ProbeFleet(self.lab, self.flows, directory, self.options.interval_ms,
                            self.options.tcp_rate_kbps, int(min(600_000, max(30_000, 2 * budget_ms + 60_000))))
         watch = ControlPlaneWatch(self.lab, self.origin_ns, self.options.watch_poll_s)
         records: dict[str, list[Record]] = {}
@@ -95,7 +114,7 @@ class DrillRun:
                        30.0, POLL_S)
             for index, step in enumerate(self.scenario.steps, start=1):
                 self.say(f"step {index}/{len(self.scenario.steps)}: {step.name} …")
-                self._run_step(step, fleet)
+                self._run_step(step, fleet, self.stages[index - 1])
             time.sleep(LEAD_IN_S)  # the last probes of the last step get their replies
             records = fleet.stop()
         except BaseException:
@@ -105,7 +124,8 @@ class DrillRun:
             self.events += watch.stop()
             if self._fault_applied:
                 self.fault.undo(self.lab)
-            close_pinhole(self.lab, self.endpoints)
+            for flow in self.flows:
+                close_pinhole(self.lab, flow)
             shutil.rmtree(directory, ignore_errors=True)  # the records are in memory; a kept lab stays lean
         return self._result(records)
 
@@ -113,7 +133,19 @@ class DrillRun:
         t_s = ((t_ns or time.monotonic_ns()) - self.origin_ns) / 1e9
         self.events.append(Event(t_s, source, kind, detail, node))  # type: ignore[arg-type]
 
-    def _run_step(self, step: Step, fleet: ProbeFleet) -> None:
+    def _expected_ways(self, flow: Endpoints, step: Step, stage: str) -> tuple[str, str] | None:
+        """(on-prem → VNet, VNet → on-prem) the installed routes must give ``flow`` at the step's end; None
+        when there is nothing to wait for (the analysis says the flow is cut, or spread over both paths)."""
+        if not self.estate:
+            return (step.expected_path, step.expected_path)
+        expectation = self.expectations.get(flow.index)
+        if expectation is None:
+            return None
+        prediction = expectation.faulted if stage == "fault" else expectation.intact
+        ways = (prediction.forward, prediction.reverse)
+        return ways if all(way in ("ExpressRoute", "VPN") for way in ways) else None
+
+    def _run_step(self, step: Step, fleet: ProbeFleet, stage: str = "intact") -> None:
         topology = self.lab.plan.topology
         window = StepWindow(step, start_ns=time.monotonic_ns())
         if step.action == "apply":
@@ -129,9 +161,12 @@ class DrillRun:
             self._event("fault", "fault undone", "; ".join(problems) or f"{self.fault.description} undone "
                         f"(took {(time.monotonic_ns() - window.change_ns) / 1e6:.0f} ms)", t_ns=window.change_ns)
         if step.waits_for_move:
-            window.settled = self._wait_settled(step.expected_path, fleet, step_timeout_s(topology, self.fault, step))
+            targets = {flow.index: ways for flow in self.flows
+                       if (ways := self._expected_ways(flow, step, stage)) is not None}
+            window.settled = self._wait_settled(targets, fleet, step_timeout_s(topology, self.fault, step))
             if not window.settled:
-                self._event("drill", "did not settle", f"traffic was not on {step.expected_path} in both "
+                where = step.expected_path if not self.estate else "the paths the analysis expects"
+                self._event("drill", "did not settle", f"traffic was not on {where} in both "
                             f"directions within {step_timeout_s(topology, self.fault, step):g} s")
         else:
             end = time.monotonic() + watch_s(topology, self.fault, step)
@@ -143,7 +178,10 @@ class DrillRun:
             poll_until(watched, 3600, POLL_S)
         if step.action == "undo" and not self.lab.wait_whole(WHOLE_AGAIN_TIMEOUT_S):
             self._event("drill", "not whole again", "BGP, BFD or the VPN did not all come back after the undo")
-        paths = window.routes_path = self._routes_path(record_hops=True)
+        every = self._all_routes(record_hops=True)
+        paths = window.routes_path = every[self.endpoints.index]
+        if not self.first_routes:
+            self.first_routes = every
         window.end_ns = time.monotonic_ns()
         self.windows.append(window)
         # Between steps, outside every measured window: starting ping, traceroute and two agents
@@ -154,31 +192,38 @@ class DrillRun:
                 window.path_mtu = measure_path_mtu(self.lab, self.endpoints, fleet.directory, step.expected_path)
         self.say(f"{step.name}: the routes say {paths[0]} (on-prem → VNet) / {paths[1]} (VNet → on-prem)")
 
-    def _wait_settled(self, expected: str, fleet: ProbeFleet, timeout_s: float) -> bool:
-        """Until the routes point at ``expected`` both ways and replies have flowed for SETTLE_S."""
+    def _wait_settled(self, targets: dict[int, tuple[str, str]], fleet: ProbeFleet, timeout_s: float) -> bool:
+        """Until the routes of every flow in ``targets`` point the expected ways (flow → (out, back)) and its
+        replies have flowed for SETTLE_S; flows the analysis says are cut are not waited for."""
         good_since: list[int] = []
+        by_index = {flow.index: flow for flow in self.flows}
 
         def settled() -> bool:
             now = time.monotonic_ns()
-            if self._routes_path() != (expected, expected):
+            if any(self._routes_path(by_index[index]) != ways for index, ways in targets.items()):
                 good_since.clear()
                 return False
             good_since[:] = good_since or [now]
-            return now - good_since[0] >= SETTLE_S * 1e9 and fleet.flowing(good_since[0], now)
+            return now - good_since[0] >= SETTLE_S * 1e9 and fleet.flowing(good_since[0], now, targets)
 
         # Unhurried: every walk of the routes costs CPU the routers need to converge, and the
         # settle time dwarfs the poll interval anyway.
         return poll_until(settled, timeout_s, SETTLE_POLL_S)
 
-    def _routes_path(self, record_hops: bool = False) -> tuple[str, str]:
+    def _all_routes(self, record_hops: bool = False) -> dict[int, tuple[str, str]]:
+        return {flow.index: self._routes_path(flow, record_hops) for flow in self.flows}
+
+    def _routes_path(self, flow: Endpoints | None = None, record_hops: bool = False) -> tuple[str, str]:
         """The path the installed routes give, host → workload and back (FIB walk, hop by hop)."""
-        e = self.endpoints
+        e = flow or self.endpoints
         out = self.lab.trace(e.host, e.workload_address)
         back = self.lab.trace(e.workload, e.host_address)
         if record_hops:
             for direction, report in (("onprem-to-vnet", out), ("vnet-to-onprem", back)):
                 if report.via in ("ExpressRoute", "VPN"):
-                    self.hops[(direction, report.via)] = routers_crossed(report.hops)
+                    self.flow_hops[e.index][(direction, report.via)] = routers_crossed(report.hops)
+                    if e is self.endpoints:
+                        self.hops[(direction, report.via)] = routers_crossed(report.hops)
             self._event("drill", "path from installed routes",
                         f"{e.host} → {e.workload}: {out.via} ({' → '.join(out.hops)}); "
                         f"{e.workload} → {e.host}: {back.via} ({' → '.join(back.hops)})")
@@ -195,19 +240,68 @@ class DrillRun:
 
     # ------------------------------------------------------------------ analysing
     def _result(self, records: dict[str, list[Record]]) -> DrillResult:
-        first = self.windows[0] if self.windows else None
-        ttl_paths = TtlPaths.calibrate(records, first, self.hops)
-        steps, whole = step_results(self.windows, records, self.origin_ns, ttl_paths, self.fault.title,
-                                    self.options.interval_ms)
-        result = DrillResult(topology=self.lab.plan.topology.name, fault=self.scenario.title,
-                             started_at=self.started_at, probe_interval_ms=self.options.interval_ms, steps=steps,
-                             events=sorted(self.events, key=lambda e: e.t_s),
-                             predictions=predict_detection(self.lab.plan.topology),
-                             tcp_stream=tcp_result(records), max_outage_ms=self.options.max_outage_ms)
-        for direction, analysis in whole.items():
+        topology = self.lab.plan.topology
+        outcomes = [self._flow_outcome(flow, flow_records(records, flow)) for flow in self.flows]
+        first, analysed = outcomes[0]
+        result = DrillResult(topology=topology.name, fault=self.scenario.title,
+                             started_at=self.started_at, probe_interval_ms=self.options.interval_ms,
+                             steps=list(first.steps), events=sorted(self.events, key=lambda e: e.t_s),
+                             predictions=predict_detection(topology),
+                             tcp_stream=first.tcp_stream, max_outage_ms=self.options.max_outage_ms)
+        if self.estate:
+            result.flows = [outcome for outcome, _whole in outcomes]
+            result.not_probed = list(self.selection.not_probed)
+            result.flow_note = self.selection.note
+            if first.expects_cut:  # the analysis says the fault cuts it: its stream's loss is the expected outcome
+                result.tcp_stream = None
+        for direction, analysis in analysed.items():
             result.samples += analysis.samples
             result.lost_samples += [(t, direction) for t in analysis.lost_at_s]
         return result
+
+    def _flow_outcome(self, flow: Endpoints, records: dict[str, list[Record]]) -> tuple[FlowOutcome, dict]:
+        """One flow's steps (with the analysis's expectation per step and direction) and TCP stream."""
+        first = self.windows[0] if self.windows else None
+        calibration = None if first is None else _Measured(first.start_ns, first.end_ns,
+                                                           self.first_routes.get(flow.index, first.routes_path))
+        ttl_paths = TtlPaths.calibrate(records, calibration, self.flow_hops.get(flow.index, self.hops))
+        steps, whole = step_results(self.windows, records, self.origin_ns, ttl_paths, self.fault.title,
+                                    self.options.interval_ms)
+        expectation = self.expectations.get(flow.index)
+        if expectation is not None:
+            stage_of = {window.step.name: stage for window, stage in zip(self.windows, self.stages, strict=False)}
+            steps = [_expect(step, expectation, stage_of.get(step.name, "intact")) for step in steps]
+        outcome = FlowOutcome(
+            index=flow.index, site=flow.site, vnet=flow.vnet, host=flow.host, workload=flow.workload,
+            steps=tuple(steps), tcp_stream=tcp_result(records),
+            expected_intact=expectation.intact.shown if expectation else "",
+            expected_fault=expectation.faulted.shown if expectation else "",
+            expects_cut=expectation.faulted.cut if expectation else False,
+            untouched=expectation.untouched if expectation else False)
+        return outcome, whole
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """A flow's view of the first step's window, for TTL calibration (its own installed routes)."""
+
+    start_ns: int
+    end_ns: int
+    routes_path: tuple[str, str]
+
+
+def _stages(steps: tuple[Step, ...]) -> list[str]:
+    """``fault`` for the steps during which the fault holds (its apply and the verifies after it), else
+    ``intact``."""
+    stages, holding = [], False
+    for step in steps:
+        holding = True if step.action == "apply" else False if step.action == "undo" else holding
+        stages.append("fault" if holding else "intact")
+    return stages
+
+
+def _expect(step: StepResult, expectation: FlowExpectation, stage: str) -> StepResult:
+    return replace(step, expected_path=expectation.for_step(stage, step.direction))
 
 
 class BackupNotReady(HybridnetError):
