@@ -15,7 +15,24 @@ from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.keys import LabKeys, lab_keys
 from hybridnet.emulate.lab import Lab, check_environment, down
 from hybridnet.emulate.plan import LabPlan, lab_name_for, plan
+from hybridnet.emulate.plan.estate_wiring import EdgeLink, VpnEnd, edge_links, vpn_ends
 from hybridnet.emulate.status import PathReport
 
-__all__ = ["FrrSession", "Lab", "LabError", "LabKeys", "LabNotReady", "LabPlan", "PathReport", "check_environment",
-           "down", "lab_keys", "lab_name_for", "plan"]
+__all__ = [
+           "EdgeLink",
+           "FrrSession",
+           "Lab",
+           "LabError",
+           "LabKeys",
+           "LabNotReady",
+           "LabPlan",
+           "PathReport",
+           "VpnEnd",
+           "check_environment",
+           "down",
+           "edge_links",
+           "lab_keys",
+           "lab_name_for",
+           "plan",
+           "vpn_ends",
+]

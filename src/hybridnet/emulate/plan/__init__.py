@@ -13,8 +13,9 @@ import re
 
 from hybridnet.emulate.errors import LabError
 from hybridnet.emulate.plan.azure_side import plan_azure
-from hybridnet.emulate.plan.estate_wiring import edge_links, vpn_ends
+from hybridnet.emulate.plan.estate_wiring import edge_links, uses_site_plan, vpn_ends
 from hybridnet.emulate.plan.onprem_side import plan_onprem
+from hybridnet.emulate.plan.site_side import plan_sites
 from hybridnet.emulate.plan.types import (
     AZURE_PROBE_SOURCE,
     ER_GATEWAY_NODE,
@@ -68,7 +69,7 @@ def plan(topology: Topology, lab: str | None = None) -> LabPlan:
     """Plan a lab for ``topology``: pure, so it can be printed and tested without root."""
     name = check_lab_name(lab) if lab is not None else lab_name_for(topology)
     _check_supported(topology)
-    onprem = plan_onprem(topology)
+    onprem = plan_sites(topology) if uses_site_plan(topology) else plan_onprem(topology)
     azure = plan_azure(topology)
     nodes = onprem.nodes + azure.nodes
     names = [node.name for node in nodes]
