@@ -28,7 +28,7 @@ from hybridnet.cli.common import (
 )
 from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.drill.result import DrillResult
-from hybridnet.drill.scenario import DEFAULT_SCENARIO, SCENARIO_NAMES
+from hybridnet.drill.scenario import DEFAULT_SCENARIO, SCENARIO_FORMS
 from hybridnet.errors import BadInput, system_error
 from hybridnet.model import load
 from hybridnet.report import redactor_for, render_json, write_reports
@@ -40,7 +40,7 @@ EXIT_PASSED, EXIT_FAILED = 0, 1
 def drill(
     topology_file: TopologyArg = None,
     scenario: Annotated[str, typer.Option(
-        "--scenario", "-s", help=f"Fault to drill: {', '.join(SCENARIO_NAMES)}.")] = DEFAULT_SCENARIO,
+        "--scenario", "-s", help=f"Fault to drill: {', '.join(SCENARIO_FORMS)}.")] = DEFAULT_SCENARIO,
     repeat: Annotated[int, typer.Option(
         help="Run the scenario N times; the report gives min / median / p95 / max outage.")] = 1,
     max_outage: Annotated[float | None, typer.Option(
@@ -56,6 +56,9 @@ def drill(
     interval_ms: Annotated[float, typer.Option(
         "--interval-ms", help="UDP probe interval in ms.")] = 10.0,
     flaps: Annotated[int, typer.Option(help="Cuts in a row for --scenario flapping.")] = 3,
+    flow_budget: Annotated[int, typer.Option(
+        "--flow-budget", min=1, max=64,
+        help="Estates: the most site→VNet flows probed (sampled beyond it, and the report says so).")] = 12,
     path_checks: Annotated[bool, typer.Option(
         "--path-checks/--no-path-checks", help="Measure the largest DF packet and the MSS on each path.")] = True,
     host: Annotated[str | None, typer.Option(
@@ -69,7 +72,8 @@ def drill(
         refuse_partial(topology, "drill")
         _check_report_dir(report_dir)
         options = DrillOptions(interval_ms=interval_ms, max_outage_ms=max_outage, path_checks=path_checks,
-                               host=host, workload=workload, repeat=repeat, flaps=flaps, lab=lab, keep=keep)
+                               host=host, workload=workload, repeat=repeat, flaps=flaps, lab=lab, keep=keep,
+                               flow_budget=flow_budget)
         out = err_console if as_json else console
         started = time.monotonic()
 
