@@ -60,7 +60,12 @@ def _region(x: float, y: float, w: float, h: float, title: str, fill: str) -> st
 
 
 def render_topology_svg(topology: Topology, highlight: str | None = None) -> str:
-    """The drawing as an ``<svg>`` element; ``highlight`` ("ExpressRoute"/"VPN") thickens that path."""
+    """The drawing as an ``<svg>`` element; ``highlight`` ("ExpressRoute"/"VPN") thickens that path.
+    An estate (sites, spokes, several circuits) gets the estate drawing."""
+    if topology.estate_features() or topology.onprem is None:
+        from hybridnet.report.estate_drawing import render_estate_svg
+
+        return render_estate_svg(topology, highlight)
     parts: list[str] = []
     er_width = 4.0 if highlight == "ExpressRoute" else 2.0
     vpn_width = 4.0 if highlight == "VPN" else 2.0

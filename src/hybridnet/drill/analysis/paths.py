@@ -90,7 +90,9 @@ class TtlPaths:
         table: dict[tuple[str, int], PathLabel] = {}
         for direction in DIRECTIONS:
             er_routers = routers.get((direction, "ExpressRoute"))
-            if er_routers is None:
+            if er_routers is None:  # a VPN-only site: its one path is the VPN
+                if (direction, "VPN") in routers:
+                    table[(direction, arriving_ttl(routers[(direction, "VPN")]))] = "VPN"
                 continue
             vpn_routers = routers.get((direction, "VPN"), er_routers - VPN_ROUTERS_FEWER)
             er_ttl = (expressroute_ttl or {}).get(direction, arriving_ttl(er_routers))

@@ -41,16 +41,29 @@ class Watched:
 
 
 def watched_routers(lab: Lab) -> list[Watched]:
+    """Per site: its customer edges (BFD, BGP), its LAN router(s) (their routes to the VNets) and its
+    VPN ends (BGP); then the ExpressRoute gateway and the VNet fabric (its routes to every site)."""
     topology = lab.plan.topology
-    vnet = tuple(str(p) for p in topology.vnet.address_space)
-    onprem = tuple(str(p) for p in topology.onprem.address_space)
-    routers = [Watched(r.name, bfd=True, bgp=True) for r in topology.onprem.edge_routers]
-    routers.append(Watched(topology.onprem.core_router.name, prefixes=vnet))
-    if topology.onprem.vpn_appliance is not None:
-        routers.append(Watched(topology.onprem.vpn_appliance.name, bgp=True))
-    routers += [Watched(ER_GATEWAY_NODE, bgp=True), Watched(VNET_FABRIC_NODE, bgp=True, prefixes=onprem)]
+    spokes = tuple(p for s in topology.spokes if s.peering.gateway_transit for p in s.address_space)
+    vnet = tuple(str(p) for p in (*topology.vnet.address_space, *spokes))
+    found: dict[str, Watched] = {}
+
+    def watch(node: str, bfd: bool = False, bgp: bool = False, prefixes: tuple[str, ...] = ()) -> None:
+        seen = found.get(node, Watched(node))
+        found[node] = Watched(node, seen.bfd or bfd, seen.bgp or bgp, tuple(dict.fromkeys((*seen.prefixes, *prefixes))))
+
+    for site in topology.all_sites:
+        for device in site.with_role("edge"):
+            watch(device.name, bfd=True, bgp=True)
+        for device in site.lan_devices:
+            watch(device.name, prefixes=vnet)
+        for device in site.with_role("vpn"):
+            watch(device.name, bgp=True)
+    onprem = tuple(str(p) for site in topology.all_sites for p in site.address_space)
+    watch(ER_GATEWAY_NODE, bgp=True)
+    watch(VNET_FABRIC_NODE, bgp=True, prefixes=onprem)
     running = set(lab.routers())
-    return [w for w in routers if w.node in running]
+    return [w for w in found.values() if w.node in running]
 
 
 class ControlPlaneWatch:
