@@ -63,7 +63,8 @@ def compare_direction(predicted: Branches, live: LivePath) -> DirectionVerdict:
         if delivered and live.reached and same_hops(inner, hops):
             return DirectionVerdict(True, predicted, live)
         # a walk stops before the node a loop would repeat; a black hole ends at the node without a route
-        if not delivered and not live.reached and (same_hops(inner, hops) or same_hops(inner, hops[:-1])):
+        loop = len(hops) > 1 and hops[-1] in hops[:-1]
+        if not delivered and not live.reached and (same_hops(inner, hops) or (loop and same_hops(inner, hops[:-1]))):
             return DirectionVerdict(True, predicted, live)
     if live.reached and not predicted.any_delivered:
         why = "predicted lost, but the lab delivers it"
