@@ -30,12 +30,15 @@ from hybridnet.model.names import ER_GATEWAY_NODE, INTERNET_NODE, is_msee_node, 
 from hybridnet.routing import Scenario, routing_design, vpn_gateway_node
 from hybridnet.routing.estate_design import EstateDesign, estate_design, is_estate
 from hybridnet.routing.scenarios import CIRCUIT
+from hybridnet.waiting import poll_until
 
 if TYPE_CHECKING:
     from hybridnet.emulate import Lab, LabPlan
 
 ActionKind = Literal["cut", "silent", "stop", "drop"]
 DROP_TABLE = "hybridnet_verify"
+STOP_S = 5.0
+"""A stopped bgpd exits within this (it closes its sessions first)."""
 
 
 class CannotProduce(HybridnetError):
@@ -173,9 +176,15 @@ def _estate_part(topology: Topology, design: EstateDesign, part: str
 
 def apply(lab: Lab, actions: tuple[LabAction, ...]) -> None:
     """Make every change (stops first: a stopped bgpd must still reach its peers to tell them)."""
+    stopped = [action.a for action in actions if action.kind == "stop"]
+    for node in stopped:
+        lab.kill_daemon(node, "bgpd", signal.SIGTERM)
+    # bgpd sends its Cease while it exits: the links change only once it is gone, or a silenced link
+    # could swallow the notice and leave the peers waiting for their hold timer
+    poll_until(lambda: not any(lab.pids(node, "bgpd") for node in stopped), STOP_S, 0.02)
     for action in actions:
         if action.kind == "stop":
-            lab.kill_daemon(action.a, "bgpd", signal.SIGTERM)
+            continue
         elif action.kind == "cut":
             lab.set_link(action.a, action.b, up=False)
         elif action.kind == "silent":
