@@ -25,9 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "emulate": {"render", "rules", "routing", "model", "agents"} | FOUNDATION,
     "drill": {"emulate", "render", "rules", "routing", "model", "agents"} | FOUNDATION,
     "export": {"emulate", "render", "rules", "routing", "model", "agents"} | FOUNDATION,
+    "verify": {"emulate", "render", "rules", "routing", "model", "agents"} | FOUNDATION,
     "report": {"drill", "emulate", "render", "rules", "routing", "model"} | FOUNDATION,
-    "cli": {"drill", "report", "export", "emulate", "render", "rules", "routing", "model", "importer", "agents"}
-    | FOUNDATION,
+    "cli": {"drill", "verify", "report", "export", "emulate", "render", "rules", "routing", "model", "importer",
+            "agents"} | FOUNDATION,
 }
 
 
