@@ -146,7 +146,8 @@ def report_every_command(app: typer.Typer) -> None:
 
 
 ESTATE_STAGES_LATER = "emulated or exported"
-ESTATE_STAGES_READY = frozenset({"analyse", "render arm", "render device", "import", "up", "drill"})
+ESTATE_STAGES_READY = frozenset({"analyse", "render arm", "render device", "import", "up", "drill",
+                                 "export containerlab"})
 """The stages that take an estate (spokes, sites, several circuits) as it is written."""
 
 
