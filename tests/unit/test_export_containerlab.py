@@ -135,6 +135,8 @@ def test_every_node_runs_the_very_configs_of_the_namespace_lab(name: str, lab_pl
     assert set(nodes) == {node.name for node in lab_plan.nodes}
     for node in lab_plan.nodes:
         directory = _node_files(tmp_path, node.name)
+        labels = nodes[node.name].get("labels", {})
+        assert (labels.get("hybridnet.site"), labels.get("hybridnet.vnet")) == (node.site, node.vnet)
         mapping = renames.get(node.name, {})
         binds = nodes[node.name].get("binds", [])
         if node.frr_config:
@@ -470,3 +472,16 @@ def test_an_estates_sites_each_stay_on_one_host(hosts: int) -> None:
         assert len({split.host_of(name) for name in members}) == 1, (site, split.hosts)
     sizes = [len(names) for names in split.hosts]
     assert max(sizes) <= -(-125 * len(lab_plan.nodes) // (100 * hosts)), sizes
+
+
+@pytest.mark.parametrize("hosts", [2, 3])
+def test_a_spoke_vnet_stays_on_one_host(hosts: int) -> None:
+    """A spoke meets the hub only through its peering: its router and its VMs stay together."""
+    from hybridnet.export import split_hosts
+
+    lab_plan = dict(PLANS)["estate hub-spoke"]
+    split = split_hosts(lab_plan, hosts)
+    for spoke in lab_plan.topology.spokes:
+        members = [node.name for node in lab_plan.nodes if node.vnet == spoke.name]
+        assert len(members) >= 2
+        assert len({split.host_of(name) for name in members}) == 1, (spoke.name, split.hosts)

@@ -420,10 +420,13 @@ def _node(
     definition: dict[str, Any] = {
         "kind": "linux",
         "image": FRR_IMAGE if node.frr_config else LINUX_IMAGE,
-        "group": node.side,
+        "group": node.site or node.side,
         "sysctls": _sysctls(node.forwarding),
         "exec": exec_,
     }
+    labels = {"hybridnet.side": node.side, "hybridnet.site": node.site, "hybridnet.vnet": node.vnet}
+    if node.site or node.vnet:  # the estate's parts, as `hybridnet status` groups them
+        definition["labels"] = {key: value for key, value in labels.items() if value}
     if binds:
         definition["binds"] = binds
     return files, definition

@@ -4,11 +4,11 @@ containerlab runs one topology file per host; a link whose two ends land on diff
 a VXLAN-stitched link on both, with the same VNI and each pointing at the other host. Cross-host
 links cost encapsulation and a dependency on the underlay, so nodes of one group stay on one host
 when that keeps the hosts within 25 % of an even share; a group too big for that is cut in
-breadth-first order over its own
-links, so that neighbours stay together and few links cross. A group is a side (Azure, the
-internet segment: what ``Node.side`` says), and on-prem one site (``Node.site``): an estate's sites
-meet only through Azure, so each site is a natural unit (the reference has one site, the whole
-on-prem side).
+breadth-first order over its own links, so that neighbours stay together and few links cross. A
+group is a side (Azure, the internet segment: what ``Node.side`` says), but on-prem one site
+(``Node.site``) and in Azure one spoke VNet (``Node.vnet``): an estate's sites meet only through
+Azure and a spoke only through its peering, so each is a natural unit (the reference has one site
+and no spoke: its sides stay whole).
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ def split_hosts(lab_plan: LabPlan, count: int) -> HostSplit:
     if count > len(names):
         raise ValueError(f"--hosts {count}: the lab has only {len(names)} nodes, so some host would stay empty")
     capacity = max(1, math.ceil(SLACK * len(names) / count))
+    spokes = {spoke.name for spoke in lab_plan.topology.spokes}
     units: dict[tuple[str, str], list[str]] = {}
     for node in lab_plan.nodes:
-        units.setdefault((node.side, node.site or ""), []).append(node.name)
+        unit = node.site or (node.vnet if node.vnet in spokes else None) or ""
+        units.setdefault((node.side, unit), []).append(node.name)
     load: list[list[str]] = [[] for _ in range(count)]
     groups = sorted(units.values(), key=len, reverse=True)
     for group in groups:
