@@ -1,4 +1,6 @@
-"""`hybridnet export containerlab`: valid containerlab topologies carrying exactly the lab's configs.
+"""`hybridnet export containerlab`: valid containerlab topologies carrying exactly the lab's configs,
+for the reference, the variant examples and the three estates (spokes, two circuits, sites with a firewall
+and several VPN ends, each with its own key).
 
 The schema is a copy of containerlab's own (tests/unit/fixtures/containerlab-schema, BSD-3), read
 here independently of the copy the package ships; YAML is read back from the written files.
@@ -20,6 +22,7 @@ from typer.testing import CliRunner
 
 from hybridnet.cli import app
 from hybridnet.emulate import LabError, LabKeys, LabPlan, plan
+from hybridnet.emulate.plan.estate_wiring import SLOT_PATTERN
 from hybridnet.export import (
     ExportedFile,
     ExportError,
@@ -29,7 +32,9 @@ from hybridnet.export import (
     split_secrets,
     write_export,
 )
+from hybridnet.export.containerlab import key_slots
 from hybridnet.model import default_topology, load
+from hybridnet.model.loader import EXAMPLES
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = Path(__file__).parent / "fixtures" / "containerlab-schema" / "clab.schema.json"
@@ -51,6 +56,7 @@ def _emulable() -> list[tuple[str, LabPlan]]:
             plans.append((path.name, plan(load(path))))
         except LabError:
             continue  # ra-2016 has no private peering: the lab refuses it, so does the export (tested below)
+    plans += [(f"estate {name}", plan(load(REPO / "examples" / "estates" / f"{name}.yaml"))) for name in EXAMPLES]
     return plans
 
 
@@ -70,7 +76,25 @@ def _written(lab_plan: LabPlan, tmp_path: Path, **options: Any) -> tuple[Any, di
 
 
 def test_there_is_more_than_the_reference_to_export() -> None:
-    assert len(PLANS) >= 3, IDS
+    assert len(PLANS) >= 6, IDS
+    assert {f"estate {name}" for name in ("hub-spoke", "two-circuits", "sites")} <= set(IDS)
+
+
+def _keys(lab_plan: LabPlan) -> LabKeys:
+    """A different key for every connection of the plan (as LabKeys holds them: the first, then the others)."""
+    slots = list(key_slots(lab_plan))
+    return LabKeys(onprem=KEY, azure=KEY, generated=False, note="test",
+                   others=tuple((slot, _other_key(i), _other_key(i)) for i, slot in enumerate(slots[1:], 1)))
+
+
+def _other_key(index: int) -> str:
+    """Keys of the further connections: none is part of another, nor of KEY."""
+    return KEY.replace("Zq7", f"Zq{chr(ord('A') + index)}")
+
+
+def _connection_keys(lab_plan: LabPlan) -> dict[str, str]:
+    keys = _keys(lab_plan)
+    return {slot: keys.fill(slot, "azure") for slot in key_slots(lab_plan)}
 
 
 @pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
@@ -104,13 +128,15 @@ def _node_files(tmp_path: Path, node: str) -> Path:
 
 @pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
 def test_every_node_runs_the_very_configs_of_the_namespace_lab(name: str, lab_plan: LabPlan, tmp_path: Path) -> None:
-    keys = LabKeys(onprem=KEY, azure=KEY, generated=False, note="test")
+    keys = _keys(lab_plan)
     _, documents = _written(lab_plan, tmp_path, keys=keys)
     renames = interface_map(lab_plan)
     nodes = documents[f"{lab_plan.lab}.clab.yml"]["topology"]["nodes"]
     assert set(nodes) == {node.name for node in lab_plan.nodes}
     for node in lab_plan.nodes:
         directory = _node_files(tmp_path, node.name)
+        labels = nodes[node.name].get("labels", {})
+        assert (labels.get("hybridnet.site"), labels.get("hybridnet.vnet")) == (node.site, node.vnet)
         mapping = renames.get(node.name, {})
         binds = nodes[node.name].get("binds", [])
         if node.frr_config:
@@ -127,23 +153,28 @@ def test_every_node_runs_the_very_configs_of_the_namespace_lab(name: str, lab_pl
         if node.swanctl_config:
             main = (directory / "swanctl" / "hybridnet.conf").read_text(encoding="utf-8")
             secrets = (directory / "swanctl" / "secrets.conf").read_text(encoding="utf-8")
-            slots = set(re.findall(r'secret = "([^"]*)"', node.swanctl_config))
-            assert len(slots) == 1  # the plan's key slot, one value for every secret
-            expected = node.swanctl_config.replace(f'"{slots.pop()}"', f'"{KEY}"')
+            assert re.search(SLOT_PATTERN, node.swanctl_config)
+            expected = keys.fill(node.swanctl_config, node.side)  # what Lab.up writes (emulate/setup.py)
+            assert not re.search(SLOT_PATTERN, expected)
             assert main.count("include secrets.conf\n") == 1
             assert main.replace("include secrets.conf\n", secrets) == rename_in_text(expected, mapping)
             wrapper = (directory / "swanctl" / "swanctl.conf").read_text(encoding="utf-8")
             assert "include hybridnet.conf" in wrapper and "include kernel-esp.conf" in wrapper
             esp = (directory / "swanctl" / "kernel-esp.conf").read_text(encoding="utf-8")
             assert esp.count("if_id_in") == node.swanctl_config.count("mode = tunnel")
+            for connection in re.findall(r"^    (\S+) \{$", node.swanctl_config.split("\nsecrets {")[0], re.M):
+                assert f"\n    {connection} {{\n" in esp  # every IKE connection of the node gets its if_id
             conf = (directory / "strongswan.conf").read_text(encoding="utf-8")
             assert "kernel-libipsec {\n            load = no" in conf
             assert any("type xfrm" in command for command in nodes[node.name]["exec"])
-        if node.nftables:
+        if node.nftables:  # NSGs on VMs, the firewall role's ruleset on routers, the fabric's spoke rules
             assert (directory / "hybridnet" / "nsg.nft").read_text(encoding="utf-8") == rename_in_text(
                 node.nftables, mapping
             )
             assert "nft -f /etc/hybridnet/nsg.nft" in nodes[node.name]["exec"]
+            assert "nftables" in next(c for c in nodes[node.name]["exec"] if c.startswith("apk add"))
+        else:
+            assert not (directory / "hybridnet" / "nsg.nft").exists()
         if node.load_balancer:
             assert (directory / "hybridnet" / "ilb.json").read_text(encoding="utf-8") == node.load_balancer
         if node.tunnel is not None and node.tunnel.script:
@@ -231,32 +262,77 @@ def test_split_across_hosts_mirrors_every_cross_host_link(
         assert found[0]["vni"] not in vnis
         vnis.add(found[0]["vni"])
     assert crossing >= 1
-    # Sides stay together when that keeps the hosts balanced: with two hosts the on-prem side is whole.
+    # Sides and sites stay together when that keeps the hosts balanced: with two hosts every on-prem site
+    # is whole (the reference's whole on-prem side), and so is the internet segment.
     if hosts == 2:
-        onprem = {node.name for node in lab_plan.nodes if node.side == "onprem"}
-        assert len({host_of[name] for name in onprem}) == 1
+        sites: dict[str | None, set[int]] = {}
+        for node in lab_plan.nodes:
+            if node.side != "azure":
+                sites.setdefault(f"{node.side} {node.site}", set()).add(host_of[node.name])
+        assert all(len(placed) == 1 for placed in sites.values()), sites
 
 
 def _all_text(directory: Path) -> dict[Path, str]:
     return {path: path.read_text(encoding="utf-8") for path in directory.rglob("*") if path.is_file()}
 
 
-def test_the_key_is_only_in_0600_secrets_files_and_only_when_asked(tmp_path: Path) -> None:
-    lab_plan = PLANS[0][1]
-    keys = LabKeys(onprem=KEY, azure=KEY, generated=False, note="test")
+@pytest.mark.parametrize(("name", "lab_plan"), PLANS, ids=IDS)
+def test_each_connections_key_is_only_in_0600_secrets_files_and_only_when_asked(
+    name: str, lab_plan: LabPlan, tmp_path: Path
+) -> None:
+    """With keys, each connection's key lands in the secrets file of both its ends (a VPN gateway instance
+    answering several ends holds each of their keys) and nowhere else, 0600; without, only placeholders."""
+    keys = _keys(lab_plan)
+    by_slot = _connection_keys(lab_plan)
+    assert len(set(by_slot.values())) == len(by_slot)
     _, documents = _written(lab_plan, tmp_path / "with", keys=keys, hosts=2)
     texts = _all_text(tmp_path / "with")
-    holders = {path for path, text in texts.items() if KEY in text}
-    assert holders and all(path.name == "secrets.conf" for path in holders)
-    assert {p.parent.parent.name for p in holders} == {n.name for n in lab_plan.nodes if n.swanctl_config}
-    for path in holders:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert all(KEY not in json.dumps(document) for document in documents.values())
+    for slot, key in by_slot.items():
+        holders = {path for path, text in texts.items() if key in text}
+        assert holders and all(path.name == "secrets.conf" for path in holders), slot
+        ends = {node.name for node in lab_plan.nodes if node.swanctl_config and slot in node.swanctl_config}
+        assert {path.parent.parent.name for path in holders} == ends, slot
+        assert any(lab_plan.node(end).side == "azure" for end in ends)
+        assert any(lab_plan.node(end).side != "azure" for end in ends)
+        for path in holders:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert all(key not in json.dumps(document) for document in documents.values())
+    assert not any(re.search(SLOT_PATTERN, text) for text in texts.values())
     _written(lab_plan, tmp_path / "without")
     texts = _all_text(tmp_path / "without")
-    assert not any(KEY in text for text in texts.values())
-    secrets = [text for path, text in texts.items() if path.name == "secrets.conf"]
-    assert secrets and all("REPLACE-with-the-key-from-" in text for text in secrets)
+    assert not any(key in text for text in texts.values() for key in by_slot.values())
+    assert not any(re.search(SLOT_PATTERN, text) for text in texts.values())
+    placeholders = key_slots(lab_plan)
+    secrets = {path.parent.parent.name: text for path, text in texts.items() if path.name == "secrets.conf"}
+    assert set(secrets) == {node.name for node in lab_plan.nodes if node.swanctl_config}
+    for node_name, text in secrets.items():
+        planned = lab_plan.node(node_name).swanctl_config or ""
+        written = set(re.findall(r'secret = "([^"]*)"', text))
+        assert written == {placeholders[slot] for slot in set(re.findall(SLOT_PATTERN, planned))}
+        assert all(value.startswith("REPLACE-with-the-key-from-") for value in written)
+
+
+def test_a_gateway_answering_several_ends_gets_each_ends_key_and_placeholder(tmp_path: Path) -> None:
+    """The sites estate: three VPN ends, three keys (three environment variables), one gateway file."""
+    lab_plan = dict(PLANS)["estate sites"]
+    placeholders = key_slots(lab_plan)
+    assert sorted(placeholders.values()) == sorted(
+        f"REPLACE-with-the-key-from-environment-variable-{v}"
+        for v in ("HYBRIDNET_VPN_SHARED_KEY", "HYBRIDNET_BRANCH1_KEY", "HYBRIDNET_BRANCH2_KEY")
+    )
+    _written(lab_plan, tmp_path, keys=_keys(lab_plan))
+    for gateway in ("vpn-gateway-0", "vpn-gateway-1"):
+        secrets = (tmp_path / "nodes" / gateway / "swanctl" / "secrets.conf").read_text(encoding="utf-8")
+        assert sorted(re.findall(r'secret = "([^"]*)"', secrets)) == sorted(_connection_keys(lab_plan).values())
+    branch = (tmp_path / "nodes" / "branch1-rtr" / "swanctl" / "secrets.conf").read_text(encoding="utf-8")
+    assert set(re.findall(r'secret = "([^"]*)"', branch)) == {_other_key(1)}
+
+
+def test_keys_of_another_topology_are_refused(tmp_path: Path) -> None:
+    """One key for a plan with three connections: refused, naming the keys missing, nothing half-filled."""
+    with pytest.raises(ExportError, match="HYBRIDNET_BRANCH1_KEY"):
+        export_containerlab(dict(PLANS)["estate sites"], keys=LabKeys(onprem=KEY, azure=KEY, generated=False,
+                                                                      note="test"))
 
 
 def test_cli_writes_the_key_only_with_with_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,6 +348,29 @@ def test_cli_writes_the_key_only_with_with_key(tmp_path: Path, monkeypatch: pyte
     holders = [path for path, text in _all_text(tmp_path / "keyed").items() if KEY in text]
     assert holders and all(path.name == "secrets.conf" for path in holders)
     assert "containerlab deploy -t ra-hybrid-vpn-er-host2.clab.yml" in keyed.output
+
+
+def test_cli_exports_an_estate_with_every_connections_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = {"HYBRIDNET_VPN_SHARED_KEY": KEY, "HYBRIDNET_BRANCH1_KEY": _other_key(1),
+            "HYBRIDNET_BRANCH2_KEY": _other_key(2)}
+    for variable, key in keys.items():
+        monkeypatch.setenv(variable, key)
+    path = REPO / "examples" / "estates" / "sites.yaml"
+    runner = CliRunner()
+    keyed = runner.invoke(app, ["export", "containerlab", str(path), "-o", str(tmp_path / "keyed"), "--with-key",
+                                "--hosts", "3"])
+    assert keyed.exit_code == 0, keyed.output
+    assert all(key not in keyed.output for key in keys.values())
+    texts = _all_text(tmp_path / "keyed")
+    for key in keys.values():
+        holders = {path.parent.parent.name for path, text in texts.items() if key in text}
+        assert all(path.name == "secrets.conf" for path, text in texts.items() if key in text)
+        assert {"vpn-gateway-0", "vpn-gateway-1"} < holders
+    for host in (1, 2, 3):
+        assert f"containerlab deploy -t sites-host{host}.clab.yml" in keyed.output
+    plain = runner.invoke(app, ["export", "containerlab", str(path), "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    assert not any(key in text for text in _all_text(tmp_path / "plain").values() for key in keys.values())
 
 
 def test_cli_refuses_a_topology_the_lab_cannot_emulate(tmp_path: Path) -> None:
@@ -324,6 +423,17 @@ def test_eth0_becomes_the_first_free_eth_of_its_node() -> None:
     )
 
 
+def test_an_interface_name_linux_cannot_hold_is_refused() -> None:
+    lab_plan = PLANS[0][1]
+    link = lab_plan.links[0]
+    for bad in ("a" * 16, "has space", ""):
+        long = dataclasses.replace(link, a=dataclasses.replace(link.a, interface=bad))
+        with pytest.raises(ExportError, match="not a Linux interface name"):
+            export_containerlab(dataclasses.replace(lab_plan, links=(long, *lab_plan.links[1:])))
+    fifteen = dataclasses.replace(link, a=dataclasses.replace(link.a, interface="a" * 15))
+    export_containerlab(dataclasses.replace(lab_plan, links=(fifteen, *lab_plan.links[1:])))
+
+
 def test_secrets_split_puts_the_lab_file_back_together() -> None:
     text = "connections {\n    a {\n    }\n}\n\nsecrets {\n    ike-a {\n        secret = \"x\"\n    }\n}\n# end\n"
     main, block = split_secrets(text)
@@ -348,3 +458,30 @@ def test_cli_validates_before_writing(tmp_path: Path, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["export", "containerlab", "-o", str(tmp_path / "out")])
     assert result.exit_code == 1 and "does not validate" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("hosts", [2, 3])
+def test_an_estates_sites_each_stay_on_one_host(hosts: int) -> None:
+    """Sites meet only through Azure: splitting the sites estate keeps every site whole, hosts balanced."""
+    from hybridnet.export import split_hosts
+
+    lab_plan = dict(PLANS)["estate sites"]
+    split = split_hosts(lab_plan, hosts)
+    for site in {node.site for node in lab_plan.nodes if node.site}:
+        members = [node.name for node in lab_plan.nodes if node.site == site]
+        assert len({split.host_of(name) for name in members}) == 1, (site, split.hosts)
+    sizes = [len(names) for names in split.hosts]
+    assert max(sizes) <= -(-125 * len(lab_plan.nodes) // (100 * hosts)), sizes
+
+
+@pytest.mark.parametrize("hosts", [2, 3])
+def test_a_spoke_vnet_stays_on_one_host(hosts: int) -> None:
+    """A spoke meets the hub only through its peering: its router and its VMs stay together."""
+    from hybridnet.export import split_hosts
+
+    lab_plan = dict(PLANS)["estate hub-spoke"]
+    split = split_hosts(lab_plan, hosts)
+    for spoke in lab_plan.topology.spokes:
+        members = [node.name for node in lab_plan.nodes if node.vnet == spoke.name]
+        assert len(members) >= 2
+        assert len({split.host_of(name) for name in members}) == 1, (spoke.name, split.hosts)

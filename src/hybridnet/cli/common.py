@@ -146,17 +146,17 @@ def report_every_command(app: typer.Typer) -> None:
 
 
 ESTATE_STAGES_LATER = "emulated or exported"
-ESTATE_STAGES_READY = frozenset({"analyse", "render arm", "render device", "import", "up", "drill", "verify-matrix"})
+ESTATE_STAGES_READY = frozenset({"analyse", "render arm", "render device", "import", "up", "drill",
+                                 "export containerlab", "verify-matrix"})
 """The stages that take an estate (spokes, sites, several circuits) as it is written."""
 
 
 def refuse_partial(topology: Topology, stage: str) -> None:
     """The one gate before every stage but ``check``: what that stage cannot take.
 
-    An estate (spokes, several sites, several circuits) is described and checked by this version, but the
-    routing analysis, the renderers, the importer and the emulator still work from the reference's single
-    shape; rather than analyse a different network than the one written, they refuse it, naming the
-    feature and its line; the stages in ``ESTATE_STAGES_READY`` take estates. ``import`` (its ``--onprem``
+    An estate (spokes, several sites, several circuits) is taken by every stage in ``ESTATE_STAGES_READY``
+    (all of today's); a stage outside it would refuse an estate rather than work on a different network
+    than the one written, naming the feature and its line. ``import`` (its ``--onprem``
     base) stops there; the other stages also refuse a
     partial inventory (``hybridnet import`` of a VPN-only hub, say), naming the part it lacks."""
     source = str(topology.source) if topology.source else None

@@ -36,8 +36,8 @@ def containerlab(
         bool,
         typer.Option(
             "--with-key",
-            help="Write the real shared key (or, when it is not set, a random one for both ends) into the 0600 "
-            "secrets files; default a placeholder.",
+            help="Write each VPN connection's real shared key (or, when it is not set, a random one for both its "
+            "ends) into the 0600 secrets files; default a placeholder naming where each key lives.",
         ),
     ] = False,
     validate: Annotated[
@@ -89,8 +89,10 @@ def containerlab(
                             for old, new in names.items())
         console.print(f"renamed interfaces: {renamed}", highlight=False, soft_wrap=True)
     if keys is None and any(item.path.endswith("secrets.conf") for item in export.files):
-        console.print("the secrets files hold a placeholder: put the key in them, or export again with --with-key",
-                      highlight=False)
+        console.print("the secrets files hold placeholders naming where each connection's key lives: put the keys "
+                      "in them, or export again with --with-key", highlight=False)
+    elif keys is not None and keys.generated:
+        console.print(f"keys: {keys.note}", highlight=False, soft_wrap=True)
     if export.split is not None:
         if not host_address:
             console.print("host addresses are placeholders (192.0.2.x): pass --host-address once per host",

@@ -17,8 +17,15 @@ Two things differ from the namespace lab, on purpose and documented in the files
   extra swanctl file merged over the lab's (``kernel-esp.conf``); strongswan.conf loads no
   kernel-libipsec.
 
-The pre-shared key never appears in a topology file or a command line: it lives only in
-``swanctl/secrets.conf`` (0600), as a placeholder unless the caller passes the keys.
+The pre-shared keys never appear in a topology file or a command line: they live only in
+``swanctl/secrets.conf`` (0600), as placeholders unless the caller passes the keys. An estate has
+several VPN ends, each with its own connection and key: the plan marks each key's place with that
+connection's slot (``estate_wiring.secret_slot``), so a VPN gateway instance answering several ends
+gets each connection's key (or a placeholder naming where that key lives) in its one secrets file,
+exactly as ``Lab.up`` fills them (``LabKeys.fill``).
+
+Interface names are the lab's (Linux's 15-character limit holds there too, and is checked here);
+only ``eth0`` is renamed.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from typing import Any
 
 from hybridnet.agents import script_path
 from hybridnet.emulate import LabKeys, LabPlan
+from hybridnet.emulate.plan.estate_wiring import SLOT_PATTERN, vpn_ends
+from hybridnet.emulate.plan.types import SECRET_SLOT
 from hybridnet.errors import BadInput
 from hybridnet.export.host_split import HostSplit, split_hosts
 from hybridnet.render.templating import template
@@ -49,7 +58,10 @@ CONFIG_DIR = "/etc/hybridnet"
 FRR_DAEMONS = ("bgpd", "bfdd", "staticd")
 _TEMPLATES = "hybridnet.export"
 _NAME_CHARACTER = r"[A-Za-z0-9_.-]"
-_SECRET_LINE = re.compile(r'^(\s*secret\s*=\s*)"[^"\n]*"$', re.MULTILINE)
+_SECRET_LINE = re.compile(r'^(\s*secret\s*=\s*)"([^"\n]*)"$', re.MULTILINE)
+IFNAME_MAX = 15
+"""Linux's IFNAMSIZ (16) less the terminating NUL."""
+_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 
 
 class ExportError(BadInput, ValueError):
@@ -97,6 +109,12 @@ def interface_map(lab_plan: LabPlan) -> dict[str, dict[str, str]]:
         for bridge in node.bridges:
             used[node.name].add(bridge.name)
             used[node.name].update(bridge.members)
+    for name, names in used.items():
+        for interface in names:
+            if not _IFNAME.fullmatch(interface) or interface in (".", ".."):
+                raise ExportError(
+                    f"node {name}: interface name {interface!r} is not a Linux interface name (1 to "
+                    f"{IFNAME_MAX} letters, digits, '_', '.', '-'): the plan cannot be exported as it stands")
     mapping: dict[str, dict[str, str]] = {}
     for name, names in used.items():
         if MANAGEMENT_INTERFACE in names:
@@ -133,9 +151,21 @@ def split_secrets(text: str) -> tuple[str, str | None]:
     raise ExportError("the swanctl.conf of the plan has an unterminated secrets block")
 
 
-def with_secret(block: str, secret: str) -> str:
-    """The secrets block with every ``secret = "..."`` value set to ``secret``."""
-    return _SECRET_LINE.sub(lambda m: f'{m.group(1)}"{secret}"', block)
+def fill_secrets(block: str, values: dict[str, str]) -> str:
+    """The secrets block with each ``secret = "<slot>"`` value set to ``values[slot]``.
+
+    Every secret of the plan stands as a slot (``SLOT_PATTERN``); a secret that is not one of
+    ``values`` (a slot of no known connection, or a literal) is refused rather than copied.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        slot = match.group(2)
+        if not re.fullmatch(SLOT_PATTERN, slot) or slot not in values:
+            raise ExportError("the swanctl.conf of the plan holds a secret that is not a known key slot "
+                              f"({slot[:40]!r})")
+        return f'{match.group(1)}"{values[slot]}"'
+
+    return _SECRET_LINE.sub(value, block)
 
 
 def swanctl_children(text: str) -> list[tuple[str, list[str]]]:
@@ -158,11 +188,35 @@ def swanctl_children(text: str) -> list[tuple[str, list[str]]]:
     return list(found.items())
 
 
-def placeholder_secret(lab_plan: LabPlan) -> str:
-    """What ``render device`` writes instead of the key: where the real key lives."""
-    connection = lab_plan.topology.vpn_connection
-    source = connection.shared_key.describe() if connection is not None else "the connection"
+def key_slots(lab_plan: LabPlan) -> dict[str, str]:
+    """Each key slot of the plan and what ``render device`` writes instead of its key: where it lives.
+
+    The VPN ends are the lab's (``estate_wiring.vpn_ends`` for an estate with ``sites``, else the
+    topology's one connection), in the order ``lab_keys`` resolves them.
+    """
+    topology = lab_plan.topology
+    ends = vpn_ends(topology) if topology.sites else ()
+    if ends:
+        return {end.secret_slot: _placeholder(end.connection.shared_key.describe()) for end in ends}
+    connection = topology.vpn_connection
+    return {SECRET_SLOT: _placeholder(connection.shared_key.describe() if connection is not None else "the connection")}
+
+
+def _placeholder(source: str) -> str:
     return f"REPLACE-with-the-key-from-{source.replace(' ', '-')}"
+
+
+def secret_values(lab_plan: LabPlan, side: str, keys: LabKeys | None) -> dict[str, str]:
+    """slot -> what a ``side`` node's secrets file holds there: the key (``LabKeys.fill``, as the lab
+    writes it) or the connection's placeholder."""
+    slots = key_slots(lab_plan)
+    if keys is None:
+        return slots
+    values = {slot: keys.fill(slot, side) for slot in slots}
+    unfilled = [placeholder for slot, placeholder in slots.items() if re.fullmatch(SLOT_PATTERN, values[slot])]
+    if unfilled:
+        raise ExportError(f"no key was given for {', '.join(unfilled)}: the keys are not this topology's")
+    return values
 
 
 # ----------------------------------------------------------------------------- export
@@ -181,10 +235,10 @@ def export_containerlab(
     renames = interface_map(lab_plan)
     files: list[ExportedFile] = []
     nodes: dict[str, dict[str, Any]] = {}
-    placeholder = placeholder_secret(lab_plan)
     for node in lab_plan.nodes:
         node_renames = renames.get(node.name, {})
-        node_files, definition = _node(node, node_renames, keys, placeholder)
+        secrets = secret_values(lab_plan, node.side, keys) if node.swanctl_config else {}
+        node_files, definition = _node(node, node_renames, secrets, keys is not None)
         files += node_files
         nodes[node.name] = definition
 
@@ -272,7 +326,7 @@ def management_network(lab_plan: LabPlan) -> dict[str, str] | None:
 
 
 def _node(
-    node: Any, renames: dict[str, str], keys: LabKeys | None, placeholder: str
+    node: Any, renames: dict[str, str], secrets: dict[str, str], keyed: bool
 ) -> tuple[list[ExportedFile], dict[str, Any]]:
     """One node's files and its containerlab definition."""
     base = f"nodes/{node.name}"
@@ -321,9 +375,8 @@ def _node(
         files.append(ExportedFile(f"{base}/swanctl/kernel-esp.conf", template("kernel-esp.conf.j2", _TEMPLATES).render(
             connections=swanctl_children(swanctl), **context)))
         if block is not None:
-            secret = placeholder if keys is None else (keys.azure if node.side == "azure" else keys.onprem)
-            files.append(ExportedFile(f"{base}/swanctl/secrets.conf", with_secret(block, secret), 0o600,
-                                      secret=keys is not None))
+            files.append(ExportedFile(f"{base}/swanctl/secrets.conf", fill_secrets(block, secrets), 0o600,
+                                      secret=keyed))
         files.append(ExportedFile(f"{base}/strongswan.conf",
                                   template("strongswan.conf.j2", _TEMPLATES).render(**context)))
         binds += [f"{base}/swanctl:/etc/swanctl", f"{base}/strongswan.conf:/etc/strongswan.conf"]
@@ -367,10 +420,13 @@ def _node(
     definition: dict[str, Any] = {
         "kind": "linux",
         "image": FRR_IMAGE if node.frr_config else LINUX_IMAGE,
-        "group": node.side,
+        "group": node.site or node.side,
         "sysctls": _sysctls(node.forwarding),
         "exec": exec_,
     }
+    labels = {"hybridnet.side": node.side, "hybridnet.site": node.site, "hybridnet.vnet": node.vnet}
+    if node.site or node.vnet:  # the estate's parts, as `hybridnet status` groups them
+        definition["labels"] = {key: value for key, value in labels.items() if value}
     if binds:
         definition["binds"] = binds
     return files, definition

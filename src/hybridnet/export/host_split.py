@@ -2,10 +2,13 @@
 
 containerlab runs one topology file per host; a link whose two ends land on different hosts becomes
 a VXLAN-stitched link on both, with the same VNI and each pointing at the other host. Cross-host
-links cost encapsulation and a dependency on the underlay, so nodes of one side (on-prem, Azure,
-the internet segment: what ``Node.side`` says) stay on one host when that keeps the hosts within
-25 % of an even share; a side too big for that is cut in breadth-first order over its own links,
-so that neighbours stay together and few links cross.
+links cost encapsulation and a dependency on the underlay, so nodes of one group stay on one host
+when that keeps the hosts within 25 % of an even share; a group too big for that is cut in
+breadth-first order over its own links, so that neighbours stay together and few links cross. A
+group is a side (Azure, the internet segment: what ``Node.side`` says), but on-prem one site
+(``Node.site``) and in Azure one spoke VNet (``Node.vnet``): an estate's sites meet only through
+Azure and a spoke only through its peering, so each is a natural unit (the reference has one site
+and no spoke: its sides stay whole).
 """
 
 from __future__ import annotations
@@ -34,18 +37,20 @@ class HostSplit:
 
 
 def split_hosts(lab_plan: LabPlan, count: int) -> HostSplit:
-    """Assign every node of ``lab_plan`` to one of ``count`` hosts (balanced, sides kept together)."""
+    """Assign every node of ``lab_plan`` to one of ``count`` hosts (balanced, sides and sites kept together)."""
     names = [node.name for node in lab_plan.nodes]
     if count < 1:
         raise ValueError("--hosts must be at least 1")
     if count > len(names):
         raise ValueError(f"--hosts {count}: the lab has only {len(names)} nodes, so some host would stay empty")
     capacity = max(1, math.ceil(SLACK * len(names) / count))
-    sides: dict[str, list[str]] = {}
+    spokes = {spoke.name for spoke in lab_plan.topology.spokes}
+    units: dict[tuple[str, str], list[str]] = {}
     for node in lab_plan.nodes:
-        sides.setdefault(node.side, []).append(node.name)
+        unit = node.site or (node.vnet if node.vnet in spokes else None) or ""
+        units.setdefault((node.side, unit), []).append(node.name)
     load: list[list[str]] = [[] for _ in range(count)]
-    groups = sorted(sides.values(), key=len, reverse=True)
+    groups = sorted(units.values(), key=len, reverse=True)
     for group in groups:
         fitting = [i for i in range(count) if len(load[i]) + len(group) <= capacity]
         if fitting:
