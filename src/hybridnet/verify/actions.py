@@ -71,6 +71,8 @@ def actions_for(lab_plan: LabPlan, item: Scenario) -> tuple[LabAction, ...]:
     known = {node.name for node in lab_plan.nodes}
     found: list[LabAction] = []
     for part in sorted(item.failed):
+        if _cluster_unit(topology, part):
+            continue  # the lab runs an HA pair as one node: one unit failing leaves it running, as it should
         down, links, drops = _part(topology, part)
         for node in down:
             if node not in known:
@@ -84,6 +86,14 @@ def actions_for(lab_plan: LabPlan, item: Scenario) -> tuple[LabAction, ...]:
             raise CannotProduce(f"scenario {item.name}: the lab has no way to produce part {part}")
     unique = list(dict.fromkeys(found))
     return tuple(sorted(unique, key=lambda action: action.kind != "stop"))
+
+
+def _cluster_unit(topology: Topology, part: str) -> bool:
+    """Whether ``part`` is one unit of a firewall HA pair (``<device>-unit-<n>``, the analysis's name)."""
+    device, _, unit = part.rpartition("-unit-")
+    return unit.isdigit() and any(
+        d.name == device and d.firewall is not None and d.firewall.ha_pair
+        for site in topology.all_sites for d in site.devices)
 
 
 def down_nodes(lab_plan: LabPlan, item: Scenario) -> frozenset[str]:

@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from hybridnet.errors import BadInput
 from hybridnet.model import Topology
-from hybridnet.model.names import MSEE_NODES, msee_node, spoke_node
+from hybridnet.model.names import MSEE_NODES, SPOKE_NODE_PREFIX, VNET_FABRIC_NODE, msee_node, spoke_node
 from hybridnet.routing import Analysis, Fate, Path, Scenario, analyse, failure_scenarios, routing_design
 from hybridnet.routing.estate_analysis import estate_scenarios
 from hybridnet.routing.estate_design import EstateDesign, estate_design, is_estate
@@ -149,6 +149,22 @@ def _flow_key(analysis: Analysis, end: FlowEnds) -> tuple[int, IPv4Network]:
 
 def _branches(path: Path, rename: Mapping[str, str]) -> Branches:
     return Branches(
-        tuple(tuple(rename.get(hop, hop) for hop in branch.hops) for branch in path.branches),
+        tuple(_through_hub(tuple(rename.get(hop, hop) for hop in branch.hops)) for branch in path.branches),
         tuple(branch.fate is Fate.DELIVERED for branch in path.branches),
     )
+
+
+def _through_hub(hops: tuple[str, ...]) -> tuple[str, ...]:
+    """The analysis goes from a gateway straight into a peered spoke (a peering is a system route, not a
+    router); the lab's peering is a cable from the hub's fabric, so the fabric is one more hop between a
+    spoke and anything but the fabric."""
+    found: list[str] = []
+    for hop in hops:
+        if found and _is_spoke(hop) != _is_spoke(found[-1]) and VNET_FABRIC_NODE not in (hop, found[-1]):
+            found.append(VNET_FABRIC_NODE)
+        found.append(hop)
+    return tuple(found)
+
+
+def _is_spoke(node: str) -> bool:
+    return node.startswith(SPOKE_NODE_PREFIX) and node[len(SPOKE_NODE_PREFIX):].isdigit()

@@ -11,6 +11,7 @@ root). Everything the drill did is in ``actions``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -76,7 +77,10 @@ class FakeLab:
 
     # -------------------------------------------------------------------------- the schedule
     def _save(self) -> None:
-        self._schedule_file.write_text(json.dumps(self._schedule), encoding="utf-8")
+        """Write-then-rename: the agents read the schedule while it changes and must never see half of it."""
+        partial = self._schedule_file.with_suffix(".partial")
+        partial.write_text(json.dumps(self._schedule), encoding="utf-8")
+        os.replace(partial, self._schedule_file)
 
     def path_now(self) -> str:
         now = time.monotonic_ns()

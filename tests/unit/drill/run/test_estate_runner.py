@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from hybridnet.drill import DrillOptions, run_drill
-from hybridnet.drill.faults import circuit_links
 from hybridnet.emulate import PathReport
 from hybridnet.model import load
 from tests.unit.drill.run.fake_lab import FakeLab
@@ -18,30 +16,11 @@ EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "estates" / "hub-sp
 
 
 class EstateFakeLab(FakeLab):
-    """FakeLab with a stand-in plan (``plan()`` does not take estates yet): the same scripted circuit."""
+    """FakeLab on the estate's real (pure) plan: the same scripted circuit, pinholes recorded."""
 
     def __init__(self, directory: Path) -> None:
-        topology = load(EXAMPLE)
-        self.plan = SimpleNamespace(topology=topology, path_markers=lambda: {"10.9.0.1": "ExpressRoute",
-                                                                             "10.9.0.2": "VPN"},
-                                    owner_of=lambda address: None, nodes=[], links=[])  # type: ignore[assignment]
-        self.name = "fake"
-        self.directory = directory
-        self.outage_s = 0.3
-        self.actions = []
-        self.pinholes = set()
+        super().__init__(load(EXAMPLE), directory)
         self.opened: list[tuple[str, str, tuple[int, ...], str]] = []
-        self.sessions = []
-        self.agents = []
-        self._vpn_problems = []
-        self._vpn_failure = None
-        self._down = set()
-        self._circuit = {frozenset(pair) for pair in circuit_links(topology)}
-        self._schedule_file = directory / "schedule.json"
-        self._schedule = []
-        import threading
-        self._lock = threading.Lock()
-        self._save()
 
     def open_pinhole(self, node: str, source: IPv4Address, ports: Any, tag: str) -> bool:
         self.opened.append((node, str(source), tuple(ports), tag))
