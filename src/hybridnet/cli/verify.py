@@ -31,6 +31,9 @@ def verify_matrix_command(
         "verify-report"),
     depth: Annotated[int, typer.Option(help="1: every single failure; 2: also every double one.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the matrix.")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only this scenario (repeatable; all-up always runs); default: every one.",
+        show_default=False)] = None,
 ) -> None:
     """Fail every part live and compare each flow's path with the route analysis's prediction."""
     with reported_errors(as_json=as_json, system_prefix="verify-matrix could not run: "):
@@ -44,7 +47,7 @@ def verify_matrix_command(
         def say(message: str) -> None:
             out.print(f"  {time.monotonic() - started:6.1f} s  {message}", highlight=False)
 
-        result = verify_matrix(topology, lab_name=lab, depth=depth, progress=say)
+        result = verify_matrix(topology, lab_name=lab, depth=depth, progress=say, only=tuple(only or ()))
         written = write_reports(result, output, hybridnet_version())
     if as_json:
         typer.echo(json.dumps(to_dict(result, hybridnet_version()), indent=2, ensure_ascii=False))

@@ -68,14 +68,23 @@ class FlowPrediction:
     reverse: Branches
 
 
-def scenarios_for(topology: Topology, depth: int) -> tuple[Scenario, ...]:
+def scenarios_for(topology: Topology, depth: int, only: Iterable[str] = ()) -> tuple[Scenario, ...]:
     """All-up, then every single failure (and with ``depth`` 2 every double one): the failure points
-    of the route analysis, ``estate_scenarios`` for an estate."""
+    of the route analysis, ``estate_scenarios`` for an estate; ``only`` keeps all-up and those named."""
     if depth not in (1, 2):
         raise VerifyInputError(f"--depth {depth}: give 1 (every single failure) or 2 (and every double one)")
     if is_estate(topology):
-        return estate_scenarios(estate_design(topology), depth)
-    return failure_scenarios(routing_design(topology), depth)
+        every = estate_scenarios(estate_design(topology), depth)
+    else:
+        every = failure_scenarios(routing_design(topology), depth)
+    chosen = set(only)
+    if not chosen:
+        return every
+    unknown = sorted(chosen - {item.name for item in every})
+    if unknown:
+        raise VerifyInputError(f"--only {', '.join(unknown)}: no such scenario at depth {depth}",
+                               fix=f"choose from: {', '.join(item.name for item in every[1:])}")
+    return (every[0], *(item for item in every[1:] if item.name in chosen))
 
 
 def lab_names(topology: Topology) -> dict[str, str]:

@@ -97,9 +97,26 @@ def differences(result: MatrixResult) -> list[str]:
     return lines
 
 
+WIDE = 6
+"""Beyond this many flows the screen shows one row per scenario with a count (the reports keep every cell)."""
+
+
 def matrix_table(result: MatrixResult) -> Table:
     flows = flow_names(result)
-    table = Table(title=f"{result.topology}: live paths against the prediction (depth {result.depth})")
+    title = f"{result.topology}: live paths against the prediction (depth {result.depth})"
+    if len(flows) > WIDE:
+        table = Table(title=title)
+        for column in ("scenario", "flows agreeing", "differing flows", "routes", "s"):
+            table.add_column(column, justify="right" if column in ("flows agreeing", "s") else "left")
+        for item in result.scenarios:
+            bad = [flow for flow in flows if cell(item, flow) != "agrees"]
+            colour = "green" if not bad and not item.error else "red"
+            routes = ("[green]agree[/]" if not item.route_differences
+                      else f"[red]{len(item.route_differences)} differ[/]")
+            table.add_row(item.name, f"[{colour}]{len(flows) - len(bad)}/{len(flows)}[/]",
+                          ", ".join(bad) or "-", routes, f"{item.seconds:.1f}")
+        return table
+    table = Table(title=title)
     table.add_column("scenario")
     for flow in flows:
         table.add_column(flow, overflow="fold")

@@ -53,12 +53,12 @@ def fast_vpn_timers(topology: Topology) -> Topology:
 
 
 def verify_matrix(topology: Topology, *, lab_name: str | None = None, depth: int = 1,
-                  progress: Progress | None = None) -> MatrixResult:
+                  progress: Progress | None = None, only: tuple[str, ...] = ()) -> MatrixResult:
     """Run the matrix; bad input (exit 2) is raised before anything touches the system."""
     from hybridnet.emulate import Lab, LabError, check_environment, down, lab_name_for, plan
 
     say = progress or (lambda _message: None)
-    scenarios = scenarios_for(topology, depth)
+    scenarios = scenarios_for(topology, depth, only)
     name = lab_name or lab_name_for(topology)
     predict(topology, scenarios[:1])  # a topology without hosts or workloads fails here, not in the lab
     started = time.monotonic()

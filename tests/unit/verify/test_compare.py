@@ -78,12 +78,16 @@ def test_estate_branch_moves_to_its_other_tunnel_when_one_tunnel_fails() -> None
 
 
 def test_estate_spoke_paths_use_the_labs_spoke_node_and_a_removed_peering_loses_the_flow() -> None:
+    """The lab's peering is a cable from the hub fabric: a spoke's path crosses it (the analysis has none)."""
     up = _estate_prediction("hub-spoke", "all-up", "onprem-host1 ↔ app-vm1")
-    forward = _live("onprem-host1", "onprem-core", "onprem-ce1", "msee-primary", "er-gateway", "vnet-spoke1",
-                    "app-vm1")
-    reverse = _live("app-vm1", "vnet-spoke1", "er-gateway", "msee-primary", "onprem-ce1", "onprem-core",
-                    "onprem-host1")
+    forward = _live("onprem-host1", "onprem-core", "onprem-ce1", "msee-primary", "er-gateway", "vnet-fabric",
+                    "vnet-spoke1", "app-vm1")
+    reverse = _live("app-vm1", "vnet-spoke1", "vnet-fabric", "er-gateway", "msee-primary", "onprem-ce1",
+                    "onprem-core", "onprem-host1")
     assert compare_flow(up, forward, reverse).agrees
+    skipping_the_hub = _live("onprem-host1", "onprem-core", "onprem-ce1", "msee-primary", "er-gateway",
+                             "vnet-spoke1", "app-vm1")
+    assert not compare_flow(up, skipping_the_hub, reverse).agrees
     removed = _estate_prediction("hub-spoke", "peering-spoke-app", "onprem-host1 ↔ app-vm1")
     assert not compare_flow(removed, forward, reverse).agrees
     assert compare_direction(removed.reverse, _live("app-vm1", "vnet-spoke1", reached=False)).agrees
