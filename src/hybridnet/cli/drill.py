@@ -56,6 +56,10 @@ def drill(
     interval_ms: Annotated[float, typer.Option(
         "--interval-ms", help="UDP probe interval in ms.")] = 10.0,
     flaps: Annotated[int, typer.Option(help="Cuts in a row for --scenario flapping.")] = 3,
+    verify_matrix: Annotated[bool, typer.Option(
+        "--verify-matrix", help="Instead of one scenario: run every single failure live and compare each flow's "
+                                "path with `analyse` (the same as `hybridnet verify-matrix`; reports in "
+                                "--report-dir).")] = False,
     flow_budget: Annotated[int, typer.Option(
         "--flow-budget", min=1, max=64,
         help="Estates: the most site→VNet flows probed (sampled beyond it, and the report says so).")] = 12,
@@ -67,6 +71,10 @@ def drill(
         help="Workload VM it probes; default: the first one.", show_default=False)] = None,
 ) -> None:
     """Fail the ExpressRoute circuit and measure, in ms, what failover to the VPN and back costs."""
+    if verify_matrix:
+        from hybridnet.cli.verify import verify_matrix_command
+
+        verify_matrix_command(topology_file, lab=lab, output=report_dir, depth=1, as_json=as_json, only=None)
     with reported_errors(as_json=as_json, system_prefix="the drill could not run: "):
         topology = load(topology_file)
         refuse_partial(topology, "drill")
