@@ -1,0 +1,51 @@
+"""The estate benchmark's pure parts: the table it prints, the per-node fit and the search's steps."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def estate_bench():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module("estate_bench")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_fit_recovers_a_line(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    slope, intercept = estate_bench.fit([(10, 2.5), (20, 3.5), (40, 5.5)])
+    assert slope == pytest.approx(0.1) and intercept == pytest.approx(1.5)
+    assert estate_bench.fit([(10, 1.0), (10, 2.0)]) is None
+
+
+def test_increments_ignore_failed_rows(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    row = estate_bench.Row
+    rows = [row("a", 10, ready_s=2.0, pss_mb=100.0), row("b", 30, ready_s=4.0, pss_mb=300.0),
+            row("c", 50, error="timeout")]
+    assert estate_bench.increments(rows) == (pytest.approx(0.1), pytest.approx(10.0))
+
+
+def test_table_shows_figures_and_failures(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    row = estate_bench.Row
+    text = estate_bench.table([row("1 sites x 1 spokes", 17, 8, 3, 3.456, 12.34, 201.7, 0.61),
+                               row("63 sites x 640 spokes", 1400, error="BGP not established on s5-rtr")])
+    lines = text.splitlines()
+    assert lines[0].startswith("| estate | namespaces |") and len(lines) == 4
+    assert lines[2] == "| 1 sites x 1 spokes | 17 | 8 | 3 | 3.46 | 12.3 | 202 | 0.61 |"
+    assert "failed: BGP not established on s5-rtr" in lines[3]
+
+
+def test_search_grows_to_the_generator_limits(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    steps = estate_bench.search_steps(16, 40)
+    assert steps[0] == (16, 40) and steps[1] == (32, 80)
+    assert all(b[0] >= a[0] and b[1] > a[1] for a, b in itertools.pairwise(steps))
+    assert steps[-1][0] == estate_bench.MAX_SITES and steps[-1][1] <= estate_bench.MAX_SPOKES
