@@ -19,6 +19,7 @@ torn down in ``finally``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sys
@@ -31,6 +32,7 @@ from lab_bench import cpu_seconds, memory_kb
 
 from hybridnet.emulate import Lab, LabError, down, lab_keys, plan
 from hybridnet.emulate.lab import footprint
+from hybridnet.emulate.plan.addressing import MAX_SPOKES as LAB_MAX_SPOKES
 from hybridnet.model import Topology, load
 from hybridnet.model.synthetic import MAX_SITES, MAX_SPOKES, synthetic_estate
 
@@ -144,16 +146,29 @@ def measure(topology: Topology, label: str, lab_name: str, timeout_s: float,
     return Row(**{**row.__dict__, "teardown_s": teardown_s})
 
 
-def search_steps(start_sites: int, start_spokes: int) -> list[tuple[int, int]]:
-    """Estates of the search, growing: sites and spokes doubling (sites capped by the addressing plan)."""
+def search_steps(start_sites: int, start_spokes: int, max_sites: int = MAX_SITES,
+                 max_spokes: int = min(MAX_SPOKES, LAB_MAX_SPOKES)) -> list[tuple[int, int]]:
+    """Estates of the search, growing: sites and spokes doubling, each capped (the generator's addressing,
+    the lab's spoke links), until both are at their caps."""
     steps: list[tuple[int, int]] = []
-    sites, spokes = start_sites, start_spokes
-    while spokes <= MAX_SPOKES:
+    sites, spokes = min(start_sites, max_sites), min(start_spokes, max_spokes)
+    while True:
         steps.append((sites, spokes))
-        if sites == MAX_SITES and spokes * 2 > MAX_SPOKES:
-            break
-        sites, spokes = min(sites * 2, MAX_SITES), min(spokes * 2, MAX_SPOKES)
-    return steps
+        if sites == max_sites and spokes == max_spokes:
+            return steps
+        sites, spokes = min(sites * 2, max_sites), min(spokes * 2, max_spokes)
+
+
+def marginal(rows: Sequence[Row]) -> list[str]:
+    """Cost of each added namespace between consecutive rows that came up (where the line bends)."""
+    good = [row for row in rows if row.error is None and row.ready_s is not None and row.pss_mb is not None]
+    found = []
+    for a, b in itertools.pairwise(good):
+        added = b.namespaces - a.namespaces
+        if added > 0:
+            found.append(f"{a.label} -> {b.label}: {(b.ready_s - a.ready_s) / added:.3f} s and "  # type: ignore[operator]
+                         f"{(b.pss_mb - a.pss_mb) / added:.1f} MB per added namespace")  # type: ignore[operator]
+    return found
 
 
 def _ints(text: str) -> list[int]:
@@ -202,11 +217,16 @@ def main() -> int:
 
     if not arguments.no_search:
         largest: Row | None = None
+        searched: list[Row] = []
         mb_per_node = per_node_mb if per_node_mb and per_node_mb > 0 else TARGET_NODE_MB
         last_sites = max(_ints(arguments.sites))
         for sites, spokes in search_steps(min(last_sites * 2, MAX_SITES), max(_ints(arguments.spokes)) * 2):
             topology = synthetic_estate(sites, spokes)
-            nodes = len(plan(topology, lab="probe").nodes)
+            try:
+                nodes = len(plan(topology, lab="probe").nodes)
+            except LabError as error:
+                print(f"search: stop: the lab cannot plan {sites} sites x {spokes} spokes: {error}")
+                break
             need_gb = nodes * mb_per_node / 1024
             if need_gb > arguments.memory_cap_gb or available_gb() - need_gb < arguments.reserve_gb:
                 print(f"search: stop before {sites} sites x {spokes} spokes ({nodes} namespaces, ~{need_gb:.1f} GB "
@@ -214,11 +234,16 @@ def main() -> int:
                 break
             row = measure(topology, f"{sites} sites x {spokes} spokes", lab_name(), arguments.attempt_timeout)
             print("search: " + table([row]).splitlines()[-1], flush=True)
+            searched.append(row)
             if row.error is not None:
                 break
             largest = row
         else:
             print("search: the generator's largest estate came up")
+        if searched:
+            print("\n" + table(searched))
+            for line in marginal([*rows, *searched][len(rows) - 1:] if rows else searched):
+                print(f"  {line}")
         if largest is not None:
             print(f"\nlargest estate up on this machine: {largest.label}: {largest.namespaces} namespaces, "
                   f"{largest.frr} FRR, {largest.charon} charon, ready in {largest.ready_s:.1f} s, "

@@ -45,7 +45,15 @@ def test_table_shows_figures_and_failures(estate_bench) -> None:  # type: ignore
 
 
 def test_search_grows_to_the_generator_limits(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    assert estate_bench.search_steps(16, 40, max_sites=100, max_spokes=125) == [
+        (16, 40), (32, 80), (64, 125), (100, 125)]
     steps = estate_bench.search_steps(16, 40)
-    assert steps[0] == (16, 40) and steps[1] == (32, 80)
-    assert all(b[0] >= a[0] and b[1] > a[1] for a, b in itertools.pairwise(steps))
-    assert steps[-1][0] == estate_bench.MAX_SITES and steps[-1][1] <= estate_bench.MAX_SPOKES
+    assert all(b[0] >= a[0] and b[1] >= a[1] and a != b for a, b in itertools.pairwise(steps))
+    assert steps[-1] == (estate_bench.MAX_SITES, min(estate_bench.MAX_SPOKES, estate_bench.LAB_MAX_SPOKES))
+
+
+def test_marginal_cost_between_rows(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    row = estate_bench.Row
+    lines = estate_bench.marginal([row("a", 100, ready_s=10.0, pss_mb=500.0), row("x", 150, error="timeout"),
+                                   row("b", 200, ready_s=30.0, pss_mb=1500.0)])
+    assert lines == ["a -> b: 0.200 s and 10.0 MB per added namespace"]

@@ -32,8 +32,9 @@ from ruamel.yaml import YAML
 from hybridnet.model.loader import loads, reference_yaml
 from hybridnet.model.topology import Topology
 
-MAX_SITES = 63
-"""VPN ends get the APIPA addresses 169.254.21.(4k+2) and 169.254.22.(4k+2): 63 of them fit Azure's range."""
+MAX_SITES = 253
+"""VPN end k gets the APIPA BGP addresses 169.254.21.(k+2) and 169.254.22.(k+2) (the gateway instances hold
+.1): 253 of them fit Azure's range."""
 MAX_SPOKES = 1000
 """Spoke j takes 10.x.y.0/20 below 10.128.0.0 (sites take the /20s from 10.128.0.0 on)."""
 PEERING_LOCATIONS = ("Silicon Valley", "Los Angeles")
@@ -72,8 +73,8 @@ def _split(sites: int, circuits: int | None, vpn_branches: int | None) -> tuple[
 
 def _vpn_end(ordinal: int, site: str, asn: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(vpn role block, local network gateway, IPsec connection) of the ``ordinal``-th VPN end."""
-    public_ip = f"40.50.{60 + ordinal}.{70 + ordinal}"
-    bgp = [f"169.254.21.{4 * ordinal + 2}", f"169.254.22.{4 * ordinal + 2}"]
+    public_ip = f"40.50.{60 + ordinal // 100}.{70 + ordinal % 100}"
+    bgp = [f"169.254.21.{ordinal + 2}", f"169.254.22.{ordinal + 2}"]
     lng = f"{site}-lgw"
     role = {"public_ip": public_ip, "bgp_addresses": bgp, "local_network_gateway": lng, "local_preference": 100}
     gateway = {"name": lng, "gateway_ip": public_ip, "address_prefixes": [],
