@@ -57,6 +57,8 @@ class Row:
     pss_mb: float | None = None
     teardown_s: float | None = None
     error: str | None = None
+    sites: int = 0
+    spokes: int = 0
 
 
 def _number(value: float | None, digits: int) -> str:
@@ -96,6 +98,21 @@ def increments(rows: Sequence[Row]) -> tuple[float | None, float | None]:
     time_fit = fit([(row.namespaces, row.ready_s) for row in good if row.ready_s is not None])
     memory_fit = fit([(row.namespaces, row.pss_mb) for row in good if row.pss_mb is not None])
     return (time_fit[0] if time_fit else None), (memory_fit[0] if memory_fit else None)
+
+
+def increments_by(rows: Sequence[Row], grow: str) -> tuple[float | None, float | None]:
+    """(seconds, MB) per namespace added by growing only ``grow`` ("sites" or "spokes"): a line through
+    each group of rows where the other count is fixed, the slopes averaged. A site adds daemons (FRR,
+    charon), a spoke only namespaces and routes, so the two costs differ and are given apart."""
+    fixed = "spokes" if grow == "sites" else "sites"
+    groups: dict[int, list[Row]] = {}
+    for row in rows:
+        if row.error is None:
+            groups.setdefault(getattr(row, fixed), []).append(row)
+    slopes = [increments(group) for group in groups.values()]
+    times = [t for t, _ in slopes if t is not None]
+    memory = [m for _, m in slopes if m is not None]
+    return (sum(times) / len(times) if times else None), (sum(memory) / len(memory) if memory else None)
 
 
 def verdict(value: float | None, target: float) -> str:
@@ -202,12 +219,17 @@ def main() -> int:
         for spokes in _ints(arguments.spokes):
             row = measure(synthetic_estate(sites, spokes), f"{sites} sites x {spokes} spokes", lab_name(),
                           arguments.timeout)
+            row = Row(**{**row.__dict__, "sites": sites, "spokes": spokes})
             rows.append(row)
             print(table([row]).splitlines()[-1], flush=True)
     print("\n" + table(rows))
     per_node_s, per_node_mb = increments(rows)
     print(f"\neach added namespace: {verdict(per_node_s, TARGET_NODE_S)} s, "
           f"{verdict(per_node_mb, TARGET_NODE_MB)} MB (least squares over the rows that came up)")
+    for grow in ("sites", "spokes"):
+        seconds, megabytes = increments_by(rows, grow)
+        print(f"  namespace added by more {grow}: {verdict(seconds, TARGET_NODE_S)} s, "
+              f"{verdict(megabytes, TARGET_NODE_MB)} MB")
 
     if not arguments.no_sites_yaml:
         row = measure(load(SITES_YAML), "examples/estates/sites.yaml", lab_name(), arguments.timeout)

@@ -57,3 +57,15 @@ def test_marginal_cost_between_rows(estate_bench) -> None:  # type: ignore[no-un
     lines = estate_bench.marginal([row("a", 100, ready_s=10.0, pss_mb=500.0), row("x", 150, error="timeout"),
                                    row("b", 200, ready_s=30.0, pss_mb=1500.0)])
     assert lines == ["a -> b: 0.200 s and 10.0 MB per added namespace"]
+
+
+def test_increments_by_growth_kind(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    row = estate_bench.Row
+    rows = [row("1x1", 10, ready_s=1.0, pss_mb=100.0, sites=1, spokes=1),
+            row("2x1", 20, ready_s=3.0, pss_mb=300.0, sites=2, spokes=1),
+            row("1x5", 18, ready_s=1.4, pss_mb=101.6, sites=1, spokes=5),
+            row("2x5", 28, ready_s=3.4, pss_mb=301.6, sites=2, spokes=5)]
+    seconds, megabytes = estate_bench.increments_by(rows, "sites")
+    assert seconds == pytest.approx(0.2) and megabytes == pytest.approx(20.0)
+    seconds, megabytes = estate_bench.increments_by(rows, "spokes")
+    assert seconds == pytest.approx(0.05) and megabytes == pytest.approx(0.2)
