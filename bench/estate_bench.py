@@ -24,6 +24,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,16 @@ def available_gb() -> float:
     return 0.0
 
 
+def failure(error: BaseException) -> str:
+    """One line: what went wrong and, for anything but a LabError, the innermost frame it came from."""
+    text = " ".join(str(error).split())[:300]
+    if isinstance(error, LabError):
+        return text
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else ""
+    return f"{type(error).__name__}: {text}{where}"
+
+
 def measure(topology: Topology, label: str, lab_name: str, timeout_s: float,
             say: Callable[[str], None] = print) -> Row:
     """Bring ``topology`` up as ``lab_name``, measure it, tear it down (always)."""
@@ -148,9 +159,9 @@ def measure(topology: Topology, label: str, lab_name: str, timeout_s: float,
         frr = len({record.node for record in records if record.program == "zebra"})
         charon = len({record.node for record in records if record.program.startswith("charon")})
         row = Row(label, namespaces, frr, charon, ready_s, cpu, pss_kb / 1024)
-    except LabError as error:  # LabNotReady included: the lab stays up for `status`; we take it down
-        reason = str(error).splitlines()[0][:300]
-        say(f"  {label}: up failed: {error}")
+    except Exception as error:  # LabNotReady (the lab is left up: we take it down) or a crash in up
+        reason = failure(error)
+        say(f"  {label}: up failed: {reason}")
         row = Row(label, namespaces, error=reason)
         records = []
     finally:
@@ -174,6 +185,20 @@ def search_steps(start_sites: int, start_spokes: int, max_sites: int = MAX_SITES
         if sites == max_sites and spokes == max_spokes:
             return steps
         sites, spokes = min(sites * 2, max_sites), min(spokes * 2, max_spokes)
+
+
+def bisect_steps(good: tuple[int, int], bad: tuple[int, int], rounds: int) -> list[tuple[int, int]]:
+    """Estates between the largest that came up and the first that did not, growing: each the midpoint of
+    the previous one and ``bad`` (the search stops at the first of them that fails too)."""
+    steps: list[tuple[int, int]] = []
+    low = good
+    for _ in range(rounds):
+        middle = ((low[0] + bad[0]) // 2, (low[1] + bad[1]) // 2)
+        if middle in (low, bad):
+            break
+        steps.append(middle)
+        low = middle
+    return steps
 
 
 def marginal(rows: Sequence[Row]) -> list[str]:
@@ -200,6 +225,7 @@ def main() -> int:
     parser.add_argument("--no-sites-yaml", action="store_true", help="skip examples/estates/sites.yaml")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest estate")
     parser.add_argument("--attempt-timeout", type=float, default=240.0, help="readiness timeout per search step (s)")
+    parser.add_argument("--bisect", type=int, default=2, help="estates tried between the last up and the failure")
     parser.add_argument("--memory-cap-gb", type=float, default=12.0, help="stop before the daemons would need more")
     parser.add_argument("--reserve-gb", type=float, default=6.0, help="stop when less would stay available")
     arguments = parser.parse_args()
@@ -258,8 +284,18 @@ def main() -> int:
             print("search: " + table([row]).splitlines()[-1], flush=True)
             searched.append(row)
             if row.error is not None:
+                good = (largest.sites, largest.spokes) if largest is not None else (1, 1)
+                for between in bisect_steps(good, (sites, spokes), arguments.bisect):
+                    row = measure(synthetic_estate(*between), f"{between[0]} sites x {between[1]} spokes",
+                                  lab_name(), arguments.attempt_timeout)
+                    row = Row(**{**row.__dict__, "sites": between[0], "spokes": between[1]})
+                    print("search (between): " + table([row]).splitlines()[-1], flush=True)
+                    searched.append(row)
+                    if row.error is not None:
+                        break
+                    largest = row
                 break
-            largest = row
+            largest = Row(**{**row.__dict__, "sites": sites, "spokes": spokes})
         else:
             print("search: the generator's largest estate came up")
         if searched:

@@ -69,3 +69,17 @@ def test_increments_by_growth_kind(estate_bench) -> None:  # type: ignore[no-unt
     assert seconds == pytest.approx(0.2) and megabytes == pytest.approx(20.0)
     seconds, megabytes = estate_bench.increments_by(rows, "spokes")
     assert seconds == pytest.approx(0.05) and megabytes == pytest.approx(0.2)
+
+
+def test_bisect_between_last_good_and_failure(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    assert estate_bench.bisect_steps((32, 80), (64, 125), 2) == [(48, 102), (56, 113)]
+    assert estate_bench.bisect_steps((32, 80), (33, 81), 3) == []
+
+
+def test_failure_names_the_frame_of_a_crash(estate_bench) -> None:  # type: ignore[no-untyped-def]
+    try:
+        {}["x"]
+    except KeyError as error:
+        text = estate_bench.failure(error)
+    assert text.startswith("KeyError: 'x' at test_estate_bench.py:")
+    assert estate_bench.failure(estate_bench.LabError("not ready: BGP s5-rtr")) == "not ready: BGP s5-rtr"
