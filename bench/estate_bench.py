@@ -8,9 +8,10 @@ row: namespaces, FRR and charon instances, ready time, CPU-seconds of every proc
 PSS of the daemons (FRR + charon) once settled, tear-down time. A least-squares line through the rows
 gives the cost of each added node (seconds and MB per namespace). Then examples/estates/sites.yaml
 against the issue's targets, and a search for the largest estate this machine brings up: the estate
-grows (sites and spokes doubling) until ``up`` fails, takes longer than ``--attempt-timeout``, or the
-next step would need more memory than ``--memory-cap-gb`` (predicted from the fitted MB per node) or
-leave less than ``--reserve-gb`` available.
+grows (sites and spokes doubling together, sites alone, spokes alone) until ``up`` fails (then a
+bisection towards the failure), takes longer than ``--attempt-timeout``, or the next step would need
+more memory than ``--memory-cap-gb`` (predicted from the fitted MB per node) or leave less than
+``--reserve-gb`` available. Each direction prints its rows and its largest estate up.
 
 A benchmark prints figures; it asserts nothing about time. Every lab it starts has its own name and is
 torn down in ``finally``.
@@ -213,6 +214,52 @@ def marginal(rows: Sequence[Row]) -> list[str]:
     return found
 
 
+def search(steps: Sequence[tuple[int, int]], seed: tuple[int, int], arguments: argparse.Namespace,
+           lab_name: Callable[[], str], mb_per_node: float, prefix: str) -> tuple[Row | None, list[Row]]:
+    """Bring up each estate of ``steps`` until one fails (then bisect towards it from the last one up) or the
+    next would exceed the memory cap; (largest up, every row measured)."""
+    largest: Row | None = None
+    searched: list[Row] = []
+
+    def attempt(sites: int, spokes: int) -> Row:
+        row = measure(synthetic_estate(sites, spokes), f"{sites} sites x {spokes} spokes", lab_name(),
+                      arguments.attempt_timeout)
+        row = Row(**{**row.__dict__, "sites": sites, "spokes": spokes})
+        print(f"{prefix}: " + table([row]).splitlines()[-1], flush=True)
+        searched.append(row)
+        return row
+
+    for sites, spokes in steps:
+        try:
+            nodes = len(plan(synthetic_estate(sites, spokes), lab="probe").nodes)
+        except LabError as error:
+            print(f"{prefix}: stop: the lab cannot plan {sites} sites x {spokes} spokes: {error}")
+            break
+        need_gb = nodes * mb_per_node / 1024
+        if need_gb > arguments.memory_cap_gb or available_gb() - need_gb < arguments.reserve_gb:
+            print(f"{prefix}: stop before {sites} sites x {spokes} spokes ({nodes} namespaces, ~{need_gb:.1f} GB "
+                  f"predicted, {available_gb():.1f} GB available, cap {arguments.memory_cap_gb} GB)")
+            break
+        row = attempt(sites, spokes)
+        if row.error is None:
+            largest = row
+            continue
+        good = (largest.sites, largest.spokes) if largest is not None else seed
+        for between in bisect_steps(good, (sites, spokes), arguments.bisect):
+            row = attempt(*between)
+            if row.error is not None:
+                break
+            largest = row
+        break
+    else:
+        print(f"{prefix}: every estate of this direction came up")
+    return largest, searched
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -225,6 +272,8 @@ def main() -> int:
     parser.add_argument("--no-sites-yaml", action="store_true", help="skip examples/estates/sites.yaml")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest estate")
     parser.add_argument("--attempt-timeout", type=float, default=240.0, help="readiness timeout per search step (s)")
+    parser.add_argument("--search", default="diagonal,sites,spokes",
+                        help="directions to grow in: diagonal (sites and spokes), sites, spokes")
     parser.add_argument("--bisect", type=int, default=2, help="estates tried between the last up and the failure")
     parser.add_argument("--memory-cap-gb", type=float, default=12.0, help="stop before the daemons would need more")
     parser.add_argument("--reserve-gb", type=float, default=6.0, help="stop when less would stay available")
@@ -264,48 +313,26 @@ def main() -> int:
               f"{verdict(row.pss_mb, TARGET_SITES_PSS_MB)} MB")
 
     if not arguments.no_search:
-        largest: Row | None = None
-        searched: list[Row] = []
+        grid_sites, grid_spokes = _ints(arguments.sites), _ints(arguments.spokes)
+        seed = (max(grid_sites), max(grid_spokes))
+        lab_spokes = min(MAX_SPOKES, LAB_MAX_SPOKES)
+        directions = {
+            "diagonal": search_steps(min(seed[0] * 2, MAX_SITES), seed[1] * 2),
+            "sites": search_steps(min(seed[0] * 2, MAX_SITES), min(grid_spokes), max_spokes=min(grid_spokes)),
+            "spokes": search_steps(seed[0], min(seed[1] * 2, lab_spokes), max_sites=seed[0]),
+        }
         mb_per_node = per_node_mb if per_node_mb and per_node_mb > 0 else TARGET_NODE_MB
-        last_sites = max(_ints(arguments.sites))
-        for sites, spokes in search_steps(min(last_sites * 2, MAX_SITES), max(_ints(arguments.spokes)) * 2):
-            topology = synthetic_estate(sites, spokes)
-            try:
-                nodes = len(plan(topology, lab="probe").nodes)
-            except LabError as error:
-                print(f"search: stop: the lab cannot plan {sites} sites x {spokes} spokes: {error}")
-                break
-            need_gb = nodes * mb_per_node / 1024
-            if need_gb > arguments.memory_cap_gb or available_gb() - need_gb < arguments.reserve_gb:
-                print(f"search: stop before {sites} sites x {spokes} spokes ({nodes} namespaces, ~{need_gb:.1f} GB "
-                      f"predicted, {available_gb():.1f} GB available, cap {arguments.memory_cap_gb} GB)")
-                break
-            row = measure(topology, f"{sites} sites x {spokes} spokes", lab_name(), arguments.attempt_timeout)
-            print("search: " + table([row]).splitlines()[-1], flush=True)
-            searched.append(row)
-            if row.error is not None:
-                good = (largest.sites, largest.spokes) if largest is not None else (1, 1)
-                for between in bisect_steps(good, (sites, spokes), arguments.bisect):
-                    row = measure(synthetic_estate(*between), f"{between[0]} sites x {between[1]} spokes",
-                                  lab_name(), arguments.attempt_timeout)
-                    row = Row(**{**row.__dict__, "sites": between[0], "spokes": between[1]})
-                    print("search (between): " + table([row]).splitlines()[-1], flush=True)
-                    searched.append(row)
-                    if row.error is not None:
-                        break
-                    largest = row
-                break
-            largest = Row(**{**row.__dict__, "sites": sites, "spokes": spokes})
-        else:
-            print("search: the generator's largest estate came up")
-        if searched:
-            print("\n" + table(searched))
-            for line in marginal([*rows, *searched][len(rows) - 1:] if rows else searched):
-                print(f"  {line}")
-        if largest is not None:
-            print(f"\nlargest estate up on this machine: {largest.label}: {largest.namespaces} namespaces, "
-                  f"{largest.frr} FRR, {largest.charon} charon, ready in {largest.ready_s:.1f} s, "
-                  f"{largest.pss_mb:.0f} MB PSS")
+        for direction in _names(arguments.search):
+            largest, searched = search(directions[direction], seed, arguments, lab_name, mb_per_node,
+                                       prefix=f"search ({direction})")
+            if searched:
+                print("\n" + table(searched))
+                for line in marginal(searched):
+                    print(f"  {line}")
+            if largest is not None:
+                print(f"largest estate up, growing {direction}: {largest.label}: {largest.namespaces} namespaces, "
+                      f"{largest.frr} FRR, {largest.charon} charon, ready in {largest.ready_s:.1f} s, "
+                      f"{largest.pss_mb:.0f} MB PSS\n", flush=True)
     return 0
 
 
