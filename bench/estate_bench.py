@@ -77,6 +77,7 @@ def table(rows: Sequence[Row]) -> str:
         cells = [row.label, str(row.namespaces), str(row.frr), str(row.charon), _number(row.ready_s, 2),
                  _number(row.cpu_s, 1), _number(row.pss_mb, 0), _number(row.teardown_s, 2)]
         if row.error is not None:
+            cells[2] = cells[3] = "-"
             cells[4] = f"failed: {row.error}"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
