@@ -202,7 +202,10 @@ def test_the_verdict_fails_on_a_flow_off_the_analysis_path_or_losing_what_it_mus
     assert result.passed
     result.flows.append(_flow(2, "dc2", "VPN", "ExpressRoute"))
     assert not result.passed and "the analysis expects ExpressRoute" in result.flows[2].problems[0]
-    untouched = FlowOutcome(3, "dc2", "hub", "h", "w", (_step("ExpressRoute", "ExpressRoute", 900.0),),
+    stalled = FlowOutcome(3, "dc2", "hub", "h", "w", (_step("ExpressRoute", "ExpressRoute", 750.0),),
+                          None, untouched=True)
+    assert stalled.passed  # a scheduling stall on a loaded machine, measured up to ~750 ms
+    untouched = FlowOutcome(3, "dc2", "hub", "h", "w", (_step("ExpressRoute", "ExpressRoute", 1500.0),),
                             None, untouched=True)
     assert "does not touch" in untouched.problems[0]
     lost = FlowOutcome(4, "hq", "hub", "h", "w", (_step("VPN", "VPN"),), TcpStreamResult(1000, 10, True, False))
