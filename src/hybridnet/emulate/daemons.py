@@ -266,6 +266,9 @@ class FrrSession:
         self._clients.clear()
 
 
+VICI_TIMEOUT_S = 10.0
+
+
 class CharonInstance:
     """The strongSwan charon of one node (an on-prem VPN appliance or an Azure VPN gateway instance)."""
 
@@ -318,12 +321,14 @@ class CharonInstance:
 
     @contextmanager
     def session(self) -> Iterator[vici.Session]:
+        """A VICI session; a charon that does not answer in time (a VPN gateway answering dozens of ends,
+        its ESP in user space, can take seconds) or answers out of turn is a LabError, never a traceback."""
         connection = socket.socket(socket.AF_UNIX)
-        connection.settimeout(5)
+        connection.settimeout(VICI_TIMEOUT_S)
         try:
             connection.connect(str(self.socket))
             yield vici.Session(connection)
-        except OSError as exc:
+        except (OSError, vici.exception.SessionException) as exc:
             raise LabError(f"cannot reach charon of {self.node} over VICI: {exc}") from None
         finally:
             connection.close()

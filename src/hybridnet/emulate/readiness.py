@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from hybridnet.emulate import netns
 from hybridnet.emulate.daemons import LIBIPSEC_ROUTING_TABLE
-from hybridnet.emulate.errors import LabNotReady
+from hybridnet.emulate.errors import LabError, LabNotReady
 from hybridnet.emulate.ike_diagnosis import diagnose, failure_reason
 from hybridnet.emulate.plan import ER_GATEWAY_NODE, VNET_FABRIC_NODE, VPN
 from hybridnet.render.estate_plan import azure_prefixes
@@ -195,12 +195,22 @@ def peers_of(summary: dict[str, object]) -> dict[str, object]:
 
 def vpn_missing(lab: LabView) -> list[str]:
     problems = []
+    listed: dict[str, list[dict[str, object]] | None] = {}
     for node, connection in lab.plan.tunnels:
+        if node not in listed:  # once per node: a VPN gateway holds every end's SAs
+            try:
+                listed[node] = lab.ipsec_sas(node)
+            except LabError as error:  # busy (a slow answer): not ready yet, ask again next round
+                listed[node] = None
+                problems.append(str(error))
+        sas = listed[node]
+        if sas is None:
+            continue
         installed = any(
             child.get("state") == "INSTALLED"
-            for sa in lab.ipsec_sas(node)
+            for sa in sas
             for name, ike in sa.items()
-            if name == connection
+            if name == connection and isinstance(ike, dict)
             for child in ike.get("child-sas", {}).values()
         )
         if not installed:
