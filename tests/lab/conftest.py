@@ -48,11 +48,20 @@ def xdist_group_of(item: pytest.Item) -> str:
         group += f"[{callspec.params['lab']}]"
     if group in SHARED_REFERENCE_LAB:
         group = "reference-lab"
+    if group.split("[")[0] in ESTATE_DRILLS:
+        group = "estate-drills"
+    if group.startswith("test_verify_matrix["):
+        group = "estate-verify"
     return group
 
 
 SHARED_REFERENCE_LAB = {"test_reference_lab", "test_lab_lifecycle"}
 """Modules that use the session's one reference lab: kept on one worker so it is built once."""
+
+ESTATE_DRILLS = {"test_estate_labs", "test_estate_synthetic"}
+"""Estate drills measure outages against bounds, and an estate runs many probe pairs: one estate lab at a
+time (on one worker) keeps two of them from stalling each other's probes on the 2-core machine. The
+estate verify-matrix runs (``estate-verify``) share a worker for the same reason."""
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -163,7 +163,9 @@ def test_replies_dropped_on_the_way_back_are_blamed_on_the_return_path(network: 
     figures = analyse_whole(records)[0].udp
     assert figures.lost >= 28
     assert figures.reply_lost == figures.lost and figures.request_lost == 0
-    assert figures.reply_outage_ms >= 28 * 10 and figures.request_outage_ms == 0.0
+    # the requests kept arriving: at most a scheduling stall of the sender on a loaded machine (85 ms seen
+    # with four labs running), never the blackhole's 300 ms
+    assert figures.reply_outage_ms >= 28 * 10 and figures.request_outage_ms < 200.0
     assert figures.outage_ms >= 28 * 10
 
 

@@ -166,10 +166,10 @@ def test_http_requests_count_failures_while_the_server_is_gone(agents: StartAgen
     port = server.port
     requester = agents("requester", "http-get", "--url", f"http://127.0.0.1:{port}/", "--interval-ms", "20",
                        "--timeout-ms", "500", "--duration", "30")
-    wait_until(lambda: requester.count("http") >= 10, 5.0, what="10 answered requests")
+    wait_until(lambda: requester.count("http") >= 10, 15.0, what="10 answered requests")
     server.stop()
     failed_from = requester.count("http")
-    wait_until(lambda: requester.count("http") >= failed_from + 10, 5.0, what="10 requests with no server")
+    wait_until(lambda: requester.count("http") >= failed_from + 10, 15.0, what="10 requests with no server")
     agents("server2", "http-serve", "--bind", "127.0.0.1", "--port", str(port), "--name", "web-vm2",
            "--duration", "30")
 
