@@ -59,6 +59,22 @@ def test_a_vnet_without_workload_is_named_as_not_probed() -> None:
     assert any(line.startswith("VNet spoke-data: not probed") for line in selection.not_probed)
 
 
+def test_a_spoke_without_gateway_transit_is_not_probed_and_cannot_be_chosen() -> None:
+    """No site reaches a spoke whose peering lacks gateway transit: its TCP stream could not start, and the
+    whole drill failed with "probe agent flow1-tcp-source exited at start" before this."""
+    from hybridnet.model.estate import VnetPeering
+
+    topology = estate("hub-spoke")
+    isolated = topology.spokes[0].model_copy(update={"peering": VnetPeering()})
+    topology = topology.model_copy(update={"spokes": (isolated, *topology.spokes[1:])})
+    selection = select_flows(topology, 12)
+    assert [f.vnet for f in selection.flows] == ["ra-hybrid-vpn-er-vnet", "spoke-data"]
+    assert any(line.startswith("VNet spoke-app: not probed, its peering has no gateway transit")
+               for line in selection.not_probed)
+    with pytest.raises(DrillSetupError, match="no gateway transit"):
+        select_flows(topology, 12, workload="app-vm1")
+
+
 def test_an_unknown_host_in_an_estate_names_the_choices() -> None:
     with pytest.raises(DrillSetupError, match="choose one of: hq-host1, dc2-host1"):
         select_flows(estate("sites"), 12, host="nope")
