@@ -133,3 +133,17 @@ def _site_prefix(design: EstateDesign, site: str, address: IPv4Address) -> str |
         return None
     holding = [p for p in design.site_prefixes(view) if address in p]
     return str(max(holding, key=lambda p: p.prefixlen)) if holding else None
+
+
+def untouched_note(expectations: dict[int, FlowExpectation], fault_title: str, not_probed: tuple[str, ...]) -> str:
+    """A sentence when the analysis says the fault changes no probed flow's path, else "".
+
+    Such a drill passes with nothing lost because it measures nothing: a peering location whose only
+    site has no host, or whose flows the budget left out. The user must hear it rather than read a
+    clean PASS (the drill still runs: the control plane's reaction is in the timeline)."""
+    if not expectations or not all(e.untouched for e in expectations.values()):
+        return ""
+    why = ("; the flows it would change are not probed (see not probed)" if not_probed
+           else "; nothing in the estate depends on what it takes down")
+    return (f"{fault_title}: the analysis says this fault changes no probed flow's path, so the drill "
+            f"measures no failover{why}")

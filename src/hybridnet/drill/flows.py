@@ -75,8 +75,19 @@ def select_flows(topology: Topology, budget: int = DEFAULT_FLOW_BUDGET, host: st
         else:
             site_host[site.name] = first
     vnet_workload: dict[str, str] = {}
+    isolated = {spoke.name for spoke in topology.spokes if not spoke.peering.gateway_transit}
     for vnet in topology.all_vnets:
         if workload is not None and workloads[workload][0] != vnet.name:
+            continue
+        if vnet.name in isolated and workload is not None:
+            raise DrillSetupError(f"--workload {workload!r} is in spoke {vnet.name}, whose peering has no gateway "
+                                  "transit: no on-prem host reaches it; choose a workload in the hub or a spoke "
+                                  "that uses the hub's gateways")
+        if vnet.name in isolated:
+            # no gateway transit: on-prem cannot reach it by design (Azure and the lab agree), so there is
+            # no flow to fail over; a TCP stream to it could not even start
+            not_probed.append(f"VNet {vnet.name}: not probed, its peering has no gateway transit, so no site "
+                              "reaches it (allow_gateway_transit and use_remote_gateways make it reachable)")
             continue
         first = workload if workload is not None else next(
             (name for name, (in_vnet, _a) in workloads.items() if in_vnet == vnet.name), None)

@@ -59,6 +59,22 @@ def test_a_vnet_without_workload_is_named_as_not_probed() -> None:
     assert any(line.startswith("VNet spoke-data: not probed") for line in selection.not_probed)
 
 
+def test_a_spoke_without_gateway_transit_is_not_probed_and_cannot_be_chosen() -> None:
+    """No site reaches a spoke whose peering lacks gateway transit: its TCP stream could not start, and the
+    whole drill failed with "probe agent flow1-tcp-source exited at start" before this."""
+    from hybridnet.model.estate import VnetPeering
+
+    topology = estate("hub-spoke")
+    isolated = topology.spokes[0].model_copy(update={"peering": VnetPeering()})
+    topology = topology.model_copy(update={"spokes": (isolated, *topology.spokes[1:])})
+    selection = select_flows(topology, 12)
+    assert [f.vnet for f in selection.flows] == ["ra-hybrid-vpn-er-vnet", "spoke-data"]
+    assert any(line.startswith("VNet spoke-app: not probed, its peering has no gateway transit")
+               for line in selection.not_probed)
+    with pytest.raises(DrillSetupError, match="no gateway transit"):
+        select_flows(topology, 12, workload="app-vm1")
+
+
 def test_an_unknown_host_in_an_estate_names_the_choices() -> None:
     with pytest.raises(DrillSetupError, match="choose one of: hq-host1, dc2-host1"):
         select_flows(estate("sites"), 12, host="nope")
@@ -229,3 +245,22 @@ def test_the_report_has_the_flows_and_the_sites_and_round_trips() -> None:
 def test_the_reference_report_has_no_flow_sections() -> None:
     result = DrillResult("reference", "circuit down", "now", 10.0, steps=[_step("VPN", "VPN")])
     assert "flows" not in report_document(result) and "## Flows" not in render_markdown(result)
+
+
+def test_a_fault_that_changes_no_probed_flow_is_said_not_passed_silently() -> None:
+    """sites.yaml with dc2's host removed: taking Los Angeles down touches only dc2, which is not probed,
+    and the drill printed a clean "Drill PASSED: worst outage 0 ms" without a word."""
+    from hybridnet.drill.expectations import untouched_note
+
+    topology = estate("sites")
+    dc2 = next(s for s in topology.sites if s.name == "dc2")
+    hostless = dc2.model_copy(update={"subnets": ()})
+    topology = topology.model_copy(update={"sites": tuple(hostless if s.name == "dc2" else s for s in topology.sites)})
+    selection = select_flows(topology, 12)
+    fault = build_fault("peering-location=Los Angeles", topology)
+    note = untouched_note(predict(topology, selection.flows, fault), fault.title, selection.not_probed)
+    assert "changes no probed flow's path" in note and "not probed" in note
+    sites = estate("sites")
+    flows = select_flows(sites, 12)
+    fault = build_fault("peering-location=Los Angeles", sites)
+    assert untouched_note(predict(sites, flows.flows, fault), fault.title, flows.not_probed) == ""

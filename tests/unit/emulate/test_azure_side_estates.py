@@ -80,6 +80,16 @@ def test_spokes_their_vms_and_what_the_gateways_announce() -> None:
     assert {"10.1.0.0/32", "172.20.0.0/32"} <= lo
 
 
+def test_a_spoke_without_gateway_transit_routes_to_the_hub_only() -> None:
+    """Azure gives such a spoke a peering route to the hub's address space and none to on-premises, and
+    `analyse` says no-route; with a default route to the hub the installed routes (status, the drill's
+    path tracing) said its VM reached on-prem over ExpressRoute. A spoke with transit keeps the default."""
+    found = nodes(OWN)
+    assert [(str(r.destination), str(r.gateway)) for r in found["vnet-spoke3"].routes] == [
+        ("10.0.0.0/16", "100.64.254.129")]
+    assert [str(r.destination) for r in found["vnet-spoke1"].routes] == ["0.0.0.0/0"]
+
+
 def test_virtual_network_tag_per_vnet() -> None:
     topology = loads(OWN)
     hub = {str(p) for p in virtual_network_tag(topology, topology.vnet.name)}

@@ -180,7 +180,10 @@ def test_interfaces_are_the_rendered_names_and_every_port_is_cabled(example: str
             # every interface named in the config exists in the namespace
             assert f"interface {names[port.key]}\n" in node.frr_config or port.address is None  # type: ignore[operator]
         if plan.loopback is not None:
-            assert [str(a.local) for a in node.addresses if a.interface == "lo"] == [f"{plan.loopback}/32"]
+            # beside the loopback, a VPN end's lo holds only its selector sources (see the test below)
+            sources = {f"{p.network_address}/32" for p in plan.vpn.advertised} if plan.vpn is not None else set()
+            on_lo = [str(a.local) for a in node.addresses if a.interface == "lo"]
+            assert on_lo[0] == f"{plan.loopback}/32" and set(on_lo[1:]) <= sources
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -321,3 +324,16 @@ sites:
     links = {(x.a.node, x.b.node, x.b.interface) for x in side.links}
     assert ("onprem-vpn", INTERNET_NODE, "onprem") in links
     assert ("onprem-ce1", "msee-primary", "ce") in links and ("onprem-ce2", "msee-secondary", "ce") in links
+
+
+def test_a_vpn_end_without_a_lan_address_gets_one_in_each_selector(tmp_path: Path) -> None:
+    """With several VPN ends the gateway narrows each CHILD SA to the end's site prefixes, and
+    kernel-libipsec installs it only with a source address of the end's own inside them: the own shape's
+    hq-ce1 (edge and VPN end, no LAN port) failed every CHILD SA live ("error installing route with
+    policy 192.168.0.0/16 === 10.0.0.0/16") until it got one. A VPN end on the LAN gets none."""
+    side = plan_sites(load(example_path("own", tmp_path)))
+    nodes = nodes_of(side)
+    site = IPv4Network("192.168.0.0/16")
+    assert [str(a.local) for a in nodes["hq-ce1"].addresses if a.local.ip in site] == ["192.168.0.0/32"]
+    branch = IPv4Network("10.31.0.0/16")
+    assert [str(a.local) for a in nodes["branch1-rtr"].addresses if a.local.ip in branch] == ["10.31.1.1/24"]

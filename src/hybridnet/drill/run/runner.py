@@ -31,7 +31,7 @@ from hybridnet.drill.analysis import (
     tcp_result,
 )
 from hybridnet.drill.analysis.timers import predict_detection
-from hybridnet.drill.expectations import FlowExpectation, predict
+from hybridnet.drill.expectations import FlowExpectation, predict, untouched_note
 from hybridnet.drill.faults import Fault
 from hybridnet.drill.flows import is_estate, select_flows
 from hybridnet.drill.options import DrillOptions
@@ -81,6 +81,7 @@ class DrillRun:
         self.estate = is_estate(topology)
         self.expectations: dict[int, FlowExpectation] = (
             predict(topology, self.flows, scenario.fault) if self.estate else {})
+        self.untouched = untouched_note(self.expectations, scenario.fault.title, self.selection.not_probed)
         self.stages = _stages(scenario.steps)
         self.events: list[Event] = []
         self.windows: list[StepWindow] = []
@@ -91,6 +92,8 @@ class DrillRun:
 
     # ------------------------------------------------------------------ running
     def run(self) -> DrillResult:
+        if self.untouched:
+            self.say(f"warning: {self.untouched}")
         if any(step.expected_path == "VPN" for step in self.scenario.steps):
             self.say("checking the VPN backup")
             check_backup_ready(self.lab)
@@ -250,7 +253,7 @@ class DrillRun:
                              tcp_stream=first.tcp_stream, max_outage_ms=self.options.max_outage_ms)
         if self.estate:
             result.flows = [outcome for outcome, _whole in outcomes]
-            result.not_probed = list(self.selection.not_probed)
+            result.not_probed = [*([self.untouched] if self.untouched else []), *self.selection.not_probed]
             result.flow_note = self.selection.note
             if first.expects_cut:  # the analysis says the fault cuts it: its stream's loss is the expected outcome
                 result.tcp_stream = None

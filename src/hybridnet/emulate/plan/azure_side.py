@@ -503,6 +503,17 @@ def _fabric_ruleset(spokes: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _spoke_routes(topology: Topology, transit: bool, fabric_end: IPv4Address) -> tuple[Route, ...]:
+    """A spoke's system routes towards the hub. With gateway transit, everything goes to the hub (its
+    gateways carry the on-prem prefixes; the fabric's ruleset stops spoke-to-spoke). Without it, Azure
+    gives the spoke a peering route to the hub's address spaces only and no route to on-premises, so
+    neither does the lab: a default route would have the installed routes (what `status` and the drill
+    trace) say a spoke VM reaches on-prem over ExpressRoute, where `analyse` and Azure say no route."""
+    if transit:
+        return (Route(IPv4Network("0.0.0.0/0"), gateway=fabric_end),)
+    return tuple(Route(space, gateway=fabric_end) for space in topology.vnet.address_space)
+
+
 def _spokes(topology: Topology) -> tuple[list[Node], list[Link]]:
     """One node per spoke VNet (its subnets' gateways, its system routes: everything else through the
     peering to the hub) and one per workload VM in it."""
@@ -533,7 +544,7 @@ def _spokes(topology: Topology) -> tuple[list[Node], list[Link]]:
             side="azure",
             forwarding=True,
             addresses=tuple(addresses),
-            routes=(Route(IPv4Network("0.0.0.0/0"), gateway=fabric_end),),
+            routes=_spoke_routes(topology, spoke.peering.gateway_transit, fabric_end),
             bridges=tuple(bridges),
             vnet=spoke.name,
         ))

@@ -138,6 +138,7 @@ def _plan_site(topology: Topology, site: Site, plans: list[DevicePlan], edges: d
         if vpn is not None:
             end = ends[device_plan.name]
             own.append(Address(ifname["wan"], IPv4Interface(f"{vpn.public_ip}/32"), INTERNET_TO_ONPREM))
+            own += _selector_sources(vpn.advertised, own)
             links.append(Link(Endpoint(device_plan.name, ifname["wan"]), Endpoint(INTERNET_NODE, end.internet_port),
                               role="internet"))
             ipsec = device_strongswan_files(topology, device_plan, end.secret_slot)
@@ -163,6 +164,24 @@ def _plan_site(topology: Topology, site: Site, plans: list[DevicePlan], edges: d
         ))
     return SidePlan(nodes=(*nodes, *hosts), links=tuple(links), bgp_sessions=tuple(sessions),
                     bfd_peers=tuple(bfd_peers), tunnels=tuple(tunnels))
+
+
+def _selector_sources(advertised: tuple[IPv4Network, ...], own: list[Address]) -> list[Address]:
+    """A loopback address in each advertised prefix the VPN end holds no address in (lab only).
+
+    With several VPN ends on one gateway, the gateway narrows each CHILD SA to its end's prefixes, so
+    this end's local selectors become its advertised prefixes; kernel-libipsec installs the outbound
+    policy only with a source address of its own inside each local selector, and without one the CHILD
+    SA fails ("error installing route with policy"). A core or firewall holding the VPN role has a LAN
+    address there; a VPN box that only faces the internet (behind a firewall, or an edge that is also
+    the VPN end) has none. The prefix's network address is never a host's (it is the network address of
+    whichever subnet holds it), so the loopback takes nothing from the site; prefixes of /31 and /32
+    have no such address and are left alone. Real devices with kernel ESP need none of this, so the
+    rendered configs do not change.
+    """
+    held = [address.local.ip for address in own]
+    return [Address("lo", IPv4Interface(f"{prefix.network_address}/32")) for prefix in advertised
+            if prefix.prefixlen <= 30 and not any(ip in prefix for ip in held)]
 
 
 def role_text(plan: DevicePlan) -> str:
