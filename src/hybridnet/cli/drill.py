@@ -118,6 +118,25 @@ def _short_path(path: str) -> str:
     return path.replace("ExpressRoute", "ER")
 
 
+def _print_flows(result: DrillResult, target: Console) -> None:
+    """An estate's flows, one row each: the table above shows the first flow's steps only."""
+    table = Table(title="every probed flow (site → VNet)",
+                  caption="expected: the route analysis, intact → under the fault")
+    for column in ("site", "VNet", "expected", "outage → VNet", "outage → on-prem", "TCP lost", "verdict"):
+        table.add_column(column, overflow="fold")
+    for flow in result.flows:
+        lost = flow.tcp_bytes_lost
+        verdict = "[green]as expected[/]" if flow.passed else f"[red]{'; '.join(flow.problems)[:120]}[/]"
+        table.add_row(flow.site, flow.vnet, _short_path(f"{flow.expected_intact} → {flow.expected_fault}"),
+                      format_ms(flow.outage_ms("onprem-to-vnet")), format_ms(flow.outage_ms("vnet-to-onprem")),
+                      "-" if lost is None else f"{lost} B", verdict)
+    target.print(table)
+    for line in result.not_probed:
+        target.print(f"not probed: {line}", highlight=False, markup=False)
+    if result.flow_note:
+        target.print(result.flow_note, highlight=False, markup=False)
+
+
 def _print_summary(result: DrillResult, target: Console = console) -> None:
     """A table that fits a terminal: the reports carry the long form."""
     table = Table(title=f"{result.topology}: {result.fault}", caption="ER = ExpressRoute; path before → during → after")
@@ -130,6 +149,8 @@ def _print_summary(result: DrillResult, target: Console = console) -> None:
                       _short_path(f"{step.path_before} → {step.path_during} → {step.path_after}"),
                       f"[{colour}]{row.verdict}[/]")
     target.print(table)
+    if result.flows:
+        _print_flows(result, target)
     for stats in result.repeats:
         target.print(f"{stats.step} ({SHORT_DIRECTIONS.get(stats.direction, stats.direction)}) over {stats.runs} "
                      f"runs: min {format_ms(stats.min_ms)}, median {format_ms(stats.median_ms)}, "

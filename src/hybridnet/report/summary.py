@@ -78,6 +78,8 @@ def _row(step: StepResult, result: DrillResult, prediction: TimerPrediction | No
 def headline(result: DrillResult) -> str:
     """One sentence a reader gets before any table."""
     state = "PASSED" if result.passed else "FAILED"
+    if result.flows:
+        return _estate_headline(result, state)
     text = f"Drill {state}: worst outage {format_ms(result.worst_outage_ms)}"
     prediction = governing_prediction(result)
     if prediction is not None:
@@ -86,6 +88,23 @@ def headline(result: DrillResult) -> str:
         stream = result.tcp_stream
         text += ("; the TCP stream lost nothing" if stream.nothing_lost
                  else "; the TCP stream did NOT survive intact")
+    return text + "."
+
+
+def _estate_headline(result: DrillResult, state: str) -> str:
+    """Over every probed flow: how many went where the analysis said, the worst outage of a flow that
+    stayed connected (a cut the analysis predicts is counted apart), and the TCP streams."""
+    flows = result.flows
+    kept = [f for f in flows if not f.expects_cut]
+    cut = len(flows) - len(kept)
+    text = f"Drill {state}: {sum(1 for f in flows if f.passed)} of {len(flows)} flows as the analysis predicts"
+    if kept:
+        worst = max(kept, key=lambda f: f.worst_outage_ms)
+        text += f"; worst outage of a connected flow {format_ms(worst.worst_outage_ms)} ({worst.site} → {worst.vnet})"
+    if cut:
+        text += f"; {cut} flow(s) cut, as predicted"
+    lost = [f for f in kept if f.tcp_stream is not None and not f.tcp_stream.nothing_lost]
+    text += "; no TCP stream lost a byte" if not lost else f"; {len(lost)} TCP stream(s) did NOT survive intact"
     return text + "."
 
 

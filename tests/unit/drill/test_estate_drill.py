@@ -264,3 +264,15 @@ def test_a_fault_that_changes_no_probed_flow_is_said_not_passed_silently() -> No
     flows = select_flows(sites, 12)
     fault = build_fault("peering-location=Los Angeles", sites)
     assert untouched_note(predict(sites, flows.flows, fault), fault.title, flows.not_probed) == ""
+
+
+def test_the_headline_counts_every_flow_and_keeps_predicted_cuts_apart() -> None:
+    from hybridnet.report.summary import headline
+
+    flows = [_flow(0, "hq", "VPN", "VPN"), _flow(1, "branch1", "none", "none", expects_cut=True)]
+    text = headline(DrillResult("sites", "circuit down", "now", 10.0, flows=flows))
+    assert text.startswith("Drill PASSED: 2 of 2 flows as the analysis predicts")
+    assert "1 flow(s) cut, as predicted" in text and "(hq → hub)" in text
+    flows.append(_flow(2, "dc2", "VPN", "ExpressRoute"))
+    assert headline(DrillResult("sites", "circuit down", "now", 10.0, flows=flows)).startswith(
+        "Drill FAILED: 2 of 3 flows")
