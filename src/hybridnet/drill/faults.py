@@ -278,7 +278,8 @@ FAULT_BUILDERS: dict[str, Callable[[Topology], Fault]] = {
 
 # ------------------------------------------------------------------------------ faults with an argument
 
-_NOUNS = {"peering-location": "peering location", "bgp-disconnect": "circuit", "site-firewall-down": "site",
+_NOUNS = {"peering-location": "peering location", "bgp-disconnect": "circuit",
+          "site-firewall-down": "site or firewall device",
           "spoke-peering-removed": "spoke VNet", "branch-vpn-down": "site"}
 
 
@@ -321,18 +322,26 @@ def _bgp_disconnect(topology: Topology, circuit: str, cables: Cables | None = No
 
 
 def _site_firewall_down(topology: Topology, site: str, cables: Cables | None = None) -> Fault:
-    name = _choose("site-firewall-down", site, [s.name for s in topology.all_sites])
-    found = next(s for s in topology.all_sites if s.name == name)
-    firewalls = [d.name for d in found.with_role("firewall")]
+    """A site's firewalls (``=<site>``: every one of them, a whole cluster) or one firewall device
+    (``=<device>``: the others must carry the site, if they can)."""
+    holders = {d.name: s.name for s in topology.all_sites for d in s.with_role("firewall")}
+    name = _choose("site-firewall-down", site, [*(s.name for s in topology.all_sites), *holders])
+    one_device = name in holders and name not in {s.name for s in topology.all_sites}
+    site_name = holders[name] if one_device else name
+    found = next(s for s in topology.all_sites if s.name == site_name)
+    firewalls = [name] if one_device else [d.name for d in found.with_role("firewall")]
     if not firewalls:
-        raise FaultError(f"site-firewall-down={name}: site {name} has no device with the firewall role; sites with "
-                         "one: " + (", ".join(s.name for s in topology.all_sites if s.with_role("firewall")) or "none"))
+        raise FaultError(f"site-firewall-down={name}: site {name} has no device with the firewall role; sites and "
+                         "firewalls to choose: " + (", ".join([*dict.fromkeys(holders.values()), *holders]) or "none"))
     pairs = _device_cables(topology, firewalls, cables)
     design = _design(topology)
-    view = design.site(name)
+    view = design.site(site_name)
     parts = frozenset(part for device in firewalls for part in view.device_parts.get(device, ()))
-    return Fault(f"site-firewall-down={name}", f"site {name}: firewall down ({', '.join(firewalls)})",
+    what = f"firewall {name} down" if one_device else f"firewall down ({', '.join(firewalls)})"
+    return Fault(f"site-firewall-down={name}", f"site {site_name}: {what}",
                  _cuts(pairs), "VPN", True,
+                 "every link of the firewall is cut: flows through it must use the site's other firewall, or are "
+                 "cut" if one_device else
                  "every link of the site's firewall(s) is cut (a whole cluster down): flows through them must use "
                  "another way out, or are cut", parts)
 
@@ -382,7 +391,7 @@ def _branch_vpn_down(topology: Topology, site: str, cables: Cables | None = None
 ARGUMENT_FAULTS: dict[str, tuple[str, Callable[[Topology, str, Cables | None], Fault]]] = {
     "peering-location": ("<location>", _peering_location),
     "bgp-disconnect": ("<circuit>", _bgp_disconnect),
-    "site-firewall-down": ("<site>", _site_firewall_down),
+    "site-firewall-down": ("<site or firewall>", _site_firewall_down),
     "spoke-peering-removed": ("<spoke>", _spoke_peering_removed),
     "branch-vpn-down": ("<site>", _branch_vpn_down),
 }

@@ -123,6 +123,44 @@ def test_site_firewall_down_cuts_every_cable_of_the_firewall() -> None:
     assert [(a.a, a.b) for a in with_plan.actions] == [("hq-fw", "hq-host1"), ("hq-fw", "hq-ce1")]
 
 
+def test_one_firewall_of_a_site_with_two_can_fail_alone() -> None:
+    """A site whose ExpressRoute leaves through hq-fwa and whose VPN through hq-fwb: naming one firewall
+    cuts that one only, and the analysis fails that device's part, not the whole site's."""
+    document = _two_firewalls()
+    fault = build_fault("site-firewall-down=hq-fwa", document)
+    assert {(a.a, a.b) for a in fault.actions} == {("hq-fwa", "hq-core"), ("hq-fwa", "hq-ce1"), ("hq-fwa", "hq-ce2")}
+    assert fault.title == "site hq: firewall hq-fwa down" and fault.parts == {"hq-fwa"}
+    whole = build_fault("site-firewall-down=hq", document)
+    assert {a.a for a in whole.actions} == {"hq-fwa", "hq-fwb"} and whole.parts == {"hq-fwa", "hq-fwb"}
+
+
+def _two_firewalls() -> Topology:
+    from ruamel.yaml import YAML
+
+    from hybridnet.model.loader import loads
+
+    yaml = YAML()
+    document = yaml.load((EXAMPLES / "sites.yaml").read_text(encoding="utf-8"))
+    hq = document["sites"][0]
+    hq["devices"] = [
+        {"name": "hq-core", "roles": ["core"]},
+        {"name": "hq-fwa", "roles": ["firewall"], "firewall": {"stateful": True, "ha_pair": False}},
+        {"name": "hq-fwb", "roles": ["firewall"], "firewall": {"stateful": True, "ha_pair": False}},
+        {"name": "hq-ce1", "roles": ["edge"], "edge": {"circuit": "sv-erc", "link": "primary"}},
+        {"name": "hq-ce2", "roles": ["edge"], "edge": {"circuit": "sv-erc", "link": "secondary"}},
+        {"name": "hq-vpn", "roles": ["vpn"], "vpn": {"public_ip": "40.50.60.70", "local_network_gateway": "hq-lgw",
+                                                      "bgp_addresses": ["169.254.21.2", "169.254.22.2"]}},
+    ]
+    hq["links"] = [{"between": ["hq-core", "hq-fwa"]}, {"between": ["hq-core", "hq-fwb"]},
+                   {"between": ["hq-fwa", "hq-ce1"]}, {"between": ["hq-fwa", "hq-ce2"]},
+                   {"between": ["hq-fwb", "hq-vpn"]}]
+    from io import StringIO
+
+    text = StringIO()
+    yaml.dump(document, text)
+    return loads(text.getvalue())
+
+
 def test_spoke_peering_removed_cuts_the_fabric_to_spoke_link() -> None:
     fault = build_fault("spoke-peering-removed=spoke-data", estate("hub-spoke"))
     assert [(a.a, a.b) for a in fault.actions] == [("vnet-fabric", "vnet-spoke2")]
@@ -138,7 +176,7 @@ def test_branch_vpn_down_cuts_that_sites_vpn_end_only() -> None:
 @pytest.mark.parametrize(("name", "example", "choices"), [
     ("peering-location=Paris", "sites", "Silicon Valley, Los Angeles"),
     ("bgp-disconnect=nope", "two-circuits", "sv-erc, la-erc"),
-    ("site-firewall-down=nope", "sites", "hq, dc2, branch1, branch2"),
+    ("site-firewall-down=nope", "sites", "hq, dc2, branch1, branch2, hq-fw"),
     ("spoke-peering-removed=nope", "hub-spoke", "spoke-app, spoke-data"),
     ("branch-vpn-down=nope", "sites", "hq, dc2, branch1, branch2"),
 ])
