@@ -68,9 +68,15 @@ def check_lab_name(name: str) -> str:
 def plan(topology: Topology, lab: str | None = None) -> LabPlan:
     """Plan a lab for ``topology``: pure, so it can be printed and tested without root."""
     name = check_lab_name(lab) if lab is not None else lab_name_for(topology)
-    _check_supported(topology)
-    onprem = plan_sites(topology) if uses_site_plan(topology) else plan_onprem(topology)
-    azure = plan_azure(topology)
+    try:
+        _check_supported(topology)
+        onprem = plan_sites(topology) if uses_site_plan(topology) else plan_onprem(topology)
+        azure = plan_azure(topology)
+    except LabError as error:
+        if topology.source is None or error.message.startswith(f"{topology.source}:"):
+            raise
+        raise LabError(f"{topology.source}: {error.message}", fix=error.fix, exit_code=error.exit_code,
+                       cause=error.cause) from None
     nodes = onprem.nodes + azure.nodes
     names = [node.name for node in nodes]
     duplicates = sorted({n for n in names if names.count(n) > 1})
