@@ -54,9 +54,15 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def report_topology_error(error: TopologyError) -> None:
+def report_topology_error(error: TopologyError, topology: Topology | None = None) -> None:
+    """Print each located error; one raised after loading (by a renderer) gets the file and the line of
+    its field's top-level key from ``topology``."""
     errors = error.errors if isinstance(error, TopologyErrors) else [error]
     for item in errors:
+        if item.file is None and topology is not None and topology.source is not None:
+            item.file = str(topology.source)
+            if item.line is None and item.field:
+                item.line = topology.line_of_key(item.field.split(".")[0])
         # user text (keys, values, paths) may look like rich markup: print it literally
         err_console.print(f"[bold red]error:[/] {escape(str(item))}", highlight=False, soft_wrap=True)
 

@@ -159,7 +159,7 @@ def device(
             private = key is not None
             files = render_onprem(model, shared_key=key, **options)
     except TopologyError as error:
-        report_topology_error(error)
+        report_topology_error(error, model)
         raise typer.Exit(2) from None
     if not files:
         fail(f"the topology has no on-prem device the {vendor.value} renderer configures")
