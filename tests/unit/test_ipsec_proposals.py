@@ -133,3 +133,13 @@ def test_a_proposal_mismatch_is_read_from_the_responders_log(tmp_path: Path) -> 
     )
     log.write_text(CHARON_LOG + "03:38:30 01[IKE] CHILD_SA onprem{2} established with SPIs c1_i c2_o\n")
     assert proposal_mismatch(log) is None
+
+
+def test_a_gcm_ike_proposal_takes_its_prf_from_the_policys_integrity() -> None:
+    """Azure does not document the PRF with GCM; hybridnet follows the policy's SHA-2 integrity, so a
+    SHA384 policy is not silently run with a SHA-256 PRF (both ends render the same)."""
+    from hybridnet.model.azure_ipsec import IkeProposal
+
+    assert IkeProposal("GCMAES256", "SHA384", "ECP384").strongswan() == "aes256gcm16-prfsha384-ecp384"
+    assert IkeProposal("GCMAES128", "SHA256", "ECP256").strongswan() == "aes128gcm16-prfsha256-ecp256"
+    assert IkeProposal("GCMAES256", "GCMAES256", "DHGroup14").strongswan() == "aes256gcm16-prfsha256-modp2048"

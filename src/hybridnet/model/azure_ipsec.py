@@ -78,8 +78,11 @@ class IkeProposal:
 
     def strongswan(self) -> str:
         encryption = IKE_ENCRYPTION[self.encryption]
-        # An AEAD cipher has no integrity algorithm, but IKE still needs a PRF.
-        parts = [encryption, "prfsha256" if "gcm" in encryption else IKE_INTEGRITY.get(self.integrity, "sha256")]
+        # An AEAD cipher has no integrity algorithm, but IKE still needs a PRF. Azure does not document
+        # which PRF its gateway uses with GCM; the policy's integrity names a SHA-2 hash there (SHA384,
+        # SHA256), and the PRF follows it — SHA-256 when the integrity is itself a GCM name.
+        prf = {"SHA384": "prfsha384", "SHA256": "prfsha256", "SHA1": "prfsha1"}.get(self.integrity, "prfsha256")
+        parts = [encryption, prf if "gcm" in encryption else IKE_INTEGRITY.get(self.integrity, "sha256")]
         return "-".join(filter(None, [*parts, DH_GROUP[self.dh_group]]))
 
     def key(self) -> tuple[str, str, str]:
