@@ -27,9 +27,10 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Literal
 
 from hybridnet.drill.result import PathLabel
+from hybridnet.emulate import edge_links
 from hybridnet.errors import BadInput, HybridnetError
 from hybridnet.model import Topology
-from hybridnet.model.names import ER_GATEWAY_NODE, INTERNET_NODE, VNET_FABRIC_NODE, msee_node, spoke_node
+from hybridnet.model.names import ER_GATEWAY_NODE, INTERNET_NODE, VNET_FABRIC_NODE, spoke_node
 
 if TYPE_CHECKING:
     from hybridnet.emulate import Lab
@@ -142,36 +143,8 @@ def circuit_links(topology: Topology, links: tuple[str, ...] = ("primary", "seco
     if not circuits:
         return []
     name = circuit or circuits[0]
-    return [(edge.device, edge.msee) for link in links for edge in edge_devices(topology)
+    return [(edge.device, edge.msee) for link in links for edge in edge_links(topology)
             if edge.circuit == name and edge.link == link]
-
-
-@dataclass(frozen=True)
-class EdgeDevice:
-    """A customer edge, its circuit link and the MSEE at the other end (as ``emulate``'s wiring names it)."""
-
-    site: str
-    device: str
-    circuit: str
-    circuit_index: int
-    link: str
-
-    @property
-    def msee(self) -> str:
-        return msee_node(self.circuit_index, self.link)
-
-
-def edge_devices(topology: Topology) -> list[EdgeDevice]:
-    """Every edge device of every site with its circuit (``all_sites`` order, as the lab's wiring)."""
-    circuits = [c.name for c in topology.all_circuits]
-    found = []
-    for site in topology.all_sites:
-        for device in site.with_role("edge"):
-            assert device.edge is not None
-            name = device.edge.circuit or (circuits[0] if circuits else None)
-            if name in circuits:
-                found.append(EdgeDevice(site.name, device.name, name, circuits.index(name), device.edge.link))
-    return found
 
 
 def vpn_devices(topology: Topology, site: str | None = None) -> list[tuple[str, str]]:
@@ -311,10 +284,9 @@ def _bgp_disconnect(topology: Topology, circuit: str, cables: Cables | None = No
     if peering is None:
         raise FaultError(f"bgp-disconnect={name}: the circuit has no private peering (no BGP session to shut)")
     actions = []
-    for edge in edge_devices(topology):
+    for edge in edge_links(topology):
         if edge.circuit == name:
-            prefix = peering.primary_prefix if edge.link == "primary" else peering.secondary_prefix
-            actions.append(FaultAction("bgp", edge.msee, str(next(prefix.hosts()))))  # the customer's .1
+            actions.append(FaultAction("bgp", edge.msee, str(peering.customer_address(edge.link))))
     return Fault(f"bgp-disconnect={name}", f"circuit {name}: BGP disconnected, links up", tuple(actions), "VPN",
                  True, "the MSEEs shut their BGP sessions with the customer edges while the links stay up, as "
                  "disabling private peering or Azure's circuit link failover test does: the routes are withdrawn "
@@ -358,7 +330,7 @@ def _device_cables(topology: Topology, devices: list[str], cables: Cables | None
             a, b = link.between
             if a in devices or b in devices:
                 pairs.append((a, b) if a in devices else (b, a))
-    pairs += [(e.device, e.msee) for e in edge_devices(topology) if e.device in devices]
+    pairs += [(e.device, e.msee) for e in edge_links(topology) if e.device in devices]
     pairs += [(device, INTERNET_NODE) for _site, device in vpn_devices(topology) if device in devices]
     return list(dict.fromkeys(pairs))
 
