@@ -97,41 +97,29 @@ class FrrInstance:
         after which bgpd keeps its peers on hold for about four seconds; pasted line by line (as
         an operator would) the peers start after bgpd's ordinary one-second start timer.
         """
-        text = "configure terminal\n" + self.config.read_text(encoding="utf-8")
-        try:
-            result = subprocess.run(
-                ["vtysh", "--vty_socket", str(self.run_dir)],
-                input=text,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LabError(f"vtysh on {self.node} did not finish applying the configuration") from None
-        problems = [
-            line.strip()
-            for line in (result.stdout + result.stderr).splitlines()
-            if line.lstrip().startswith("%") or "Unknown command" in line
-        ]
-        if result.returncode != 0 or problems:
-            raise LabError(
-                f"FRR on {self.node} rejected its configuration: {'; '.join(problems[:3]) or result.returncode}",
-                fix=f"see {self.config}",
-            )
+        problems = self._paste(self.config.read_text(encoding="utf-8"), timeout_s=30)
+        if problems is not None:
+            raise LabError(f"FRR on {self.node} rejected its configuration: {problems}", fix=f"see {self.config}")
 
     def apply(self, commands: list[str]) -> None:
         """Type ``commands`` into ``configure terminal``, as an operator would (a running change)."""
-        text = "configure terminal\n" + "\n".join(commands) + "\nend\n"
+        problems = self._paste("\n".join(commands) + "\nend\n", timeout_s=15)
+        if problems is not None:
+            raise LabError(f"FRR on {self.node} refused {'; '.join(commands)}: {problems}")
+
+    def _paste(self, lines: str, timeout_s: float) -> str | None:
+        """``lines`` pasted into vtysh's ``configure terminal``; what FRR objected to (None: nothing)."""
         try:
-            result = subprocess.run(["vtysh", "--vty_socket", str(self.run_dir)], input=text, capture_output=True,
-                                    text=True, timeout=15, check=False)
+            result = subprocess.run(["vtysh", "--vty_socket", str(self.run_dir)],
+                                    input="configure terminal\n" + lines, capture_output=True, text=True,
+                                    timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise LabError(f"vtysh on {self.node} did not answer") from None
+            raise LabError(f"vtysh on {self.node} did not finish within {timeout_s:.0f} s") from None
         problems = [line.strip() for line in (result.stdout + result.stderr).splitlines()
                     if line.lstrip().startswith("%") or "Unknown command" in line]
         if result.returncode != 0 or problems:
-            raise LabError(f"FRR on {self.node} refused {'; '.join(commands)}: {'; '.join(problems[:3])}")
+            return "; ".join(problems[:3]) or f"vtysh exited {result.returncode}"
+        return None
 
     def close_gate(self) -> None:
         """Refuse BGP connections (TCP reset) until this node's bgpd is configured.

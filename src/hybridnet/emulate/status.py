@@ -149,11 +149,6 @@ def lab_status(lab: LabView) -> LabStatus:
 def _sites(lab: LabView, status: LabStatus) -> list[dict[str, Any]]:
     topology = lab.plan.topology
     site_of = {node.name: node.site for node in lab.plan.nodes if node.site}
-    for site in topology.all_sites:  # the legacy on-prem block's nodes carry no site: its devices do
-        for device in site.devices:
-            site_of.setdefault(device.name, site.name)
-        for host in (h for subnet in site.subnets for h in subnet.hosts):
-            site_of.setdefault(host.name, site.name)
     vnet_of = {w.name: w.vnet or topology.vnet.name for w in topology.workloads}
     summary = []
     for site in topology.all_sites:

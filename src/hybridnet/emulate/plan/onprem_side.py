@@ -49,6 +49,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
                     name=host.name,
                     role="on-prem host",
                     side="onprem",
+                    site=onprem.name,
                     addresses=(Address("eth0", IPv4Interface(f"{host.address}/{subnet.prefix.prefixlen}")),),
                     routes=(Route(IPv4Network("0.0.0.0/0"), gateway=lan.gateway.ip),),
                 )
@@ -73,6 +74,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
             name=onprem.core_router.name,
             role="on-prem core router",
             side="onprem",
+            site=onprem.name,
             forwarding=True,
             addresses=tuple(core_addresses),
             bridges=tuple(core_bridges),
@@ -91,6 +93,7 @@ def plan_onprem(topology: Topology) -> SidePlan:
                 name=router.name,
                 role=f"customer edge ({router.link} link)",
                 side="onprem",
+                site=onprem.name,
                 forwarding=True,
                 addresses=(
                     Address(link.device_interface, link.device_address),
@@ -157,6 +160,7 @@ def _vpn_appliance(
         name=appliance.name,
         role="on-prem VPN appliance",
         side="onprem",
+        site=topology.onprem.name,
         forwarding=True,
         addresses=(
             Address(link.device_interface, link.device_address),
