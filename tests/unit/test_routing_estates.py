@@ -55,10 +55,11 @@ def test_the_estate_engine_gives_the_reference_engine_s_answers(source: str | No
 
 def test_hub_spoke_spokes_go_over_expressroute_and_fail_over_to_the_vpn() -> None:
     analysis = analyse(load(ESTATES / "hub-spoke.yaml"))
+    spoke = {"spoke-app": "vnet-spoke1", "spoke-data": "vnet-spoke2"}  # the lab's names (model.names.spoke_node)
     for subnet in ("spoke-app/app", "spoke-data/sql", "spoke-data/analytics"):
         up = analysis.result("all-up", HQ, subnet)
         assert up.forward.gateway is GatewayKind.ER and up.reverse.gateway is GatewayKind.ER and not up.flags
-        assert up.reverse.hops[0] == up.forward.hops[-1] == f"vnet-{subnet.split('/')[0]}-fabric"
+        assert up.reverse.hops[0] == up.forward.hops[-1] == spoke[subnet.split("/")[0]]
         down = analysis.result("circuit", HQ, subnet)
         assert down.forward.gateway is GatewayKind.VPN and down.reverse.gateway is GatewayKind.VPN and not down.flags
     # the hub's flows are the reference's, scenario by scenario
@@ -102,12 +103,12 @@ def test_two_circuits_the_weighted_circuit_carries_and_the_other_takes_over() ->
     analysis = analyse(topology)
     named = analyse(design, [location])
     up = analysis.result("all-up", HQ, "web")
-    assert up.forward.hops[:3] == ("hq-core", "hq-ce1", "msee-sv-erc-primary")
-    assert {b.hops[2] for b in up.reverse.branches} == {"msee-sv-erc-primary", "msee-sv-erc-secondary"}
+    assert up.forward.hops[:3] == ("hq-core", "hq-ce1", "msee-primary")
+    assert {b.hops[2] for b in up.reverse.branches} == {"msee-primary", "msee-secondary"}
     for result in (analysis.scenario_result("circuit-sv-erc").by_class[analysis.flow_class[0]],
                    named.result("peering-location=Silicon Valley", HQ, "web")):
-        assert result.forward.hops[1:3] == ("hq-ce3", "msee-la-erc-primary")
-        assert {b.hops[2] for b in result.reverse.branches} == {"msee-la-erc-primary", "msee-la-erc-secondary"}
+        assert result.forward.hops[1:3] == ("hq-ce3", "msee2-primary")
+        assert {b.hops[2] for b in result.reverse.branches} == {"msee2-primary", "msee2-secondary"}
         assert not result.flags
     both = analysis.result("circuit-sv-erc+circuit-la-erc", HQ, "web")
     assert both.forward.gateway is GatewayKind.VPN and both.reverse.gateway is GatewayKind.VPN
@@ -120,8 +121,8 @@ def test_two_circuits_azure_follows_the_weight_over_the_prepend(tmp_path: Path) 
 
     analysis = analyse(_edited(tmp_path, "two-circuits", edit), depth=0)
     up = analysis.result("all-up", HQ, "web")
-    assert {b.hops[2] for b in up.reverse.branches} == {"msee-la-erc-primary", "msee-la-erc-secondary"}
-    assert up.forward.hops[2] == "msee-sv-erc-primary"  # on-prem still prefers Silicon Valley (local preference)
+    assert {b.hops[2] for b in up.reverse.branches} == {"msee2-primary", "msee2-secondary"}
+    assert up.forward.hops[2] == "msee-primary"  # on-prem still prefers Silicon Valley (local preference)
 
 
 # ------------------------------------------------------------------------------------------- sites
@@ -139,12 +140,16 @@ def test_sites_branches_reach_the_hub_over_the_vpn_and_hq_through_it() -> None:
         # HQ's ExpressRoute going away changes nothing for the branch-to-HQ traffic (VPN to VPN)
         assert not analysis.result("circuit-sv-erc", prefix, f"hq:{HQ}").flags
     hq = analysis.result("all-up", HQ, "web")
-    assert hq.forward.hops[:3] == ("hq-fw", "hq-ce1", "msee-sv-erc-primary")
+    assert hq.forward.hops[:3] == ("hq-fw", "hq-ce1", "msee-primary")
     assert analysis.result("circuit-sv-erc", HQ, "web").forward.gateway is GatewayKind.VPN
     # the cluster: one unit down is no outage; no spof anywhere at HQ
     assert not analysis.result("hq-fw-unit-0", HQ, "web").flags
     assert all(Flag.SPOF not in r.by_class[analysis.flow_class[analysis.flow_index(HQ, "web")]].flags
                for r in analysis.results)
+    # dc2 is on the second circuit, whose MSEEs carry the lab's names: still ExpressRoute both ways
+    dc2_up = analysis.result("all-up", "10.40.0.0/16", "web")
+    assert dc2_up.forward.hops[2] == "msee2-primary"
+    assert dc2_up.forward.gateway is GatewayKind.ER and dc2_up.reverse.gateway is GatewayKind.ER
     # dc2 hangs on one circuit: its circuit is a single point of failure
     dc2 = analysis.result("circuit-la-erc", "10.40.0.0/16", "web")
     assert dc2.flags == {Flag.BLACKHOLE, Flag.SPOF}

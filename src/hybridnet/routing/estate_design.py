@@ -3,10 +3,9 @@ gateways, and the spokes that reach on-premises through them.
 
 ``design.routing_design`` reads the reference's single shape; this module reads ``topology.all_sites``,
 ``all_circuits`` and ``all_vnets``, so one analysis covers spokes, several sites and several circuits.
-Node names follow the emulator's: the model's device names on-premises; ``msee-primary`` /
-``msee-secondary`` when the estate has one circuit (the reference's names) and
-``msee-<circuit>-primary`` / ``-secondary`` per circuit when it has several; ``er-gateway``,
-``vpn-gateway-<i>`` and ``vnet-fabric`` for the hub; ``vnet-<spoke>-fabric`` for each spoke.
+Node names are the emulator's (``model.names``): the model's device names on-premises; ``msee-primary`` /
+``msee-secondary`` for the first circuit, ``msee2-primary`` … for the next ones; ``er-gateway``,
+``vpn-gateway-<i>`` and ``vnet-fabric`` for the hub; ``vnet-spoke<N>`` for each spoke.
 
 What the model leaves open is read as ``hybridnet`` describes estates (``model.estate``): the BGP speakers of
 a site run iBGP in a full mesh with next-hop-self, and a device that is only a firewall forwards along the
@@ -24,10 +23,10 @@ from hybridnet.errors import BadInput
 from hybridnet.model import GATEWAY_SUBNET, MICROSOFT_ASN, Topology
 from hybridnet.model.estate import Site
 from hybridnet.model.gateways import IpsecConnection, LocalNetworkGateway
+from hybridnet.model.names import msee_node, spoke_node
 from hybridnet.routing.design import (
     AZURE_GATEWAY_ASN,
     ER_GATEWAY,
-    MSEE_NODES,
     VNET_FABRIC,
     VPN_GATEWAY_ROUTE_LIMIT,
     PrefixKey,
@@ -319,7 +318,7 @@ def _edges(topology: Topology, site: Site, circuits: dict[str, CircuitView], sin
         if circuit not in circuits:
             notes.append(f"edge {device.name} has no circuit to peer with: the analysis ignores it")
             continue
-        msee = MSEE_NODES[edge.link] if single else f"msee-{circuit}-{edge.link}"
+        msee = msee_node(next(i for i, c in enumerate(topology.all_circuits) if c.name == circuit), edge.link)
         if any(v.msee == msee for v in views):
             notes.append(f"{device.name} is a second CE on {msee}; the analysis ignores it")
             continue
@@ -415,10 +414,6 @@ def _site_view(site: Site) -> SiteView:
     )
 
 
-def spoke_node(name: str) -> str:
-    return f"vnet-{name}-fabric"
-
-
 def _vnets(topology: Topology) -> tuple[tuple[VnetView, ...], tuple[UserRoute, ...]]:
     views = []
     used_tables: set[str] = set()
@@ -440,7 +435,7 @@ def _vnets(topology: Topology) -> tuple[tuple[VnetView, ...], tuple[UserRoute, .
                               and getattr(vnet, "own_gateway", None) is None)
         views.append(VnetView(
             name=vnet.name,
-            node=VNET_FABRIC if hub else spoke_node(vnet.name),
+            node=VNET_FABRIC if hub else spoke_node(topology.spokes.index(vnet)),
             prefixes=tuple(vnet.address_space),
             subnets=tuple(subnets),
             hub=hub,

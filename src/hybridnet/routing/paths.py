@@ -7,14 +7,13 @@ path used is read off the nodes it crossed, so it cannot disagree with the hop l
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hybridnet.model.names import is_vpn_gateway_node
+from hybridnet.model.names import is_msee_node, is_vpn_gateway_node
 from hybridnet.routing.decisions import NextHop
-from hybridnet.routing.design import ER_GATEWAY, MSEE_NODES
+from hybridnet.routing.design import ER_GATEWAY
 
 MAX_BRANCHES = 64
 """ECMP branches followed per path; the designs modelled here have at most four."""
@@ -93,7 +92,7 @@ class Path:
 
 
 def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
-    er = any(hop == ER_GATEWAY or hop in _MSEES or _ESTATE_MSEE.fullmatch(hop) for hop in hops)
+    er = any(hop == ER_GATEWAY or is_msee_node(hop) for hop in hops)
     vpn = any(is_vpn_gateway_node(hop) for hop in hops)
     if er and vpn:
         return GatewayKind.MIXED
@@ -102,9 +101,6 @@ def _gateway_of(hops: tuple[str, ...]) -> GatewayKind:
     return GatewayKind.VPN if vpn else GatewayKind.NONE
 
 
-_MSEES = frozenset(MSEE_NODES.values())
-_ESTATE_MSEE = re.compile(r"msee-.+-(primary|secondary)")
-"""An estate with several circuits names each circuit's MSEEs ``msee-<circuit>-primary|secondary``."""
 
 
 def trace(

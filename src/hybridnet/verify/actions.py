@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Literal
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model import Topology
-from hybridnet.model.names import ER_GATEWAY_NODE, INTERNET_NODE, is_msee_node, is_vpn_gateway_node, msee_node
+from hybridnet.model.names import (
+    ER_GATEWAY_NODE,
+    INTERNET_NODE,
+    VNET_FABRIC_NODE,
+    is_msee_node,
+    is_vpn_gateway_node,
+    msee_node,
+)
 from hybridnet.routing import Scenario, routing_design, vpn_gateway_node
 from hybridnet.routing.estate_design import EstateDesign, estate_design, is_estate
 from hybridnet.routing.scenarios import CIRCUIT
@@ -166,10 +173,7 @@ def _estate_part(topology: Topology, design: EstateDesign, part: str
             return [], [], [LabAction("drop", vpn.device, gateway, via=INTERNET_NODE)]
     for vnet in design.vnets:
         if part == vnet.peering_part:
-            from hybridnet.model.names import VNET_FABRIC_NODE, spoke_node
-
-            spoke = spoke_node([s.name for s in topology.spokes].index(vnet.name))
-            return [], [(VNET_FABRIC_NODE, spoke)], []
+            return [], [(VNET_FABRIC_NODE, vnet.node)], []
     for site in design.sites:
         for device, parts in site.device_parts.items():
             if part in parts and len(parts) == 1:

@@ -3,25 +3,23 @@
 A flow here is one on-prem host ↔ one workload VM: the first host of each site against every
 workload, hub and spokes (for an estate: site × VNet, one row per workload of the VNet). Its
 prediction is the analysis's answer for the host's most specific site prefix and the workload's
-subnet, both ways, with every ECMP branch. The estate engine names some Azure-side nodes its own way
-(``msee-<circuit>-primary``, ``vnet-<spoke>-fabric``); ``lab_names`` translates them to the names the
-lab gives those nodes (``model.names.msee_node``, ``spoke_node``), so a prediction and a live hop list
-can be compared node for node.
+subnet, both ways, with every ECMP branch. The analysis and the lab name nodes alike (``model.names``),
+so a prediction and a live hop list compare node for node; the one modelling difference — the lab's
+peering is a cable from the hub's fabric — is ``_through_hub``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from hybridnet.errors import BadInput
 from hybridnet.model import Topology
-from hybridnet.model.names import MSEE_NODES, SPOKE_NODE_PREFIX, VNET_FABRIC_NODE, msee_node, spoke_node
+from hybridnet.model.names import SPOKE_NODE_PREFIX, VNET_FABRIC_NODE
 from hybridnet.routing import Analysis, Fate, Path, Scenario, analyse, failure_scenarios, routing_design
 from hybridnet.routing.estate_analysis import estate_scenarios
 from hybridnet.routing.estate_design import EstateDesign, estate_design, is_estate
-from hybridnet.routing.estate_design import spoke_node as analysis_spoke_node
 
 
 class VerifyInputError(BadInput, ValueError):
@@ -87,21 +85,6 @@ def scenarios_for(topology: Topology, depth: int, only: Iterable[str] = ()) -> t
     return (every[0], *(item for item in every[1:] if item.name in chosen))
 
 
-def lab_names(topology: Topology) -> dict[str, str]:
-    """Analysis node name → lab node name, where the two differ (an estate's MSEEs and spokes)."""
-    if not is_estate(topology):
-        return {}
-    renamed: dict[str, str] = {}
-    circuits = topology.all_circuits
-    for index, circuit in enumerate(circuits):
-        for link in MSEE_NODES:
-            analysis = MSEE_NODES[link] if len(circuits) == 1 else f"msee-{circuit.name}-{link}"
-            renamed[analysis] = msee_node(index, link)
-    for index, spoke in enumerate(topology.spokes):
-        renamed[analysis_spoke_node(spoke.name)] = spoke_node(index)
-    return {old: new for old, new in renamed.items() if old != new}
-
-
 def flow_ends(topology: Topology) -> tuple[FlowEnds, ...]:
     """The first host of every site against every workload: what the matrix probes."""
     found: list[FlowEnds] = []
@@ -128,7 +111,6 @@ def predict(topology: Topology, scenarios: Iterable[Scenario]) -> dict[str, tupl
     design: EstateDesign | Topology = estate_design(topology) if is_estate(topology) else topology
     chosen = tuple(scenarios)
     analysis = analyse(design, chosen)
-    rename = lab_names(topology)
     ends = flow_ends(topology)
     keys = [_flow_key(analysis, end) for end in ends]
     predicted: dict[str, tuple[FlowPrediction, ...]] = {}
@@ -136,8 +118,8 @@ def predict(topology: Topology, scenarios: Iterable[Scenario]) -> dict[str, tupl
         rows = []
         for end, (index, prefix) in zip(ends, keys, strict=True):
             answer = result.by_class[analysis.flow_class[index]]
-            rows.append(FlowPrediction(end, prefix, _branches(answer.forward, rename),
-                                       _branches(answer.reverse, rename)))
+            rows.append(FlowPrediction(end, prefix, _branches(answer.forward),
+                                       _branches(answer.reverse)))
         predicted[result.scenario.name] = tuple(rows)
     return predicted
 
@@ -156,9 +138,9 @@ def _flow_key(analysis: Analysis, end: FlowEnds) -> tuple[int, IPv4Network]:
     return max(candidates, key=lambda item: item[1].prefixlen)
 
 
-def _branches(path: Path, rename: Mapping[str, str]) -> Branches:
+def _branches(path: Path) -> Branches:
     return Branches(
-        tuple(_through_hub(tuple(rename.get(hop, hop) for hop in branch.hops)) for branch in path.branches),
+        tuple(_through_hub(branch.hops) for branch in path.branches),
         tuple(branch.fate is Fate.DELIVERED for branch in path.branches),
     )
 

@@ -59,7 +59,7 @@ def _estate_prediction(example: str, scenario: str, flow: str):  # type: ignore[
 
 
 def test_estate_second_circuit_paths_compare_in_the_labs_msee_names() -> None:
-    """dc2 is on the second circuit: the estate engine's msee-la-erc-primary is the lab's msee2-primary."""
+    """dc2 is on the second circuit: its MSEEs are msee2-primary/secondary in the analysis and the lab alike."""
     prediction = _estate_prediction("sites", "all-up", "dc2-host1 ↔ web-vm1")
     forward = _live("dc2-host1", "dc2-core", "dc2-ce1", "msee2-primary", "er-gateway", "vnet-fabric", "web-vm1")
     reverse = _live("web-vm1", "vnet-fabric", "er-gateway", "msee2-primary", "dc2-ce1", "dc2-core", "dc2-host1")
