@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from hybridnet.model import Topology
 from hybridnet.model.names import msee_node
 from hybridnet.report.timeline import PATH_COLOURS
-from hybridnet.report.topology_drawing import BOX_H, BOX_W, LAN_COLOUR, Box, _line, _region
+from hybridnet.report.topology_drawing import BOX_H, BOX_W, LAN_COLOUR, Box, svg_line, svg_region
 
 ROW = BOX_H + 12
 SITE_GAP = 34
@@ -42,10 +42,10 @@ def render_estate_svg(topology: Topology, highlight: str | None = None) -> str:
             box = Box(205, y + index * ROW, _short(device.name, 22), _short(", ".join(device.roles)))
             device_boxes[device.name] = box
         y += max(1, len(site.devices)) * ROW + 4
-        site_regions.append(_region(15, top, 365, y - top, _short(f"site {site.name} · AS {site.asn}", 50),
+        site_regions.append(svg_region(15, top, 365, y - top, _short(f"site {site.name} · AS {site.asn}", 50),
                                     "#fbfbf6"))
         for device in site.lan_devices:
-            parts.append(_line(lan.right, device_boxes[device.name].left, LAN_COLOUR, 1.2))
+            parts.append(svg_line(lan.right, device_boxes[device.name].left, LAN_COLOUR, 1.2))
         y += SITE_GAP - 26
     msee_boxes: dict[str, Box] = {}
     my = 40.0
@@ -74,8 +74,8 @@ def render_estate_svg(topology: Topology, highlight: str | None = None) -> str:
     height = max(height, 80 + len(topology.spokes) * ROW + 40)
 
     parts = [*site_regions,
-             _region(400, 30, 190, height - 45, "Provider / Microsoft edge", "#f6f6fb"),
-             _region(605, 30, 570, height - 45, f"Azure (hub {topology.vnet.name})", "#f3f8ff"),
+             svg_region(400, 30, 190, height - 45, "Provider / Microsoft edge", "#f6f6fb"),
+             svg_region(605, 30, 570, height - 45, f"Azure (hub {topology.vnet.name})", "#f3f8ff"),
              *parts]
     for site in topology.all_sites:
         for device in site.with_role("edge"):
@@ -84,21 +84,22 @@ def render_estate_svg(topology: Topology, highlight: str | None = None) -> str:
             index = next(i for i, c in enumerate(topology.all_circuits) if c.name == circuit)
             msee = msee_boxes.get(msee_node(index, device.edge.link))
             if msee is not None:
-                parts.append(_line(device_boxes[device.name].right, msee.left, PATH_COLOURS["ExpressRoute"], er_width))
+                parts.append(svg_line(device_boxes[device.name].right, msee.left, PATH_COLOURS["ExpressRoute"],
+                                      er_width))
         for device in site.with_role("vpn"):
-            parts.append(_line(device_boxes[device.name].right, internet.left, PATH_COLOURS["VPN"], vpn_width,
+            parts.append(svg_line(device_boxes[device.name].right, internet.left, PATH_COLOURS["VPN"], vpn_width,
                                dashed=True))
     if er_box is not None:
-        parts += [_line(m.right, er_box.left, PATH_COLOURS["ExpressRoute"], er_width) for m in msee_boxes.values()]
+        parts += [svg_line(m.right, er_box.left, PATH_COLOURS["ExpressRoute"], er_width) for m in msee_boxes.values()]
     if vpn_box is not None:
-        parts.append(_line(internet.right, vpn_box.left, PATH_COLOURS["VPN"], vpn_width, "tunnels", dashed=True))
+        parts.append(svg_line(internet.right, vpn_box.left, PATH_COLOURS["VPN"], vpn_width, "tunnels", dashed=True))
     hub = vnet_boxes[0]
     for gateway in (er_box, vpn_box):
         if gateway is not None:
-            parts.append(_line(gateway.right, hub.left, LAN_COLOUR, 1.0))
+            parts.append(svg_line(gateway.right, hub.left, LAN_COLOUR, 1.0))
     for spoke, box in zip(topology.spokes, vnet_boxes[1:], strict=True):
         transit = spoke.peering.gateway_transit
-        parts.append(_line(hub.right, box.left, "#555" if transit else "#aaa", 1.2,
+        parts.append(svg_line(hub.right, box.left, "#555" if transit else "#aaa", 1.2,
                            "" if transit else "no transit", dashed=not transit))
     boxes = [*device_boxes.values(), *msee_boxes.values(), internet, *vnet_boxes]
     boxes += [b for b in (er_box, vpn_box) if b is not None]

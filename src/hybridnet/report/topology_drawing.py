@@ -43,7 +43,7 @@ class Box:
                 f'{escape(self.subtitle)}</text>')
 
 
-def _line(a: tuple[float, float], b: tuple[float, float], colour: str, width: float, label: str = "",
+def svg_line(a: tuple[float, float], b: tuple[float, float], colour: str, width: float, label: str = "",
           dashed: bool = False) -> str:
     dash = ' stroke-dasharray="6 4"' if dashed else ""
     svg = (f'<line x1="{a[0]}" y1="{a[1]}" x2="{b[0]}" y2="{b[1]}" stroke="{colour}" '
@@ -54,7 +54,7 @@ def _line(a: tuple[float, float], b: tuple[float, float], colour: str, width: fl
     return svg
 
 
-def _region(x: float, y: float, w: float, h: float, title: str, fill: str) -> str:
+def svg_region(x: float, y: float, w: float, h: float, title: str, fill: str) -> str:
     return (f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{fill}" stroke="#bbb"/>'
             f'<text x="{x + 10}" y="{y + 18}" font-size="13" fill="#333">{escape(title)}</text>')
 
@@ -98,28 +98,28 @@ def render_topology_svg(topology: Topology, highlight: str | None = None) -> str
         vnet_boxes.append(Box(1010, 60 + i * 70, f"{subnet.name} {subnet.prefix}", listed, "#eef5ff"))
     height = max(400, 80 + 70 * len(vnet_boxes), 80 + 60 * len(subnet_boxes))
 
-    parts.append(_region(15, 30, 565, height - 45, f"On-premises ({onprem.name})", "#fbfbf6"))
-    parts.append(_region(595, 30, 175, height - 45, "Provider / Microsoft edge", "#f6f6fb"))
-    parts.append(_region(780, 30, 400, height - 45, f"Azure VNet {topology.vnet.name}", "#f3f8ff"))
-    parts.append(_region(790, 90, 170, height - 120, "GatewaySubnet", "#e6f0fc"))
+    parts.append(svg_region(15, 30, 565, height - 45, f"On-premises ({onprem.name})", "#fbfbf6"))
+    parts.append(svg_region(595, 30, 175, height - 45, "Provider / Microsoft edge", "#f6f6fb"))
+    parts.append(svg_region(780, 30, 400, height - 45, f"Azure VNet {topology.vnet.name}", "#f3f8ff"))
+    parts.append(svg_region(790, 90, 170, height - 120, "GatewaySubnet", "#e6f0fc"))
 
-    parts += [_line(box.right, core.left, LAN_COLOUR, 1.5) for box in subnet_boxes]
-    parts += [_line(core.right, box.left, LAN_COLOUR, 1.5) for box in edges.values()]
+    parts += [svg_line(box.right, core.left, LAN_COLOUR, 1.5) for box in subnet_boxes]
+    parts += [svg_line(core.right, box.left, LAN_COLOUR, 1.5) for box in edges.values()]
     for link, box in edges.items():
         prefix = peering.primary_prefix if peering and link == "primary" else (
             peering.secondary_prefix if peering else "")
-        parts.append(_line(box.right, msee[link].left, PATH_COLOURS["ExpressRoute"], er_width, str(prefix)))
+        parts.append(svg_line(box.right, msee[link].left, PATH_COLOURS["ExpressRoute"], er_width, str(prefix)))
         if er_gw_box:
-            parts.append(_line(msee[link].right, er_gw_box.left, PATH_COLOURS["ExpressRoute"], er_width))
+            parts.append(svg_line(msee[link].right, er_gw_box.left, PATH_COLOURS["ExpressRoute"], er_width))
     if vpn_box and internet:
-        parts.append(_line(core.right, vpn_box.left, LAN_COLOUR, 1.5))
-        parts.append(_line(vpn_box.right, internet.left, PATH_COLOURS["VPN"], vpn_width, "tunnel",
+        parts.append(svg_line(core.right, vpn_box.left, LAN_COLOUR, 1.5))
+        parts.append(svg_line(vpn_box.right, internet.left, PATH_COLOURS["VPN"], vpn_width, "tunnel",
                            dashed=True))
         if vpn_gw_box:
-            parts.append(_line(internet.right, vpn_gw_box.left, PATH_COLOURS["VPN"], vpn_width, dashed=True))
+            parts.append(svg_line(internet.right, vpn_gw_box.left, PATH_COLOURS["VPN"], vpn_width, dashed=True))
     for gateway_box in (er_gw_box, vpn_gw_box):
         if gateway_box:
-            parts += [_line(gateway_box.right, box.left, LAN_COLOUR, 1.0) for box in vnet_boxes]
+            parts += [svg_line(gateway_box.right, box.left, LAN_COLOUR, 1.0) for box in vnet_boxes]
 
     boxes = [*subnet_boxes, core, *edges.values(), *msee.values(), *vnet_boxes]
     boxes += [b for b in (vpn_box, internet, er_gw_box, vpn_gw_box) if b is not None]
