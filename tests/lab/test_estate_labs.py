@@ -18,6 +18,7 @@ from hybridnet.drill import DrillOptions, run_drill
 from hybridnet.emulate import Lab, down, plan
 from hybridnet.emulate.status import lab_status
 from hybridnet.model import load
+from hybridnet.waiting import wait_until
 from tests.lab.conftest import lab_name
 
 pytestmark = pytest.mark.lab
@@ -71,6 +72,10 @@ def test_spokes_do_not_reach_each_other_through_the_hub(lab: Lab) -> None:
     topology = lab.plan.topology
     first = next(w for w in topology.workloads if w.vnet == topology.spokes[0].name)
     second = next(w for w in topology.workloads if w.vnet == topology.spokes[1].name)
+    hub = next(w for w in topology.workloads if w.vnet is None)
+    # the spoke VM is on the network (it reaches the hub over its peering), so a silence below is the hub's
+    wait_until(lambda: lab.run(first.name, ["ping", "-c", "1", "-W", "1", str(hub.address)]).returncode == 0, 30,
+               0.2, what=f"{first.name} to reach the hub's {hub.name}")
     reply = lab.run(first.name, ["ping", "-c", "2", "-W", "1", "-i", "0.2", str(second.address)])
     assert reply.returncode != 0, "spoke-to-spoke traffic crossed the hub (peering is not transitive)"
 
