@@ -17,7 +17,7 @@ from hybridnet.waiting import wait_until
 from tests.unit.drill.analysis.simulated import analyse_whole
 
 INTERVAL_MS = 10.0
-SCHEDULING_SLACK_MS = 60.0  # two shared cores: a process may wait this long to be scheduled
+SCHEDULING_SLACK_MS = 150.0  # two shared cores beside running labs: the 30-150 ms gaps README documents
 
 
 StartAgent = Callable[..., AgentProcess]
